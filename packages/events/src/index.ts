@@ -1,0 +1,3 @@
+export * from './envelope.ts';
+export * from './topics.ts';
+export * from './tracked-event.ts';

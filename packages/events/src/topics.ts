@@ -1,0 +1,11 @@
+import type { TopicSpec } from '@pushtech/kafka';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Every Kafka topic of the system, declared once; services create the ones they use on start. */
+export const topics = {
+  /** Tracked events, enriched by the kafkastore. Key: user id, else anonymous id, else event id. */
+  events: { name: 'events', partitions: 6, retentionMs: 7 * DAY_MS },
+  /** Stream entries the kafkastore could not parse, with the reason. */
+  eventsDlq: { name: 'events.dlq', partitions: 1, retentionMs: 14 * DAY_MS },
+} as const satisfies Record<string, TopicSpec>;

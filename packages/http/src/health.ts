@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+/** A dependency check resolves when the dependency answers, and throws otherwise. */
+export type Check = () => Promise<unknown>;
+
+export interface HealthOptions {
+  /** One check per dependency, by name: `{ redis: () => pingRedis(redis) }`. */
+  checks: Record<string, Check>;
+  registry: Registry;
+  /** A check slower than this counts as failed. */
+  checkTimeoutMs?: number;
+}
+
+/** A registry with Node's default metrics and a `service` label on every series. */
+export function createMetricsRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+async function runCheck(check: Check, timeoutMs: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([check(), timeout]);
+    return 'ok';
+  } catch (err) {
+    return `error: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `/healthz` (the process is alive), `/readyz` (every dependency answers), `/metrics` (Prometheus). */
+async function health(app: FastifyInstance, options: HealthOptions): Promise<void> {
+  const timeoutMs = options.checkTimeoutMs ?? 2_000;
+
+  app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
+    const names = Object.keys(options.checks);
+    const results = await Promise.all(names.map((name) => runCheck(options.checks[name]!, timeoutMs)));
+    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]]));
+    const ready = results.every((r) => r === 'ok');
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', checks });
+  });
+
+  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
+    return reply.type(options.registry.contentType).send(await options.registry.metrics());
+  });
+}
+
+export const healthPlugin = fp(health, { name: 'pushtech-health', fastify: '5.x' });

@@ -1,0 +1,1 @@
+export { healthPlugin, createMetricsRegistry, type Check, type HealthOptions } from './health.ts';

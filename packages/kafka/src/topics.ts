@@ -1,0 +1,38 @@
+import type { Kafka } from 'kafkajs';
+
+/** Topics are declared in code; the broker never creates them on its own. */
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  retentionMs: number;
+  /** `compact` keeps the newest record per key (e.g. state topics). */
+  cleanupPolicy?: 'delete' | 'compact';
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const days = (n: number) => n * DAY_MS;
+
+/** Creates the topics that do not exist yet; existing ones are left as they are. Safe to run on every start. */
+export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        replicationFactor: -1,
+        configEntries: [
+          { name: 'retention.ms', value: String(t.retentionMs) },
+          { name: 'cleanup.policy', value: t.cleanupPolicy ?? 'delete' },
+        ],
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

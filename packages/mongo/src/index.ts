@@ -1,0 +1,52 @@
+import { MongoClient, type Db, type IndexSpecification, type CreateIndexesOptions } from 'mongodb';
+
+export type { Db, Collection, MongoClient } from 'mongodb';
+
+export interface IndexSpec {
+  collection: string;
+  key: IndexSpecification;
+  name: string;
+  options?: Omit<CreateIndexesOptions, 'name'>;
+}
+
+export async function connectMongo(url: string, options: { appName: string; timeoutMs?: number }): Promise<MongoClient> {
+  const client = new MongoClient(url, {
+    appName: options.appName,
+    serverSelectionTimeoutMS: options.timeoutMs ?? 10_000,
+    connectTimeoutMS: options.timeoutMs ?? 10_000,
+  });
+  await client.connect();
+  return client;
+}
+
+/**
+ * The "migrations": every index a service needs, created on start, only those
+ * missing. Safe to run on every start and from several instances. (Asking
+ * FerretDB 1.24 to create an index that already exists drops the connection,
+ * so existing ones are listed first rather than re-declared.)
+ */
+export async function ensureIndexes(db: Db, indexes: IndexSpec[]): Promise<void> {
+  const byCollection = Map.groupBy(indexes, (i) => i.collection);
+  for (const [name, specs] of byCollection) {
+    const collection = db.collection(name);
+    const existing = await collection.indexes().catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === 26) return []; // NamespaceNotFound: no collection yet
+      throw err;
+    });
+    const existingNames = new Set(existing.map((i) => i.name));
+    const missing = specs.filter((s) => !existingNames.has(s.name));
+    if (missing.length === 0) continue;
+    await collection.createIndexes(
+      missing.map((s) => ({ key: s.key as Record<string, 1 | -1>, name: s.name, ...s.options })),
+    );
+  }
+}
+
+export async function pingMongo(db: Db): Promise<void> {
+  await db.command({ ping: 1 });
+}
+
+/** True for a duplicate-key error (a unique index rejected a write). */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}

@@ -1,0 +1,27 @@
+import { Redis } from 'ioredis';
+
+export { Redis };
+
+export interface RedisOptions {
+  /** Shown in CLIENT LIST, so an operator can tell which service a connection belongs to. */
+  connectionName: string;
+  /**
+   * Fail a command after this many reconnect attempts instead of waiting forever:
+   * a request handler must be able to answer 503 while Redis is down.
+   */
+  maxRetriesPerRequest?: number | null;
+}
+
+export function createRedis(url: string, options: RedisOptions): Redis {
+  return new Redis(url, {
+    connectionName: options.connectionName,
+    maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 1 : options.maxRetriesPerRequest,
+    enableOfflineQueue: true,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+  });
+}
+
+export async function pingRedis(redis: Redis): Promise<void> {
+  const answer = await redis.ping();
+  if (answer !== 'PONG') throw new Error(`unexpected PING answer: ${answer}`);
+}
