@@ -39,9 +39,22 @@ say() { printf 'stack: %s\n' "$*"; }
 warn() { printf 'stack: %s\n' "$*" >&2; }
 die() { warn "$*"; exit 1; }
 
-# True when something accepts TCP connections on 127.0.0.1:$1.
+# True when some socket listens on TCP port $1 (any address, IPv4 or IPv6). Reads the kernel's
+# socket tables instead of connecting, so servers do not log a dropped connection for every probe
+# (FerretDB warns about each one); falls back to a bash /dev/tcp connect to 127.0.0.1.
 port_open() {
-  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
+  local hex tables=()
+  hex=$(printf ':%04X' "$1")
+  [[ -r /proc/net/tcp ]] && tables+=(/proc/net/tcp)
+  [[ -r /proc/net/tcp6 ]] && tables+=(/proc/net/tcp6)
+  if ((${#tables[@]} > 0)); then
+    # Columns: sl local_address rem_address st ...; st 0A = LISTEN.
+    awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+      "${tables[@]}"
+  else
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0"' "$1" 2>/dev/null
+  fi
 }
 
 server_dir() { printf '%s/%s' "$STACK_DIR" "$1"; }
@@ -101,6 +114,7 @@ our_pid() {
 
 # Starts "$@" in the background, detached in its own session (survives the script, its terminal and
 # its process group being killed), working directory $2, output appended to $3, pid in the pid file.
+# fd 9 (the stack lock) is closed in the child, or the server would hold the lock for its lifetime.
 launch() {
   local name=$1 dir=$2 out=$3 pidf
   shift 3
@@ -108,8 +122,9 @@ launch() {
   rm -f "$pidf"
   (
     cd "$dir"
+    # shellcheck disable=SC2016 # expanded by the inner bash
     setsid nohup bash -c 'echo $$ >"$0.tmp" && mv -f "$0.tmp" "$0" && exec "$@"' "$pidf" "$@" \
-      </dev/null >>"$out" 2>&1 &
+      </dev/null >>"$out" 2>&1 9>&- &
   )
   local i
   for i in $(seq 50); do
@@ -119,11 +134,13 @@ launch() {
   die "$name did not start (no pid file after 5 s); see $out"
 }
 
+# Prints the last lines of log $1 to stderr; with $2, only what was written after byte offset $2
+# (the Kafka log is shared by all runs).
 tail_log() {
-  local file=$1
+  local file=$1 off=${2:-0}
   if [[ -s $file ]]; then
     warn "---- last lines of $file ----"
-    tail -n 25 "$file" >&2 || true
+    tail -c +"$((off + 1))" "$file" | tail -n 25 >&2 || true
     warn "----"
   fi
 }
@@ -239,19 +256,17 @@ install_ferretdb() {
   # 2. Build from a copy with build/version/version.txt added: FerretDB's release builds generate
   #    that file, and a binary built without it panics at start ("Invalid build/version/version.txt").
   #    Go refuses -overlay for files in the module cache, hence the copy.
+  # (Each step is checked explicitly: set -e does not apply inside an `if` condition.)
   if ! (
-    set -e
-    cd "$ROOT/stack/ferretdb"
+    cd "$ROOT/stack/ferretdb" || exit 1
     export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=readonly
-    go mod download github.com/FerretDB/FerretDB
-    src=$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB)
-    [[ -n $src && -d $src ]]
-    cp -R "$src" "$tmp/src"
-    chmod -R u+w "$tmp/src"
-    echo "v$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt"
-    echo "pushtech-stack" >"$tmp/src/build/version/package.txt"
-    cd "$tmp/src"
-    go build -trimpath -buildvcs=false -o "$tmp/ferretdb" ./cmd/ferretdb
+    go mod download github.com/FerretDB/FerretDB || exit 1
+    src=$(go list -m -f '{{.Dir}}' github.com/FerretDB/FerretDB) && [[ -n $src && -d $src ]] || exit 1
+    cp -R "$src" "$tmp/src" && chmod -R u+w "$tmp/src" || exit 1
+    echo "v$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt" || exit 1
+    echo "pushtech-stack" >"$tmp/src/build/version/package.txt" || exit 1
+    cd "$tmp/src" || exit 1
+    go build -trimpath -buildvcs=false -o "$tmp/ferretdb" ./cmd/ferretdb || exit 1
     "$tmp/ferretdb" --version
   ) >>"$log" 2>&1; then
     rm -rf "$tmp"
@@ -267,21 +282,29 @@ install_ferretdb() {
 install_redis() {
   command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return 0
   apt_install redis-server redis-server
-  command -v redis-server >/dev/null && command -v redis-cli >/dev/null ||
+  if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
     die "missing redis-server/redis-cli even after installing apt package redis-server"
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------
 # per-server: start and readiness
 
 kafka_log() { echo "$(server_dir kafka)/logs/server.log"; }
+kafka_log_offset() { cat "$(server_dir kafka)/kafka.logoffset" 2>/dev/null || echo 0; }
 
+# Ready = the broker port listens and this run's log has "Kafka Server started". Once seen, the pid
+# is noted in kafka.started, so later checks survive log rotation.
 kafka_ready() {
-  local dir off=0
+  local dir pid off
   dir=$(server_dir kafka)
   port_open "$KAFKA_PORT" || return 1
-  [[ -f $dir/kafka.logoffset ]] && off=$(<"$dir/kafka.logoffset")
-  tail -c +"$((off + 1))" "$(kafka_log)" 2>/dev/null | grep -q 'Kafka Server started'
+  pid=$(our_pid kafka) || return 1
+  [[ "$(cat "$dir/kafka.started" 2>/dev/null)" == "$pid" ]] && return 0
+  off=$(kafka_log_offset)
+  # (no grep -q: with pipefail, tail killed by SIGPIPE would turn a match into a failure)
+  tail -c +"$((off + 1))" "$(kafka_log)" 2>/dev/null | grep 'Kafka Server started' >/dev/null || return 1
+  echo "$pid" >"$dir/kafka.started"
 }
 
 start_kafka() {
@@ -311,8 +334,10 @@ start_kafka() {
 
   local log
   log=$(kafka_log)
+  rm -f "$dir/kafka.started"
   stat -c %s "$log" 2>/dev/null >"$dir/kafka.logoffset" || echo 0 >"$dir/kafka.logoffset"
   echo "127.0.0.1:$KAFKA_PORT" >"$(addr_file kafka)"
+  : >"$dir/logs/stdout.log" # JVM output of this run only (crash reports); the broker logs to server.log
   say "starting kafka on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
   launch kafka "$dir" "$dir/logs/stdout.log" "${jvm[@]}" kafka.Kafka "$props"
 }
@@ -356,6 +381,7 @@ start_ferretdb() {
   dir=$(server_dir ferretdb)
   mkdir -p "$dir/data" "$dir/state"
   echo "127.0.0.1:$MONGO_PORT" >"$(addr_file ferretdb)"
+  echo "---- $(date '+%F %T') stack.sh starting ferretdb on 127.0.0.1:$MONGO_PORT ----" >>"$dir/ferretdb.log"
   say "starting ferretdb on 127.0.0.1:$MONGO_PORT"
   launch ferretdb "$dir" "$dir/ferretdb.log" "$FERRETDB_BIN" \
     --handler=sqlite "--sqlite-url=file:$dir/data/" \
@@ -382,9 +408,10 @@ start_timeout() {
 # Waits for server $1 to be ready; on time-out or early exit, prints the log tail, stops the
 # half-started process and returns 1.
 wait_ready() {
-  local name=$1 limit start log
+  local name=$1 limit start log off=0
   limit=$(start_timeout "$name")
   log=$(server_log "$name")
+  [[ $name == kafka ]] && off=$(kafka_log_offset)
   start=$SECONDS
   while ((SECONDS - start < limit)); do
     if "${name}_ready"; then
@@ -393,14 +420,14 @@ wait_ready() {
     if ! our_pid "$name" >/dev/null; then
       warn "$name exited during start-up; log: $log"
       [[ $name == kafka ]] && tail_log "$(server_dir kafka)/logs/stdout.log"
-      tail_log "$log"
+      tail_log "$log" "$off"
       return 1
     fi
     sleep 0.25
   done
   warn "$name not ready after ${limit} s on 127.0.0.1:$(main_port "$name"); log: $log"
   [[ $name == kafka ]] && tail_log "$(server_dir kafka)/logs/stdout.log"
-  tail_log "$log"
+  tail_log "$log" "$off"
   stop_servers "$name" >/dev/null 2>&1 || true
   warn "stopped the half-started $name"
   return 1

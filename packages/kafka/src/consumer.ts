@@ -19,6 +19,8 @@ interface CommonOptions {
   logger: Logger;
   /** Where a group with no committed offset starts: the oldest message, or only new ones. */
   fromBeginning?: boolean;
+  /** Resolve only once the group is joined and partitions are assigned (so "only new ones" has a defined start). */
+  awaitJoin?: boolean;
 }
 
 export type ConsumerOptions = CommonOptions & (
@@ -56,6 +58,10 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
+  // The first completed fetch comes after the group join and after the start offsets were resolved.
+  const joined = new Promise<void>((resolve) => {
+    const remove = consumer.on(consumer.events.FETCH, () => { remove(); resolve(); });
+  });
 
   if (options.eachMessage) {
     const handle = options.eachMessage;
@@ -77,6 +83,8 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
       },
     });
   }
+
+  if (options.awaitJoin) await joined;
 
   let stopped: Promise<void> | undefined;
   return {

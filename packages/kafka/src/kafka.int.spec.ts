@@ -81,6 +81,21 @@ describe('consumer group', () => {
     expect(await committedOffset(groupId, topic)).toBe(15);
   }, 90_000);
 
+  it('a new group that starts from now, once joined, sees only messages produced after it joined', async () => {
+    const topic = uniqueName('fromnow');
+    await ensureTopics(kafka, [{ name: topic, partitions: 2, retentionMs: 3_600_000 }]);
+    await producer.send(topic, numbered(0, 5));
+    const seen: number[] = [];
+    const consumer = await runConsumer({
+      kafka, logger, groupId: uniqueName('group'), topics: [topic], awaitJoin: true,
+      eachMessage: async (m) => { seen.push(parseJson<{ n: number }>(m).n); },
+    });
+    await producer.send(topic, numbered(5, 5));
+    await waitFor(() => (seen.length >= 5 ? true : undefined), 'the 5 new messages');
+    await consumer.stop();
+    expect(seen.sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9]);
+  }, 60_000);
+
   it('a handler that throws is retried, and its message is not skipped', async () => {
     const topic = uniqueName('retry');
     const groupId = uniqueName('group');
