@@ -325,7 +325,9 @@ start_kafka() {
   if [[ ! -f $dir/data/meta.properties ]]; then
     local id
     # A random 16-byte cluster id, base64url without padding (what `StorageTool random-uuid` prints).
-    id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # Drawn again while it starts with "-", which StorageTool would read as an option.
+    id=-
+    while [[ $id == -* ]]; do id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
     say "formatting Kafka storage in $dir/data (cluster id $id)"
     (cd "$dir" && "${jvm[@]}" kafka.tools.StorageTool format -t "$id" -c "$props" --ignore-formatted) \
       >>"$dir/logs/format.log" 2>&1 ||

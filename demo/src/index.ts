@@ -1,53 +1,118 @@
-// The local demo: publishes a few envelopes to Kafka, consumes them in a
-// group, stores them in Mongo and prints each step.
+// The local demo: runs the tracker and the kafkastore, sends simulated traffic
+// (users walking around Berlin's centre, page views) through the tracker, and
+// prints what arrives, enriched, in Kafka topic `events`.
+//
+// DEMO_USERS users each report a location every second; DEMO_SECONDS bounds
+// the run (0 = until Ctrl-C).
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostPorts, int, loadConfigOrExit, url } from '@pushtech/config';
-import { createEnvelope, type Envelope } from '@pushtech/events';
-import { createKafka, createProducer, days, ensureTopics, parseJson, runConsumer } from '@pushtech/kafka';
+import { topics, type EnrichedEvent } from '@pushtech/events';
+import { createKafka, ensureTopics, parseJson, runConsumer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
-import { connectMongo, ensureIndexes, isDuplicateKey } from '@pushtech/mongo';
+import { createUsers, pageView, prng, walk } from './city.ts';
+import { startService, stopAll } from './processes.ts';
 
 const config = loadConfigOrExit({
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
-  MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
-  DEMO_EVENTS: int({ min: 1, max: 10_000, default: 5 }),
+  REDIS_URL: url({ protocols: ['redis:'], default: 'redis://127.0.0.1:16379' }),
+  DEMO_USERS: int({ min: 1, max: 10_000, default: 30 }),
+  DEMO_SECONDS: int({ min: 0, default: 0 }),
+  TRACKER_PORT: int({ min: 1, max: 65_535, default: 8081 }),
+  KAFKASTORE_PORT: int({ min: 1, max: 65_535, default: 8082 }),
 });
 
-const TOPIC = 'demo.events';
-const logger = createLogger('demo', 'warn');
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const logger = createLogger('demo', 'silent');
+const entry = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const trackerUrl = `http://127.0.0.1:${config.TRACKER_PORT}`;
+const common = { KAFKA_BROKERS: config.KAFKA_BROKERS.join(','), REDIS_URL: config.REDIS_URL };
 
-const kafka = createKafka({ clientId: 'demo', brokers: config.KAFKA_BROKERS, logger });
-await ensureTopics(kafka, [{ name: TOPIC, partitions: 1, retentionMs: days(1) }]);
-const mongo = await connectMongo(config.MONGO_URL, { appName: 'demo' });
-const events = mongo.db('pushtech').collection<Envelope>('demo_events');
-await ensureIndexes(mongo.db('pushtech'), [{ collection: 'demo_events', key: { id: 1 }, name: 'id_unique', options: { unique: true } }]);
+// Public addresses from a few countries and two phones, so enrichment has something to show.
+const clients = [
+  { ip: '81.169.145.105', userAgent: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1' },
+  { ip: '212.58.244.20', userAgent: 'Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Mobile Safari/537.36' },
+  { ip: '8.8.8.8', userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15' },
+];
 
-const producer = await createProducer(kafka);
-const sent = Array.from({ length: config.DEMO_EVENTS }, (_, i) =>
-  createEnvelope({ source: 'pushtech/demo', type: 'demo.hello', subject: `user-${i % 3}`, data: { n: i } }));
-await producer.send(TOPIC, sent.map((e) => ({ key: e.subject ?? e.id, value: JSON.stringify(e) })));
-say(`produced ${sent.length} envelopes to Kafka topic ${TOPIC}`);
+async function waitReady(name: string, base: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${base}/readyz`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await sleep(200);
+  }
+  throw new Error(`${name} did not become ready at ${base}/readyz within 60 s`);
+}
 
-const expected = new Set(sent.map((e) => e.id));
-let finish!: () => void;
-const allStored = new Promise<void>((resolve) => { finish = resolve; });
-const consumer = await runConsumer({
-  kafka,
-  logger,
-  groupId: 'demo',
-  topics: [TOPIC],
-  fromBeginning: true,
-  eachMessage: async (message) => {
-    const envelope = parseJson<Envelope>(message);
-    await events.insertOne({ ...envelope }).catch((err: unknown) => { if (!isDuplicateKey(err)) throw err; });
-    if (expected.delete(envelope.id)) {
-      say(`consumed ${envelope.type} ${envelope.id} (partition ${message.partition}, offset ${message.offset}) → stored in Mongo`);
-    }
-    if (expected.size === 0) finish();
-  },
+async function main(): Promise<void> {
+  startService('tracker', entry('services/tracker/src/index.ts'), { ...common, PORT: String(config.TRACKER_PORT), TRACKER_ID: 'demo', TRUST_PROXY: 'true' });
+  startService('kafkastore', entry('services/kafkastore/src/index.ts'), { ...common, PORT: String(config.KAFKASTORE_PORT), CONSUMER_NAME: 'demo' });
+  await waitReady('tracker', trackerUrl);
+  await waitReady('kafkastore', `http://127.0.0.1:${config.KAFKASTORE_PORT}`);
+  say(`tracker      ${trackerUrl}  (try: curl -i '${trackerUrl}/t/w?wor=king')`);
+  say(`kafkastore   http://127.0.0.1:${config.KAFKASTORE_PORT}/metrics`);
+
+  const kafka = createKafka({ clientId: 'demo', brokers: config.KAFKA_BROKERS, logger });
+  await ensureTopics(kafka, [topics.events]);
+  let arrived = 0;
+  let shown = false;
+  const byType = new Map<string, number>();
+  const watcher = await runConsumer({
+    kafka, logger, groupId: 'demo-watch', topics: [topics.events.name], awaitJoin: true,
+    eachBatch: async (messages) => {
+      for (const message of messages) {
+        const event = parseJson<EnrichedEvent>(message);
+        arrived++;
+        byType.set(event.type, (byType.get(event.type) ?? 0) + 1);
+        if (!shown && event.type === 'location') {
+          shown = true;
+          say(`first enriched event in Kafka \`events\`:\n${JSON.stringify(event, null, 2)}`);
+        }
+      }
+    },
+  });
+
+  const random = prng(42);
+  const users = createUsers(config.DEMO_USERS, { lng: 13.405, lat: 52.52 }, 2_000, random);
+  let sent = 0;
+  let failed = 0;
+  const started = Date.now();
+  let stop = false;
+  process.once('SIGINT', () => { stop = true; });
+  process.once('SIGTERM', () => { stop = true; });
+  say(`${users.length} users walking around Berlin's centre; Ctrl-C stops the demo`);
+
+  for (let second = 1; !stop && (config.DEMO_SECONDS === 0 || second <= config.DEMO_SECONDS); second++) {
+    const tick = Date.now();
+    await Promise.all(users.map(async (user, i) => {
+      walk(user, 1.4, random);
+      const client = clients[i % clients.length]!;
+      const headers = { 'x-forwarded-for': client.ip, 'user-agent': client.userAgent, 'content-type': 'application/json' };
+      const location = fetch(`${trackerUrl}/t/location?userId=${user.userId}`, {
+        method: 'POST', headers, body: JSON.stringify({ lng: user.lng, lat: user.lat, accuracyM: 8 }),
+      });
+      const view = random() < 0.2 ? fetch(`${trackerUrl}/t/page.view?userId=${user.userId}&path=${encodeURIComponent(pageView(random).path)}`, { headers }) : undefined;
+      for (const response of await Promise.all([location, view].filter((r) => r !== undefined))) {
+        if (response.status === 204) sent++;
+        else failed++;
+      }
+    }));
+    const types = [...byType].map(([type, n]) => `${type} ${n}`).join(', ');
+    say(`t=${second}s  accepted by the tracker ${sent}${failed ? ` (refused ${failed})` : ''}  arrived in Kafka ${arrived}  (${types})`);
+    await sleep(Math.max(0, 1000 - (Date.now() - tick)));
+  }
+
+  // Let the last events through, then stop everything.
+  const deadline = Date.now() + 10_000;
+  while (arrived < sent && Date.now() < deadline) await sleep(100);
+  say(`done after ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} events accepted, ${arrived} arrived in Kafka \`events\``);
+  await watcher.stop();
+  await stopAll();
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+  await stopAll();
+  process.exit(1);
 });
-await allStored;
-await consumer.stop();
-await producer.disconnect();
-say(`Mongo pushtech.demo_events now holds ${await events.countDocuments()} envelopes`);
-await mongo.close();

@@ -8,4 +8,8 @@ export const topics = {
   events: { name: 'events', partitions: 6, retentionMs: 7 * DAY_MS },
   /** Stream entries the kafkastore could not parse, with the reason. */
   eventsDlq: { name: 'events.dlq', partitions: 1, retentionMs: 14 * DAY_MS },
+  /** The log of record for listings (kept forever: the projections are rebuilt from it). Key: listing id. */
+  listings: { name: 'listings', partitions: 6, retentionMs: -1 },
+  /** match.found / match.lost, written by the matcher. Key: the pair. Kept forever like listings. */
+  matches: { name: 'matches', partitions: 6, retentionMs: -1 },
 } as const satisfies Record<string, TopicSpec>;

@@ -43,6 +43,9 @@ export type EnrichedEvent = Envelope<TrackedData<EnrichedContext>>;
  */
 export const STREAM_FIELD = 'e';
 
+/** The tracker's stream key in its own Redis, unless REDIS_STREAM says otherwise (tracker and kafkastore share it). */
+export const DEFAULT_TRACKER_STREAM = 'pushtech:events';
+
 /** Kafka key of an event: the user id, else the anonymous id, else the event id (DESIGN: one user's events stay in order). */
 export function eventKey(event: TrackedEvent): string {
   return event.data.context.userId ?? event.data.context.anonymousId ?? event.id;

@@ -10,13 +10,21 @@ export interface RedisOptions {
    * a request handler must be able to answer 503 while Redis is down.
    */
   maxRetriesPerRequest?: number | null;
+  /** false: a command sent while disconnected fails at once instead of waiting for the reconnect. */
+  enableOfflineQueue?: boolean;
+  /** A command without an answer after this many ms fails. */
+  commandTimeout?: number;
+  /** Commands issued in the same tick go out in one socket write. */
+  enableAutoPipelining?: boolean;
 }
 
 export function createRedis(url: string, options: RedisOptions): Redis {
   return new Redis(url, {
     connectionName: options.connectionName,
     maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 1 : options.maxRetriesPerRequest,
-    enableOfflineQueue: true,
+    enableOfflineQueue: options.enableOfflineQueue ?? true,
+    enableAutoPipelining: options.enableAutoPipelining ?? false,
+    ...(options.commandTimeout === undefined ? {} : { commandTimeout: options.commandTimeout }),
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
   });
 }

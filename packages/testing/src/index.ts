@@ -41,3 +41,6 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
+
+export { startPrivateKafka, startPrivateRedis, freePort, type PrivateServer } from './private-servers.ts';
+export { readTopic, type TopicReader } from './topic-reader.ts';

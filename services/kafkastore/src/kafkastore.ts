@@ -1,0 +1,273 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@pushtech/logging';
+import type { OutgoingMessage, Producer } from '@pushtech/kafka';
+import type { Redis } from '@pushtech/redis';
+import { createBackoff } from './backoff.ts';
+import { createEnricher, type Enrich } from './enrich.ts';
+import type { KafkastoreMetrics } from './metrics.ts';
+import { dlqRecord, eventRecord, produceRequests, type TopicMessages } from './records.ts';
+import { parseEntry } from './stream-entry.ts';
+import { isMissingGroup, trackerStream, type StreamEntry } from './tracker-stream.ts';
+
+/**
+ * The loop: read a batch from the tracker's stream, enrich it, produce it to
+ * Kafka, then acknowledge and delete it in Redis. Nothing is acknowledged
+ * before Kafka has it (at-least-once). Built from injected clients so tests
+ * run it in-process.
+ */
+
+export interface KafkastoreOptions {
+  /** Commands that must not wait behind a blocking read (janitor, gauges) use it; the loop reads on its own duplicate. */
+  redis: Redis;
+  producer: Producer;
+  logger: Logger;
+  metrics: KafkastoreMetrics;
+  stream: string;
+  group: string;
+  consumer: string;
+  eventsTopic: string;
+  dlqTopic: string;
+  batchMaxEvents: number;
+  batchMaxWaitMs: number;
+  /** Entries pending longer than this (a dead consumer's) are taken over. */
+  claimIdleMs: number;
+  /** How often the stream length and pending gauges are refreshed. */
+  gaugeRefreshMs?: number;
+  /** On stop, how long a batch that Kafka does not accept keeps being retried before it is left pending in Redis. */
+  stopGraceMs?: number;
+  enrich?: Enrich;
+}
+
+export interface KafkastoreStatus {
+  /** The last produce attempt failed with this message (cleared by the next success). */
+  kafkaError?: string;
+  /** The last Redis command of the loop failed with this message (cleared by the next success). */
+  redisError?: string;
+}
+
+export interface Kafkastore {
+  status(): KafkastoreStatus;
+  /** Finishes the batch in hand (produce + ack), stops the loops and closes the reading connection. */
+  stop(): Promise<void>;
+}
+
+export function startKafkastore(options: KafkastoreOptions): Kafkastore {
+  const { producer, metrics, eventsTopic, dlqTopic, batchMaxEvents, batchMaxWaitMs, claimIdleMs } = options;
+  const logger = options.logger.child({ component: 'kafkastore', stream: options.stream, consumer: options.consumer });
+  const enrich = options.enrich ?? createEnricher();
+  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const names = { stream: options.stream, group: options.group, consumer: options.consumer };
+
+  const reader = options.redis.duplicate();
+  reader.on('error', () => {}); // failures surface on the commands; ioredis reconnects on its own
+  const readerStream = trackerStream(reader, names);
+  const sideStream = trackerStream(options.redis, names);
+
+  const status: KafkastoreStatus = {};
+  let stopping = false;
+  let stopDeadline = Infinity;
+  let groupReady = false;
+  /** Read our own pending list (from `pendingCursor`) before new entries: at start, and after a claim. */
+  let drainPending = true;
+  let pendingCursor = '0-0';
+  /** Set by the janitor; the loop turns it into a new drain before its next read. */
+  let claimedSinceRead = false;
+
+  const redisBackoff = createBackoff();
+  const kafkaBackoff = createBackoff();
+
+  function redisFailed(err: unknown, what: string): number {
+    if (isMissingGroup(err)) groupReady = false;
+    const delay = redisBackoff.next();
+    status.redisError = errorMessage(err);
+    logger.warn({ err: status.redisError, attempt: redisBackoff.failures, retryInMs: delay }, `redis: ${what} failed`);
+    return delay;
+  }
+
+  function redisOk(): void {
+    if (status.redisError !== undefined) logger.info('redis: reachable again');
+    status.redisError = undefined;
+    redisBackoff.reset();
+  }
+
+  async function nextBatch(): Promise<StreamEntry[]> {
+    if (!groupReady) {
+      await readerStream.ensureGroup();
+      groupReady = true;
+    }
+    if (claimedSinceRead) {
+      claimedSinceRead = false;
+      drainPending = true;
+      pendingCursor = '0-0';
+    }
+    if (drainPending) {
+      const entries = await readerStream.readPending(pendingCursor, batchMaxEvents);
+      if (entries.length === 0) drainPending = false;
+      else pendingCursor = entries.at(-1)!.id;
+      return entries;
+    }
+    return readerStream.readNew(batchMaxEvents, batchMaxWaitMs);
+  }
+
+  /** Produces until Kafka acknowledges; false only when stopping and the grace period is over. */
+  async function produce(batches: TopicMessages[], count: number): Promise<boolean> {
+    for (;;) {
+      const started = performance.now();
+      try {
+        await producer.sendBatch(batches);
+        metrics.produceSeconds.observe((performance.now() - started) / 1000);
+        if (status.kafkaError !== undefined) logger.info({ failures: kafkaBackoff.failures }, 'kafka: reachable again');
+        status.kafkaError = undefined;
+        kafkaBackoff.reset();
+        return true;
+      } catch (err) {
+        metrics.produceFailures.inc();
+        status.kafkaError = errorMessage(err);
+        const delay = kafkaBackoff.next();
+        if (stopping && Date.now() + delay > stopDeadline) {
+          logger.warn({ err: status.kafkaError, entries: count }, 'kafka: giving up on the batch in hand to stop; its entries stay pending in redis');
+          return false;
+        }
+        logger.warn({ err: status.kafkaError, entries: count, attempt: kafkaBackoff.failures, retryInMs: delay }, 'kafka: produce failed; entries stay in redis');
+        await sleep(delay);
+      }
+    }
+  }
+
+  async function ackAndDelete(ids: string[]): Promise<boolean> {
+    for (;;) {
+      try {
+        await readerStream.ackAndDelete(ids);
+        redisOk();
+        return true;
+      } catch (err) {
+        const delay = redisFailed(err, 'XACK/XDEL');
+        // Unacknowledged entries are read again (our pending list) or claimed: duplicates, not loss.
+        if (stopping && Date.now() + delay > stopDeadline) return false;
+        await sleep(delay);
+      }
+    }
+  }
+
+  async function handle(entries: StreamEntry[]): Promise<void> {
+    metrics.eventsIn.inc(entries.length);
+    metrics.batchSize.observe(entries.length);
+    const started = performance.now();
+    const events: OutgoingMessage[] = [];
+    const rejected: OutgoingMessage[] = [];
+    const time = new Date().toISOString();
+    for (const { id, fields } of entries) {
+      if (fields === null) {
+        logger.warn({ streamId: id }, 'pending entry no longer in the stream; acknowledging it');
+        continue;
+      }
+      const parsed = parseEntry(fields);
+      let reason: string;
+      let raw: string;
+      if (parsed.ok) {
+        try {
+          events.push(eventRecord(enrich(parsed.event)));
+          continue;
+        } catch (err) {
+          reason = `enrichment failed: ${errorMessage(err)}`;
+          raw = JSON.stringify(parsed.event);
+        }
+      } else {
+        ({ reason, raw } = parsed);
+      }
+      logger.warn({ streamId: id, reason }, 'unparseable stream entry: sent to the DLQ');
+      rejected.push(dlqRecord({ streamId: id, stream: options.stream, reason, raw, time }));
+    }
+    metrics.enrichSeconds.observe((performance.now() - started) / 1000);
+
+    const requests = produceRequests([{ topic: eventsTopic, messages: events }, { topic: dlqTopic, messages: rejected }]);
+    for (const request of requests) {
+      if (!(await produce(request, entries.length))) return;
+    }
+    metrics.eventsOut.inc(events.length);
+    metrics.dlq.inc(rejected.length);
+    await ackAndDelete(entries.map((e) => e.id));
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping) {
+      let entries: StreamEntry[];
+      try {
+        entries = await nextBatch();
+        redisOk();
+      } catch (err) {
+        await sleep(redisFailed(err, 'reading the stream'));
+        continue;
+      }
+      if (entries.length > 0) await handle(entries);
+    }
+  }
+
+  /** Takes over entries pending longer than `claimIdleMs`; the loop then reads them from our pending list. */
+  async function claimIdle(): Promise<void> {
+    let cursor = '0-0';
+    let claimed = 0;
+    do {
+      const step = await sideStream.claimIdle(cursor, claimIdleMs, batchMaxEvents);
+      cursor = step.cursor;
+      claimed += step.claimed;
+    } while (cursor !== '0-0' && !stopping);
+    if (claimed > 0) {
+      metrics.claimed.inc(claimed);
+      logger.info({ claimed }, 'claimed entries left pending by an idle consumer');
+      claimedSinceRead = true;
+    }
+  }
+
+  async function refreshGauges(): Promise<void> {
+    const { length, pending } = await sideStream.lengths();
+    metrics.streamLength.set(length);
+    metrics.streamPending.set(pending);
+  }
+
+  /** Runs `task` now and then every `everyMs` (never two at once) until stop; failures are logged and retried next time. */
+  function every(everyMs: number, what: string, task: () => Promise<void>): { stop(): Promise<void> } {
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> = Promise.resolve();
+    const tick = () => {
+      running = task()
+        .catch((err) => {
+          if (!isMissingGroup(err)) logger.warn({ err: errorMessage(err) }, `${what} failed`);
+        })
+        .finally(() => {
+          if (!stopping) timer = setTimeout(tick, everyMs).unref();
+        });
+    };
+    timer = setTimeout(tick, 0).unref();
+    return {
+      async stop() {
+        clearTimeout(timer);
+        await running;
+      },
+    };
+  }
+
+  const loop = run();
+  const janitor = every(Math.max(100, Math.floor(claimIdleMs / 2)), 'claiming idle entries', claimIdle);
+  const gauges = every(options.gaugeRefreshMs ?? 5_000, 'refreshing stream gauges', refreshGauges);
+  logger.info({ group: options.group, eventsTopic, dlqTopic, batchMaxEvents, batchMaxWaitMs, claimIdleMs }, 'kafkastore started');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    status: () => ({ ...status }),
+    stop() {
+      stopped ??= (async () => {
+        stopping = true;
+        stopDeadline = Date.now() + stopGraceMs;
+        await Promise.all([loop, janitor.stop(), gauges.stop()]);
+        reader.disconnect();
+        logger.info('kafkastore stopped');
+      })();
+      return stopped;
+    },
+  };
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

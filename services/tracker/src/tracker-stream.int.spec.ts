@@ -1,0 +1,112 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { STREAM_FIELD } from '@pushtech/events';
+import type { Redis } from '@pushtech/redis';
+import { startPrivateRedis, waitFor, type PrivateServer } from '@pushtech/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RETRY_AFTER_FULL_S, RETRY_AFTER_UNAVAILABLE_S } from './http-errors.ts';
+import { connectTestRedis, startTestTracker, type TestTracker } from './test-tracker.ts';
+import { REDIS_COMMAND_TIMEOUT_MS, STREAM_LENGTH_TTL_MS } from './tracker-stream.ts';
+
+const batchOfTwo = { method: 'POST', url: '/t/batch', headers: { 'content-type': 'application/json' }, payload: '[{"type":"a"},{"type":"b"}]' } as const;
+
+describe('high-water mark', () => {
+  let redis: Redis;
+  let t: TestTracker;
+  beforeAll(async () => {
+    redis = await connectTestRedis();
+    t = await startTestTracker(redis, { STREAM_HIGH_WATER_MARK: '3' });
+  });
+  afterAll(async () => {
+    await t.close();
+    redis.disconnect();
+  });
+
+  it('over the mark: 503 with Retry-After and nothing written; below it again: accepted', async () => {
+    for (let n = 0; n < 3; n++) await redis.xadd(t.stream, '*', STREAM_FIELD, '{}');
+
+    const full = await t.app.inject({ url: '/t/page' });
+    expect(full.statusCode).toBe(503);
+    expect(full.headers['retry-after']).toBe(String(RETRY_AFTER_FULL_S));
+    expect(full.json()).toEqual({ error: 'stream_full', message: expect.stringContaining('high-water mark of 3') });
+    expect((await t.app.inject(batchOfTwo)).statusCode).toBe(503);
+    expect(await redis.xlen(t.stream)).toBe(3);
+
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    expect(metrics).toContain('tracker_unavailable_total{reason="stream_full",service="tracker"} 2');
+    expect(metrics).toContain('tracker_stream_length{service="tracker"} 3');
+
+    // The consumer drains the stream; the tracker sees it within the XLEN cache period.
+    await redis.xtrim(t.stream, 'MAXLEN', 0);
+    await sleep(STREAM_LENGTH_TTL_MS + 50);
+    expect((await t.app.inject({ url: '/t/page' })).statusCode).toBe(204);
+    expect((await t.app.inject(batchOfTwo)).statusCode).toBe(200);
+    expect(await redis.xlen(t.stream)).toBe(3);
+  });
+});
+
+describe('Redis down', () => {
+  let server: PrivateServer;
+  let redis: Redis;
+  let t: TestTracker;
+
+  beforeAll(async () => {
+    server = await startPrivateRedis();
+    redis = await connectTestRedis(server.address);
+    t = await startTestTracker(redis, { REDIS_URL: server.address });
+  });
+  afterAll(async () => {
+    await t.app.close();
+    redis.disconnect();
+    await server.close();
+  });
+
+  async function unavailableAnswers(): Promise<number> {
+    const metrics = (await t.app.inject({ url: '/metrics' })).body;
+    const line = /^tracker_unavailable_total\{reason="redis_unavailable",service="tracker"\} (\d+)$/m.exec(metrics);
+    return Number(line?.[1] ?? 0);
+  }
+
+  it('a Redis that hangs: 503 after the 1 s command timeout, not a hanging request', async () => {
+    expect((await t.app.inject({ url: '/t/page' })).statusCode).toBe(204);
+    const admin = await connectTestRedis(server.address);
+    try {
+      await admin.call('CLIENT', 'PAUSE', String(REDIS_COMMAND_TIMEOUT_MS + 1_000), 'ALL');
+      const started = performance.now();
+      const res = await t.app.inject({ url: '/t/page?hung=1' });
+      const elapsed = performance.now() - started;
+      expect(res.statusCode).toBe(503);
+      expect(elapsed).toBeGreaterThanOrEqual(REDIS_COMMAND_TIMEOUT_MS - 50);
+      expect(elapsed).toBeLessThan(REDIS_COMMAND_TIMEOUT_MS + 500);
+    } finally {
+      admin.disconnect();
+    }
+    await waitFor(async () => ((await t.app.inject({ url: '/t/page' })).statusCode === 204 ? true : undefined), 'a 204 after the pause', 10_000, 100);
+  });
+
+  it('answers 503 (never 204) within about a second while Redis is down, and 204 again once it is back', async () => {
+    expect((await t.app.inject({ url: '/t/page?n=0' })).statusCode).toBe(204);
+    const answersBefore = await unavailableAnswers();
+    await server.stop({ signal: 'SIGKILL' });
+
+    for (const request of [{ url: '/t/page?n=1' }, { url: '/t/page.gif?n=2' }, batchOfTwo, { url: '/t/page?n=3' }]) {
+      const started = performance.now();
+      const res = await t.app.inject(request);
+      expect(performance.now() - started).toBeLessThan(1_500);
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe(String(RETRY_AFTER_UNAVAILABLE_S));
+      expect(res.json()).toEqual({ error: 'redis_unavailable', message: 'the event was not stored: retry later' });
+    }
+    const ready = await t.app.inject({ url: '/readyz' });
+    expect(ready.statusCode).toBe(503);
+    expect(ready.json().checks.redis).toMatch(/^error/);
+    expect((await unavailableAnswers()) - answersBefore).toBe(4);
+
+    await server.start();
+    await waitFor(async () => ((await t.app.inject({ url: '/t/page?n=4' })).statusCode === 204 ? true : undefined), 'a 204 after Redis came back', 10_000, 100);
+    // Nothing answered 503 was written; what was answered 204 after the restart is there.
+    const stored = (await t.entries()).map((e) => e.data.n).filter((n) => n !== undefined);
+    expect(stored.filter((n) => n === '1' || n === '2' || n === '3')).toEqual([]);
+    expect(stored).toContain('4');
+    expect((await t.entries()).filter((e) => e.type === 'a' || e.type === 'b')).toEqual([]);
+  });
+});

@@ -1,0 +1,148 @@
+import { STREAM_FIELD, type TrackedEvent } from '@pushtech/events';
+import type { Logger } from '@pushtech/logging';
+import { createRedis, type Redis } from '@pushtech/redis';
+import type { TrackerMetrics } from './tracker-metrics.ts';
+
+/** A request whose Redis command has no answer by then is answered 503. */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+/** How long an XLEN answer is trusted: the high-water check costs one XLEN per this period, not one per request. */
+export const STREAM_LENGTH_TTL_MS = 200;
+
+export class StreamFullError extends Error {
+  readonly code = 'TRACKER_STREAM_FULL';
+  readonly length: number;
+  constructor(length: number, highWaterMark: number) {
+    super(`the stream holds ${length} entries, at or over its high-water mark of ${highWaterMark}`);
+    this.name = 'StreamFullError';
+    this.length = length;
+  }
+}
+
+export class StreamUnavailableError extends Error {
+  readonly code = 'TRACKER_STREAM_UNAVAILABLE';
+  constructor(cause: unknown) {
+    super(`redis did not take the entries: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'StreamUnavailableError';
+  }
+}
+
+/**
+ * The Redis client of a tracker: while Redis is down a command fails at once
+ * (no offline queue), and one that gets no answer fails after 1 s, so a request
+ * is answered 503 instead of waiting for a reconnect. Without the offline queue
+ * an XADD queued while disconnected cannot be written after we answered 503.
+ */
+export function createTrackerRedis(url: string, connectionName: string, logger: Logger): Redis {
+  const redis = createRedis(url, {
+    connectionName,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    // Commands of concurrent requests go out in one socket write instead of one write each.
+    enableAutoPipelining: true,
+  });
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (!down) logger.warn({ err: err.message }, 'redis unreachable: answering 503 until it is back');
+    down = true;
+  });
+  redis.on('ready', () => {
+    if (down) logger.info('redis reachable again');
+    down = false;
+  });
+  return redis;
+}
+
+/** Resolves once the client is connected, or after `timeoutMs` (the tracker starts anyway and answers 503 meanwhile). */
+export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return true;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const onReady = () => done(true);
+    function done(ready: boolean) {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    }
+    redis.once('ready', onReady);
+  });
+}
+
+export interface TrackerStreamOptions {
+  redis: Redis;
+  stream: string;
+  highWaterMark: number;
+  metrics: TrackerMetrics;
+  logger: Logger;
+}
+
+export interface TrackerStream {
+  /**
+   * Resolves once Redis holds every event: one XADD, or one MULTI of XADDs
+   * (one round trip; all or none). Throws `StreamFullError` when the stream is
+   * over its high-water mark and `StreamUnavailableError` when Redis fails.
+   */
+  append(events: readonly TrackedEvent[]): Promise<void>;
+}
+
+export function createTrackerStream({ redis, stream, highWaterMark, metrics, logger }: TrackerStreamOptions): TrackerStream {
+  let length = 0;
+  let lengthReadAt = -Infinity;
+  let lengthRead: Promise<void> | undefined;
+  let full = false;
+
+  // One XLEN in flight at a time, shared by every request that finds the last answer too old.
+  function readLength(): Promise<void> {
+    lengthRead ??= redis.xlen(stream).then((n) => {
+      length = n;
+      lengthReadAt = performance.now();
+      metrics.streamLength.set(n);
+    }).finally(() => {
+      lengthRead = undefined;
+    });
+    return lengthRead;
+  }
+
+  async function ensureRoom(): Promise<void> {
+    if (performance.now() - lengthReadAt > STREAM_LENGTH_TTL_MS) {
+      try {
+        await readLength();
+      } catch (err) {
+        throw new StreamUnavailableError(err);
+      }
+    }
+    const nowFull = length >= highWaterMark;
+    if (nowFull !== full) {
+      full = nowFull;
+      if (full) logger.warn({ stream, length, highWaterMark }, 'stream over its high-water mark: answering 503');
+      else logger.info({ stream, length, highWaterMark }, 'stream below its high-water mark again');
+    }
+    if (full) throw new StreamFullError(length, highWaterMark);
+  }
+
+  async function write(entries: string[]): Promise<void> {
+    if (entries.length === 1) {
+      await redis.xadd(stream, '*', STREAM_FIELD, entries[0]!);
+      return;
+    }
+    const results = await redis.multi(entries.map((entry) => ['xadd', stream, '*', STREAM_FIELD, entry])).exec();
+    const failed = results === null ? new Error('transaction aborted') : results.find(([err]) => err)?.[0];
+    if (failed) throw failed;
+  }
+
+  return {
+    async append(events) {
+      await ensureRoom();
+      const entries = events.map((event) => JSON.stringify(event));
+      const endTimer = metrics.xaddSeconds.startTimer();
+      try {
+        await write(entries);
+      } catch (err) {
+        throw new StreamUnavailableError(err);
+      } finally {
+        endTimer();
+      }
+      length += entries.length;
+    },
+  };
+}
