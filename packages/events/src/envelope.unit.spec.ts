@@ -37,6 +37,13 @@ describe('envelope', () => {
     expect(result).toMatchObject({ ok: false, errors: [{ field: 'source' }] });
   });
 
+  it('ids stay unique and in order past 4,096 ids in one millisecond', () => {
+    const ids = Array.from({ length: 20_000 }, () => newId());
+    expect(ids.every((id) => UUID_V7.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...ids].sort()).toEqual(ids);
+  });
+
   it('ids are UUIDv7 that sort by creation time', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 1000; i++) ids.push(newId());
