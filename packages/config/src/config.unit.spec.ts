@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { bool, ConfigErrors, hostPorts, int, list, loadConfig, number, oneOf, port, string, url } from './index.ts';
+import { bool, ConfigErrors, secret, hostPorts, int, list, loadConfig, number, oneOf, port, string, url } from './index.ts';
 
 function errorOf(spec: Parameters<typeof loadConfig>[0], env: Record<string, string>): string {
   try {
@@ -56,6 +56,8 @@ describe('loadConfig', () => {
     ['bad url', { A: url({ protocols: ['redis:'] }) }, { A: 'localhost:6379' }, 'config: A must be a URL starting with redis:// (got "localhost:6379")'],
     ['wrong url scheme', { A: url({ protocols: ['mongodb:'] }) }, { A: 'http://x' }, 'config: A must be a URL starting with mongodb:// (got "http://x")'],
     ['bad host:port list', { A: hostPorts() }, { A: '127.0.0.1' }, 'config: A must be a comma-separated list of host:port (got "127.0.0.1")'],
+    ['short secret, never echoed', { A: secret({ minLength: 32 }) }, { A: 'hunter2' }, 'config: A must be a string of at least 32 characters (got 7 characters)'],
+    ['missing secret', { A: secret({ minLength: 32 }) }, {}, 'config: A is required: a string of at least 32 characters'],
     ['empty list', { A: list() }, { A: ',,' }, 'config: A must be a comma-separated list (got ",,")'],
   ] as const)('%s gives one line naming the variable and the rule', (_kind, spec, env, expected) => {
     const message = errorOf(spec, env);

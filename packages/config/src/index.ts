@@ -63,6 +63,20 @@ export function string(options: Options<string> & { minLength?: number } = {}): 
     raw.length >= min ? raw : undefined, options);
 }
 
+/** A key, token or password: like `string({ minLength })`, but its value never appears in an error. */
+export function secret(options: { minLength: number }): Reader<string> {
+  const rule = `a string of at least ${options.minLength} characters`;
+  return {
+    read(name, raw) {
+      const value = raw?.trim() ?? '';
+      if (value === '') throw new ConfigError(name, `is required: ${rule}`);
+      if (value.length < options.minLength) throw new ConfigError(name, `must be ${rule} (got ${value.length} characters)`);
+      return value;
+    },
+    describe: () => `${rule} (required, secret)`,
+  };
+}
+
 export function int(options: Options<number> & { min?: number; max?: number } = {}): Reader<number> {
   const min = options.min ?? Number.MIN_SAFE_INTEGER;
   const max = options.max ?? Number.MAX_SAFE_INTEGER;
