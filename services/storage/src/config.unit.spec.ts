@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigErrors, loadConfig } from '@pushtech/config';
+import { storageConfigSpec } from './config.ts';
+
+const SECRET = 'a-secret-of-at-least-32-characters!!';
+
+describe('storage config', () => {
+  it('has defaults for everything but JWT_SECRET', () => {
+    expect(loadConfig(storageConfigSpec, { JWT_SECRET: SECRET })).toEqual({
+      PORT: 8083,
+      HOST: '0.0.0.0',
+      KAFKA_BROKERS: ['127.0.0.1:19092'],
+      MONGO_URL: 'mongodb://127.0.0.1:27117',
+      MONGO_DB: 'pushtech',
+      JWT_SECRET: SECRET,
+      LISTINGS_TOPIC: 'listings',
+      MATCHES_TOPIC: 'matches',
+      PROJECTOR_GROUP: 'storage-projector',
+      READ_YOUR_WRITES_TIMEOUT_MS: 5_000,
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('requires JWT_SECRET of at least 32 characters, without echoing it', () => {
+    expect(() => loadConfig(storageConfigSpec, {})).toThrow('JWT_SECRET is required: a string of at least 32 characters');
+    try {
+      loadConfig(storageConfigSpec, { JWT_SECRET: 'hunter2' });
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigErrors).message).toBe('config: JWT_SECRET must be a string of at least 32 characters (got 7 characters)');
+      expect((err as ConfigErrors).message).not.toContain('hunter2');
+    }
+  });
+
+  it('names every bad variable', () => {
+    const env = { JWT_SECRET: SECRET, PORT: '0', READ_YOUR_WRITES_TIMEOUT_MS: '-1', MONGO_URL: 'http://x', LOG_LEVEL: 'loud' };
+    try {
+      loadConfig(storageConfigSpec, env);
+      expect.unreachable();
+    } catch (err) {
+      expect((err as ConfigErrors).errors.map((e) => e.variable)).toEqual(['PORT', 'MONGO_URL', 'READ_YOUR_WRITES_TIMEOUT_MS', 'LOG_LEVEL']);
+    }
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * The projector: applies topic `listings` to the Mongo collection `listings`
+ * and topic `matches` to `matches` (the collections `projection_meta` names),
+ * idempotently, at least once (consumer group PROJECTOR_GROUP, from the
+ * beginning for a new group). A record that cannot be read is logged with
+ * its reason and counted, then skipped; a Mongo failure makes the batch retry.
+ */
+import { runConsumer, type ConsumedMessage, type Kafka, type RunningConsumer } from '@pushtech/kafka';
+import { listingIdOf, pairKey, type ListingEvent, type MatchEvent } from '@pushtech/listings';
+import type { Logger } from '@pushtech/logging';
+import { evolveListingDocument, type ListingDocument } from './listing-document.ts';
+import { evolveMatchDocument, type MatchDocument } from './match-document.ts';
+import type { StorageMetrics } from './metrics.ts';
+import type { ProjectionCollections } from './projection-collections.ts';
+import { applyBatch, type BatchOutcome, type Projection } from './projection-writer.ts';
+import type { AppliedSignal } from './read-your-writes.ts';
+import { parseListingRecord, parseMatchRecord, type Parsed, type Recorded } from './records.ts';
+
+export const listingProjection: Projection<ListingDocument, ListingEvent> = {
+  keyOf: listingIdOf,
+  evolve: evolveListingDocument,
+};
+
+export const matchProjection: Projection<MatchDocument, MatchEvent> = {
+  keyOf: (event) => pairKey(event.data.searchId, event.data.offerId),
+  evolve: evolveMatchDocument,
+};
+
+export interface ProjectionTopics {
+  listings: string;
+  matches: string;
+}
+
+export interface ProjectionHandlerOptions {
+  topics: ProjectionTopics;
+  /** Where to write: the current collections (projector) or fresh ones (rebuild). */
+  target: () => Promise<ProjectionCollections>;
+  logger: Logger;
+  metrics?: StorageMetrics;
+  /** Told which listings a batch touched (read-your-writes in the same process). */
+  signal?: AppliedSignal;
+}
+
+export type TopicName = keyof ProjectionTopics;
+
+/** Handles one partition's batch of either topic; returns what it did. */
+export function projectionHandler(options: ProjectionHandlerOptions) {
+  const { topics, target, logger, metrics, signal } = options;
+
+  function valid<E>(messages: ConsumedMessage[], topic: TopicName, parse: (v: Buffer | null) => Parsed<E>): Recorded<E>[] {
+    const records: Recorded<E>[] = [];
+    for (const message of messages) {
+      const parsed = parse(message.value);
+      if (parsed.ok) {
+        records.push(parsed.value);
+        continue;
+      }
+      metrics?.projectedEvents.inc({ topic, outcome: 'invalid' });
+      logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, errors: parsed.errors },
+        'record skipped: not a valid event');
+    }
+    return records;
+  }
+
+  return async function handle(messages: ConsumedMessage[]): Promise<{ topic: TopicName; outcome: BatchOutcome } | undefined> {
+    const first = messages[0];
+    if (first === undefined) return undefined;
+    const collections = await target();
+    let topic: TopicName;
+    let outcome: BatchOutcome;
+    if (first.topic === topics.listings) {
+      topic = 'listings';
+      outcome = await applyBatch(collections.listings, listingProjection, valid(messages, topic, parseListingRecord));
+      signal?.notify(outcome.keys);
+    } else if (first.topic === topics.matches) {
+      topic = 'matches';
+      outcome = await applyBatch(collections.matches, matchProjection, valid(messages, topic, parseMatchRecord));
+    } else {
+      logger.warn({ topic: first.topic, count: messages.length }, 'records of an unexpected topic skipped');
+      return undefined;
+    }
+    if (metrics) {
+      metrics.projectedEvents.inc({ topic, outcome: 'applied' }, outcome.applied);
+      metrics.projectedEvents.inc({ topic, outcome: 'ignored' }, outcome.ignored);
+      metrics.lastAppliedTimestamp.set({ topic }, Date.now() / 1000);
+      metrics.lagSeconds.set({ topic }, Math.max(0, Date.now() - messages[messages.length - 1]!.timestamp) / 1000);
+    }
+    logger.debug({ topic, applied: outcome.applied, ignored: outcome.ignored, documents: outcome.keys.length }, 'batch projected');
+    return { topic, outcome };
+  };
+}
+
+export interface ProjectorOptions extends ProjectionHandlerOptions {
+  kafka: Kafka;
+  groupId: string;
+  /** Resolve once the group has joined (tests). */
+  awaitJoin?: boolean;
+}
+
+export async function startProjector(options: ProjectorOptions): Promise<RunningConsumer> {
+  const handle = projectionHandler(options);
+  const consumer = await runConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: [options.topics.listings, options.topics.matches],
+    logger: options.logger,
+    fromBeginning: true,
+    awaitJoin: options.awaitJoin,
+    eachBatch: async (messages) => {
+      await handle(messages);
+    },
+  });
+  options.logger.info({ groupId: options.groupId, topics: options.topics }, 'projector running');
+  return consumer;
+}

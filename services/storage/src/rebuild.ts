@@ -1,0 +1,45 @@
+/**
+ * `npm run rebuild -w services/storage [-- --drop-old]`: replays Kafka
+ * `listings` and `matches` into fresh collections and switches the API and
+ * the projector to them (see rebuild-projections.ts). Prints progress.
+ */
+import { parseArgs } from 'node:util';
+import { hostPorts, loadConfigOrExit, oneOf, string, url } from '@pushtech/config';
+import { topics } from '@pushtech/events';
+import { createKafka, ensureTopics } from '@pushtech/kafka';
+import { createLogger, logLevels } from '@pushtech/logging';
+import { connectMongo } from '@pushtech/mongo';
+import { rebuildProjections } from './rebuild-projections.ts';
+
+const { values } = parseArgs({ options: { 'drop-old': { type: 'boolean', default: false } } });
+const config = loadConfigOrExit({
+  KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
+  MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
+  MONGO_DB: string({ default: 'pushtech' }),
+  LISTINGS_TOPIC: string({ default: topics.listings.name }),
+  MATCHES_TOPIC: string({ default: topics.matches.name }),
+  LOG_LEVEL: oneOf(logLevels, { default: 'warn' }),
+});
+const logger = createLogger('storage-rebuild', config.LOG_LEVEL);
+const kafka = createKafka({ clientId: 'storage-rebuild', brokers: config.KAFKA_BROKERS, logger });
+const mongo = await connectMongo(config.MONGO_URL, { appName: 'storage-rebuild' });
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
+try {
+  await ensureTopics(kafka, [{ ...topics.listings, name: config.LISTINGS_TOPIC }, { ...topics.matches, name: config.MATCHES_TOPIC }]);
+  const result = await rebuildProjections({
+    kafka,
+    db: mongo.db(config.MONGO_DB),
+    topics: { listings: config.LISTINGS_TOPIC, matches: config.MATCHES_TOPIC },
+    logger,
+    dropOld: values['drop-old'],
+    progress: (p) => say(`${p.phase}: ${p.handled} / ${p.total} events, ${p.perSecond}/s, ${p.elapsedS} s`),
+  });
+  say(`rebuilt in ${result.seconds.toFixed(1)} s: ${result.handled} records (${result.applied} applied, ${result.ignored} ignored)`);
+  say(`now reading ${result.current.listings}, ${result.current.matches} (was ${result.previous.listings}, ${result.previous.matches}${values['drop-old'] ? ': dropped' : ': kept, drop them when no longer needed'})`);
+} catch (err) {
+  process.stderr.write(`rebuild failed: ${(err as Error).message}\n`);
+  process.exitCode = 1;
+} finally {
+  await mongo.close();
+}

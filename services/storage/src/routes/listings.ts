@@ -1,0 +1,210 @@
+/**
+ * `/listings` routes. Writes need a bearer token (its `sub` is the user);
+ * reads are public. Inputs are checked with the zod schemas of
+ * listing-input.ts; the same schemas make the OpenAPI document.
+ */
+import { z } from 'zod';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { newId } from '@pushtech/events';
+import type { Listing } from '@pushtech/listings';
+import { authenticate } from '../auth.ts';
+import { decodeCursor, encodeCursor } from '../cursor.ts';
+import { ApiError, parseInput } from '../http-errors.ts';
+import { runCommand, type CommandDeps, type CommandResult } from '../listing-commands.ts';
+import { ListingRejected, type ListingCommand } from '../listing-decider.ts';
+import {
+  changeListingBody,
+  createListingBody,
+  listingIdParams,
+  nearbyQuery,
+  openApiSchema,
+  ownerQuery,
+} from '../listing-input.ts';
+import type { ListingStore } from '../listing-store.ts';
+import { findNearby } from '../nearby.ts';
+import * as out from './response-schemas.ts';
+
+export interface ListingRoutesOptions {
+  store: ListingStore;
+  commands: Omit<CommandDeps, 'store'>;
+  jwtSecret: string;
+}
+
+const security = [{ bearerAuth: [] }];
+const errors = {
+  400: out.responseSchema(out.error, 'A field breaks a rule: `errors` names each field and rule'),
+  401: out.responseSchema(out.error, 'No bearer token, or a bad one (signature, expiry); see `WWW-Authenticate`'),
+  403: out.responseSchema(out.error, 'The listing belongs to someone else'),
+  404: out.responseSchema(out.error, 'No such listing'),
+  409: out.responseSchema(out.error, 'A concurrent write took this version (retry after reading again), or the listing is closed'),
+  503: out.responseSchema(out.error, 'Kafka or MongoDB unavailable: nothing was changed'),
+};
+const acceptedDoc = out.responseSchema(out.accepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: read it later');
+const ownerCursor = z.strictObject({ id: z.string().min(1) });
+
+export async function listingRoutes(app: FastifyInstance, options: ListingRoutesOptions): Promise<void> {
+  const { store, jwtSecret } = options;
+  const commandDeps: CommandDeps = { ...options.commands, store };
+
+  async function command(command: ListingCommand): Promise<CommandResult> {
+    try {
+      return await runCommand(commandDeps, command);
+    } catch (err) {
+      if (!(err instanceof ListingRejected)) throw err;
+      switch (err.code) {
+        case 'not_found':
+          throw new ApiError(404, 'not_found', [{ field: 'id', rule: err.message }]);
+        case 'forbidden':
+          throw new ApiError(403, 'forbidden', [{ field: 'id', rule: 'must be a listing of the token\'s user' }]);
+        case 'closed':
+          throw new ApiError(409, 'listing_closed', [{ field: 'id', rule: err.message }]);
+        case 'already_exists':
+          throw new ApiError(409, 'conflict', [{ field: 'id', rule: err.message }]);
+      }
+    }
+  }
+
+  /** 200/201 with the listing, 202 when the projection was too slow, 409 when a concurrent write won. */
+  function answer(reply: FastifyReply, result: CommandResult, created = false): FastifyReply {
+    switch (result.outcome) {
+      case 'applied':
+      case 'unchanged':
+        if (created) reply.code(201).header('location', `/listings/${result.listing.id}`);
+        return reply.send(result.listing);
+      case 'accepted':
+        if (created) reply.header('location', `/listings/${result.id}`);
+        return reply.code(202).send({
+          id: result.id,
+          version: result.version,
+          applied: false,
+          message: `recorded, not yet visible: GET /listings/${result.id} shows version ${result.version} once it is projected`,
+        });
+      case 'conflict':
+        throw new ApiError(409, 'conflict', [{
+          field: 'version',
+          rule: `listing ${result.id} was changed concurrently (version ${result.version} was taken by another write): read it again and retry`,
+        }]);
+    }
+  }
+
+  app.post('/listings', {
+    schema: {
+      summary: 'Create an offer or a search (owner: the token\'s user)',
+      tags: ['listings'],
+      security,
+      body: openApiSchema(createListingBody),
+      response: { 201: out.responseSchema(out.listing, 'Created and visible'), 202: acceptedDoc, ...errors },
+    },
+  }, async (request, reply) => {
+    const userId = await authenticate(request, reply, jwtSecret);
+    if (userId === undefined) return reply;
+    const body = parseInput(createListingBody, request.body, 'body');
+    const result = await command({ type: 'createListing', data: { id: newId(), ownerId: userId, listing: body } });
+    return answer(reply, result, true);
+  });
+
+  app.get('/listings', {
+    schema: {
+      summary: 'Listings of an owner, newest first',
+      tags: ['listings'],
+      querystring: openApiSchema(ownerQuery),
+      response: { 200: out.responseSchema(out.ownerPage, 'A page of listings'), 400: errors[400] },
+    },
+  }, async (request) => {
+    const query = parseInput(ownerQuery, request.query, 'query');
+    const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, ownerCursor).id;
+    const found = await store.byOwner({ ownerId: query.ownerId, status: query.status, beforeId, limit: query.limit + 1 });
+    const items = found.slice(0, query.limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: found.length > query.limit && last !== undefined ? encodeCursor({ id: last.id }) : null };
+  });
+
+  app.get('/listings/nearby', {
+    schema: {
+      summary: 'Offers near a place, or searches near it (what people nearby look for), nearest first',
+      tags: ['listings'],
+      querystring: openApiSchema(nearbyQuery),
+      response: { 200: out.responseSchema(out.nearbyPage, 'A page, nearest first (ties by id)'), 400: errors[400] },
+    },
+  }, async (request) => findNearby(store, parseInput(nearbyQuery, request.query, 'query')));
+
+  const idSchema = { params: openApiSchema(listingIdParams) };
+
+  async function existing(request: FastifyRequest): Promise<Listing> {
+    const { id } = parseInput(listingIdParams, request.params, 'params');
+    const listing = await store.get(id);
+    if (listing === null) throw new ApiError(404, 'not_found', [{ field: 'id', rule: `listing ${id} does not exist` }]);
+    return listing;
+  }
+
+  app.get('/listings/:id', {
+    schema: {
+      summary: 'One listing (also paused, closed and expired ones)',
+      tags: ['listings'],
+      ...idSchema,
+      response: { 200: out.responseSchema(out.listing, 'The listing'), 404: errors[404] },
+    },
+  }, async (request) => existing(request));
+
+  app.patch('/listings/:id', {
+    schema: {
+      summary: 'Change a listing of yours (fields, location, status)',
+      tags: ['listings'],
+      security,
+      ...idSchema,
+      body: openApiSchema(changeListingBody),
+      response: { 200: out.responseSchema(out.listing, 'The listing after the change'), 202: acceptedDoc, ...errors },
+    },
+  }, async (request, reply) => {
+    const userId = await authenticate(request, reply, jwtSecret);
+    if (userId === undefined) return reply;
+    const { id } = parseInput(listingIdParams, request.params, 'params');
+    const changes = parseInput(changeListingBody, request.body, 'body');
+    return answer(reply, await command({ type: 'changeListing', data: { id, userId, changes } }));
+  });
+
+  app.delete('/listings/:id', {
+    schema: {
+      summary: 'Close a listing of yours (final: it never matches again)',
+      tags: ['listings'],
+      security,
+      ...idSchema,
+      response: { 200: out.responseSchema(out.listing, 'The closed listing'), 202: acceptedDoc, ...errors },
+    },
+  }, async (request, reply) => {
+    const userId = await authenticate(request, reply, jwtSecret);
+    if (userId === undefined) return reply;
+    const { id } = parseInput(listingIdParams, request.params, 'params');
+    return answer(reply, await command({ type: 'closeListing', data: { id, userId } }));
+  });
+
+  app.get('/listings/:id/matches', {
+    schema: {
+      summary: 'Current matches of a listing, nearest first',
+      tags: ['listings'],
+      ...idSchema,
+      response: { 200: out.responseSchema(out.matchesPage, 'The other side of every current match'), 404: errors[404] },
+    },
+  }, async (request) => {
+    const listing = await existing(request);
+    const matches = await store.currentMatches(listing.id);
+    const otherIds = matches.map((m) => (m.searchId === listing.id ? m.offerId : m.searchId));
+    const others = new Map((await store.byIds(otherIds)).map((l) => [l.id, l]));
+    const items = matches.map((m) => {
+      const isSearch = m.searchId === listing.id;
+      const otherId = isSearch ? m.offerId : m.searchId;
+      const other = others.get(otherId);
+      return {
+        pair: m.pair,
+        listingId: otherId,
+        kind: isSearch ? 'offer' : 'search',
+        ...(other === undefined ? {} : { title: other.title }),
+        ownerId: isSearch ? m.offerOwnerId : m.searchOwnerId,
+        distanceM: m.distanceM,
+        decidedAt: m.decidedAt,
+      };
+    });
+    items.sort((a, b) => a.distanceM - b.distanceM || (a.listingId < b.listingId ? -1 : 1));
+    return { items };
+  });
+}
