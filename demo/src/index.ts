@@ -4,6 +4,7 @@
 //
 // DEMO_USERS users each report a location every second; DEMO_SECONDS bounds
 // the run (0 = until Ctrl-C).
+import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostPorts, int, loadConfigOrExit, url } from '@pushtech/config';
@@ -20,6 +21,8 @@ const config = loadConfigOrExit({
   DEMO_SECONDS: int({ min: 0, default: 0 }),
   TRACKER_PORT: int({ min: 1, max: 65_535, default: 8081 }),
   KAFKASTORE_PORT: int({ min: 1, max: 65_535, default: 8082 }),
+  KAFIDX_PORT: int({ min: 1, max: 65_535, default: 8086 }),
+  STATS_PORT: int({ min: 1, max: 65_535, default: 8087 }),
 });
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -48,10 +51,19 @@ async function waitReady(name: string, base: string): Promise<void> {
 async function main(): Promise<void> {
   startService('tracker', entry('services/tracker/src/index.ts'), { ...common, PORT: String(config.TRACKER_PORT), TRACKER_ID: 'demo', TRUST_PROXY: 'true' });
   startService('kafkastore', entry('services/kafkastore/src/index.ts'), { ...common, PORT: String(config.KAFKASTORE_PORT), CONSUMER_NAME: 'demo' });
+  const statsUrl = `http://127.0.0.1:${config.STATS_PORT}`;
+  const kafidxUrl = `http://127.0.0.1:${config.KAFIDX_PORT}`;
+  const kafidxToken = randomBytes(18).toString('base64url');
+  startService('stats', entry('consumers/stats/src/index.ts'), { ...common, PORT: String(config.STATS_PORT) });
+  startService('kafidx', entry('services/kafidx/src/index.ts'), { ...common, PORT: String(config.KAFIDX_PORT), KAFIDX_TOKEN: kafidxToken, STATS_URL: statsUrl });
   await waitReady('tracker', trackerUrl);
   await waitReady('kafkastore', `http://127.0.0.1:${config.KAFKASTORE_PORT}`);
+  await waitReady('stats', statsUrl);
+  await waitReady('kafidx', kafidxUrl);
   say(`tracker      ${trackerUrl}  (try: curl -i '${trackerUrl}/t/w?wor=king')`);
   say(`kafkastore   http://127.0.0.1:${config.KAFKASTORE_PORT}/metrics`);
+  say(`stats        ${statsUrl}/stats`);
+  say(`kafidx       ${kafidxUrl}/?token=${kafidxToken}#topics=events  ← open it to watch the demo's events live`);
 
   const kafka = createKafka({ clientId: 'demo', brokers: config.KAFKA_BROKERS, logger });
   await ensureTopics(kafka, [topics.events]);
