@@ -88,19 +88,20 @@ export async function startTail(options: TailOptions): Promise<TopicTail> {
 
   const groupId = `kafidx-${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
-  let joins = 0;
   let stopping = false;
   consumer.on(consumer.events.GROUP_JOIN, () => {
-    // The group never commits: after a re-join (a rebalance, a lost session) kafkajs would start
-    // from the end again; put every partition back where this tail had got to.
-    if (++joins === 1) return;
+    // The group never commits: after any join kafkajs would start from the end; put every
+    // partition where this tail had got to. That includes the first join, because a consumer
+    // that crashed while joining (a new broker's "coordinator is loading") is restarted by
+    // kafkajs without the seeks made before.
     for (const s of starts) consumer.seek({ topic: s.topic, partition: s.partition, offset: String(next.get(partitionKey(s.topic, s.partition))) });
   });
   consumer.on(consumer.events.CRASH, (event) => {
     if (stopping) return;
     const error = event.payload.error;
     logger.warn({ groupId, err: error.message, restart: event.payload.restart }, 'topic tail: consumer crashed');
-    options.onError(`reading failed: ${error.message}${event.payload.restart ? ' (retrying)' : ''}`);
+    // kafkajs restarts the consumer after a retriable error: nothing for the viewer to act on.
+    if (!event.payload.restart) options.onError(`reading failed: ${error.message}`);
   });
 
   try {

@@ -1,0 +1,78 @@
+import { ConfigError, ConfigErrors, hostPorts, int, loadConfig, number, oneOf, string, url, type ConfigOf, type Reader } from '@pushtech/config';
+import { logLevels } from '@pushtech/logging';
+import { AUTH_SCHEMES, ONESIGNAL_CLIENTS } from './onesignal.ts';
+import { notifierTopics } from './topics.ts';
+
+/** A required secret: never echoed in an error line. */
+function secret(): Reader<string> {
+  const rule = 'a non-empty string';
+  return {
+    read(name, raw) {
+      if (raw === undefined || raw.trim() === '') throw new ConfigError(name, `is required: ${rule}`);
+      return raw.trim();
+    },
+    describe: () => `${rule} (required, secret)`,
+  };
+}
+
+/** Every variable the notifier reads (README has the table). */
+export const configSpec = {
+  KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
+  MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
+  MONGO_DB: string({ default: 'pushtech' }),
+  REQUESTS_TOPIC: string({ default: notifierTopics.requests.name }),
+  NOTIFIER_GROUP: string({ default: 'notifier' }),
+  /** OneSignal's API root; `/notifications` is appended. The local stand-in: http://127.0.0.1:8089. */
+  ONESIGNAL_API_ROOT: url({ protocols: ['https:', 'http:'], default: 'https://api.onesignal.com' }),
+  ONESIGNAL_APP_ID: string(),
+  ONESIGNAL_API_KEY: secret(),
+  ONESIGNAL_CLIENT: oneOf(ONESIGNAL_CLIENTS, { default: 'onesignal-node' }),
+  ONESIGNAL_AUTH_SCHEME: oneOf(AUTH_SCHEMES, { default: 'Basic' }),
+  ONESIGNAL_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 300_000 }),
+  /** Calls per second toward OneSignal; 0 switches the limit off. */
+  RATE_LIMIT_PER_S: number({ default: 150, min: 0, max: 100_000 }),
+  SEND_CONCURRENCY: int({ default: 16, min: 1, max: 1_000 }),
+  QUEUE_MAX: int({ default: 10_000, min: 1, max: 10_000_000 }),
+  RETRY_BASE_MS: int({ default: 1_000, min: 1, max: 3_600_000 }),
+  RETRY_MAX_MS: int({ default: 60_000, min: 1, max: 86_400_000 }),
+  RETRY_MAX_ATTEMPTS: int({ default: 10, min: 1, max: 1_000 }),
+  RETRY_MAX_AGE_MS: int({ default: 900_000, min: 1, max: 7 * 86_400_000 }),
+  /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
+  PORT: int({ default: 8088, min: 0, max: 65_535 }),
+  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
+};
+
+export type NotifierConfig = ConfigOf<typeof configSpec>;
+
+/** Rules that involve two variables. */
+function crossCheck(config: NotifierConfig): ConfigError[] {
+  const errors: ConfigError[] = [];
+  if (config.ONESIGNAL_CLIENT === 'onesignal-node' && config.ONESIGNAL_AUTH_SCHEME !== 'Basic') {
+    errors.push(new ConfigError('ONESIGNAL_AUTH_SCHEME', 'must be Basic with ONESIGNAL_CLIENT=onesignal-node (it always sends "Authorization: Basic <key>"); use ONESIGNAL_CLIENT=fetch for Key', config.ONESIGNAL_AUTH_SCHEME));
+  }
+  if (config.RETRY_MAX_MS < config.RETRY_BASE_MS) {
+    errors.push(new ConfigError('RETRY_MAX_MS', `must be at least RETRY_BASE_MS (${config.RETRY_BASE_MS})`, String(config.RETRY_MAX_MS)));
+  }
+  return errors;
+}
+
+/** Like `loadConfig`, with the rules between variables; throws `ConfigErrors`. */
+export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): NotifierConfig {
+  const config = loadConfig(configSpec, env);
+  const errors = crossCheck(config);
+  if (errors.length > 0) throw new ConfigErrors(errors);
+  return config;
+}
+
+/** For `index.ts`: a bad config prints one line per variable on stderr and exits with 78 (EX_CONFIG). */
+export function loadNotifierConfigOrExit(env: NodeJS.ProcessEnv = process.env): NotifierConfig {
+  try {
+    return loadNotifierConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigErrors) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+}

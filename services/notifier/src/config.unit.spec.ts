@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigErrors } from '@pushtech/config';
+import { loadNotifierConfig } from './config.ts';
+
+const required = { ONESIGNAL_APP_ID: '2f4c5b1e-8a9d-4e6f-b3c2-1d0e9f8a7b6c', ONESIGNAL_API_KEY: 'os_v2_app_secret' };
+
+function errorsOf(env: Record<string, string>): string[] {
+  try {
+    loadNotifierConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigErrors);
+    return (err as ConfigErrors).message.split('\n');
+  }
+  throw new Error('expected a config error');
+}
+
+describe('config', () => {
+  it('has a default for every variable but the OneSignal app id and key', () => {
+    expect(loadNotifierConfig(required)).toEqual({
+      KAFKA_BROKERS: ['127.0.0.1:19092'],
+      MONGO_URL: 'mongodb://127.0.0.1:27117',
+      MONGO_DB: 'pushtech',
+      REQUESTS_TOPIC: 'notify.requests',
+      NOTIFIER_GROUP: 'notifier',
+      ONESIGNAL_API_ROOT: 'https://api.onesignal.com',
+      ...required,
+      ONESIGNAL_CLIENT: 'onesignal-node',
+      ONESIGNAL_AUTH_SCHEME: 'Basic',
+      ONESIGNAL_TIMEOUT_MS: 10_000,
+      RATE_LIMIT_PER_S: 150,
+      SEND_CONCURRENCY: 16,
+      QUEUE_MAX: 10_000,
+      RETRY_BASE_MS: 1_000,
+      RETRY_MAX_MS: 60_000,
+      RETRY_MAX_ATTEMPTS: 10,
+      RETRY_MAX_AGE_MS: 900_000,
+      PORT: 8088,
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('names every missing or bad variable and its rule, without echoing the key', () => {
+    expect(errorsOf({ RATE_LIMIT_PER_S: '-1', ONESIGNAL_API_ROOT: 'api.onesignal.com' })).toEqual([
+      'config: ONESIGNAL_API_ROOT must be a URL starting with https:// or http:// (got "api.onesignal.com")',
+      'config: ONESIGNAL_APP_ID is required: a non-empty string',
+      'config: ONESIGNAL_API_KEY is required: a non-empty string',
+      'config: RATE_LIMIT_PER_S must be a number between 0 and 100000 (got "-1")',
+    ]);
+  });
+
+  it('Key authorization needs the fetch client: onesignal-node always sends Basic', () => {
+    expect(errorsOf({ ...required, ONESIGNAL_AUTH_SCHEME: 'Key' })).toEqual([
+      'config: ONESIGNAL_AUTH_SCHEME must be Basic with ONESIGNAL_CLIENT=onesignal-node (it always sends "Authorization: Basic <key>"); use ONESIGNAL_CLIENT=fetch for Key (got "Key")',
+    ]);
+    expect(loadNotifierConfig({ ...required, ONESIGNAL_AUTH_SCHEME: 'Key', ONESIGNAL_CLIENT: 'fetch' }).ONESIGNAL_AUTH_SCHEME).toBe('Key');
+    expect(errorsOf({ ...required, RETRY_BASE_MS: '5000', RETRY_MAX_MS: '1000' })).toEqual([
+      'config: RETRY_MAX_MS must be at least RETRY_BASE_MS (5000) (got "1000")',
+    ]);
+  });
+
+  it('src/index.ts stops with one clear line and exit code 78 on a bad value', () => {
+    const result = spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
+      env: { ...process.env, ...required, RETRY_MAX_ATTEMPTS: 'many' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim()).toBe('config: RETRY_MAX_ATTEMPTS must be an integer between 1 and 1000 (got "many")');
+  });
+});
