@@ -1,6 +1,9 @@
-// Fails the run early, with the command to fix it, when the local stack is not reachable.
+// Before the integration tests: fails the run early, with the command to fix
+// it, when the local stack is not reachable; then warms a new Kafka broker up.
 import { createConnection } from 'node:net';
-import { stackAddresses } from './index.ts';
+import { createKafka, createProducer, ensureTopics, runConsumer } from '@pushtech/kafka';
+import { createLogger } from '@pushtech/logging';
+import { stackAddresses, waitFor } from './index.ts';
 
 function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -9,6 +12,32 @@ function reachable(host: string, port: number): Promise<boolean> {
     socket.once('error', () => resolve(false));
     socket.once('timeout', () => { socket.destroy(); resolve(false); });
   });
+}
+
+/**
+ * A broker formatted a minute ago (every CI run) creates `__consumer_offsets`
+ * on the first group join and answers "coordinator is loading" meanwhile; tests
+ * that assume a ready broker would see that. One produce, one group join and
+ * one commit here take the broker past it (about a second once warm).
+ */
+async function warmUpKafka(brokers: string[]): Promise<void> {
+  const logger = createLogger('warm-up', 'silent');
+  const kafka = createKafka({ clientId: 'warm-up', brokers, logger, logLevel: 'none' });
+  const topic = 'pushtech.warm-up';
+  await ensureTopics(kafka, [{ name: topic, partitions: 1, retentionMs: 3_600_000 }]);
+  const producer = await createProducer(kafka);
+  await producer.send(topic, [{ key: null, value: 'warm-up' }]);
+  await producer.disconnect();
+  let consumed = false;
+  const consumer = await runConsumer({
+    kafka, logger, groupId: 'pushtech-warm-up', topics: [topic], fromBeginning: true,
+    eachMessage: async () => { consumed = true; },
+  });
+  try {
+    await waitFor(() => (consumed ? true : undefined), 'the warm-up message', 60_000);
+  } finally {
+    await consumer.stop();
+  }
 }
 
 export default async function checkStack(): Promise<void> {
@@ -21,4 +50,5 @@ export default async function checkStack(): Promise<void> {
   if (missing.length > 0) {
     throw new Error(`local stack not reachable: ${missing.join(', ')}. Start it with: bash scripts/stack.sh up (or run the tests with ./pushtech test)`);
   }
+  await warmUpKafka(addresses.kafkaBrokers);
 }

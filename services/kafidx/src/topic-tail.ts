@@ -144,7 +144,13 @@ export async function startTail(options: TailOptions): Promise<TopicTail> {
   }
   // run() resolved after the join; the first fetch's answer has not arrived yet, and
   // kafkajs drops answers for partitions with a pending seek.
-  for (const s of starts) consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.offset) });
+  // If the consumer crashed while joining (a new broker's coordinator still loading), kafkajs is
+  // restarting it and seek throws until it has: the GROUP_JOIN handler seeks then.
+  try {
+    for (const s of starts) consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.offset) });
+  } catch (err) {
+    logger.debug({ groupId, err: String(err) }, 'topic tail: seeking after the next join');
+  }
   const handOver = () => finishBacklog().catch((err: unknown) => logger.warn({ groupId, err: String(err) }, 'topic tail: handing over the backlog failed'));
   if (backlogEnds.size === 0) void handOver();
   else {

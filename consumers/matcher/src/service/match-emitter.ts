@@ -1,0 +1,76 @@
+/**
+ * Writes decisions to topic `matches` in the order they were made: key
+ * `pairKey(searchId, offerId)` (one pair's events stay in order on one
+ * partition), value a CloudEvents envelope (`source: "matcher"`, `type`
+ * `match.found` / `match.lost`, `subject` the pair, `data` the `MatchData`).
+ *
+ * Decisions queue up in memory; `flush` sends what is queued, one send at a
+ * time, and retries a failed send (with back-off) until it succeeds or the
+ * emitter is closed, so nothing decided is dropped while the process lives.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Producer } from '@pushtech/kafka';
+import type { Logger } from '@pushtech/logging';
+import { matchRecord } from './match-records.ts';
+import type { MatchDecision } from './matching.ts';
+import type { MatcherMetrics } from './metrics.ts';
+
+const MAX_MESSAGES_PER_SEND = 2_000;
+
+export interface MatchEmitter {
+  decide(decision: MatchDecision): void;
+  /** Resolves once everything decided so far is on Kafka (acks=all). */
+  flush(): Promise<void>;
+  /** Decisions not sent yet. */
+  pending(): number;
+  /** Decisions sent since the start. */
+  sent(): number;
+  /** Sends what is queued, then stops retrying. */
+  close(): Promise<void>;
+}
+
+export function createMatchEmitter(options: { producer: Producer; topic: string; logger: Logger; metrics: MatcherMetrics }): MatchEmitter {
+  const { producer, topic, logger, metrics } = options;
+  let queue: MatchDecision[] = [];
+  let sending: Promise<void> = Promise.resolve();
+  let closed = false;
+  let sent = 0;
+
+  async function sendQueued(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.slice(0, MAX_MESSAGES_PER_SEND);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await producer.send(topic, batch.map((d) => matchRecord(d.event)));
+          break;
+        } catch (err) {
+          metrics.sendFailures.inc();
+          if (closed && attempt >= 3) throw err;
+          const delay = Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
+          logger.warn({ err: err instanceof Error ? err.message : String(err), attempt, retryInMs: delay, decisions: batch.length }, 'sending match events failed');
+          await sleep(delay);
+        }
+      }
+      queue = queue.slice(batch.length);
+      sent += batch.length;
+      for (const decision of batch) metrics.decisions.inc({ type: decision.event.type === 'match.found' ? 'found' : 'lost', cause: decision.cause });
+    }
+  }
+
+  return {
+    decide(decision) {
+      queue.push(decision);
+    },
+    flush() {
+      sending = sending.then(sendQueued);
+      return sending;
+    },
+    pending: () => queue.length,
+    sent: () => sent,
+    async close() {
+      closed = true;
+      sending = sending.then(sendQueued);
+      await sending;
+    },
+  };
+}

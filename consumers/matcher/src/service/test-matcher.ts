@@ -1,0 +1,100 @@
+/** For integration tests: matcher instances on the local stack with their own topics, groups and database. */
+import { createEnvelope, topics } from '@pushtech/events';
+import { createKafka, ensureTopics, type Kafka, type OutgoingMessage } from '@pushtech/kafka';
+import { destination, point, type Listing, type ListingEvent, type MatchEvent, type Point } from '@pushtech/listings';
+import { createLogger, type Logger } from '@pushtech/logging';
+import { stackAddresses, uniqueName } from '@pushtech/testing';
+import { startMatcher, type Matcher, type MatcherSettings } from './app.ts';
+import { parseMatchRecord } from './match-records.ts';
+import type { Offsets } from './offsets.ts';
+
+export const testLogger: Logger = createLogger('matcher-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
+
+export function testSettings(change: Partial<MatcherSettings> = {}): MatcherSettings {
+  const { kafkaBrokers, mongoUrl } = stackAddresses();
+  return {
+    KAFKA_BROKERS: kafkaBrokers,
+    MONGO_URL: mongoUrl,
+    MONGO_DB: uniqueName('matcher'),
+    LISTINGS_TOPIC: uniqueName('listings'),
+    MATCHES_TOPIC: uniqueName('matches'),
+    MATCHER_GROUP: uniqueName('matcher'),
+    PROJECTOR_GROUP: uniqueName('projector'),
+    PORT: 0,
+    ...change,
+  };
+}
+
+export function testKafka(settings: MatcherSettings): Kafka {
+  return createKafka({ clientId: 'matcher-test', brokers: settings.KAFKA_BROKERS, logger: testLogger });
+}
+
+export async function createTestTopics(kafka: Kafka, settings: MatcherSettings): Promise<void> {
+  await ensureTopics(kafka, [
+    { ...topics.listings, name: settings.LISTINGS_TOPIC },
+    { ...topics.matches, name: settings.MATCHES_TOPIC },
+  ]);
+}
+
+export async function startTestMatcher(settings: MatcherSettings, name = 'matcher'): Promise<Matcher> {
+  const matcher = await startMatcher(settings, testLogger.child({ instance: name }));
+  await matcher.ready;
+  return matcher;
+}
+
+/** A record of topic `listings` as storage writes it (key: the listing id). */
+export function listingRecord(event: ListingEvent): OutgoingMessage {
+  const envelope = createEnvelope({ source: 'storage', type: event.type, subject: event.data.id, data: { ...event.data } });
+  return { key: event.data.id, value: JSON.stringify(envelope) };
+}
+
+export const CENTRE = point(13.405, 52.52);
+
+/** A point `metres` east of CENTRE (north when `north`). */
+export function at(metres: number, north = 0): Point {
+  const east = destination(CENTRE, metres, Math.PI / 2);
+  return north === 0 ? east : destination(east, north, 0);
+}
+
+export function listing(change: Partial<Listing> & Pick<Listing, 'id' | 'kind'>): Listing {
+  return {
+    ownerId: `owner-${change.id}`,
+    title: 'bike',
+    tags: [],
+    location: CENTRE,
+    radiusM: 1_000,
+    follow: false,
+    status: 'active',
+    imageIds: [],
+    version: 1,
+    ...change,
+  };
+}
+
+/** Sets a consumer group's committed offsets (the group must have no members). */
+export async function commitOffsets(kafka: Kafka, groupId: string, topic: string, offsets: Offsets): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.setOffsets({ groupId, topic, partitions: [...offsets].map(([partition, offset]) => ({ partition, offset: String(offset) })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** `type searchId|offerId` of each match record, in the order given. */
+export function decisions(values: (Buffer | null)[]): string[] {
+  return values.map((value) => {
+    const parsed = parseMatchRecord(value);
+    if (!parsed.ok) throw new Error(`not a match record: ${JSON.stringify(parsed.errors)}`);
+    return `${parsed.event.type} ${parsed.event.data.searchId}|${parsed.event.data.offerId}`;
+  });
+}
+
+export function matchEvents(values: (Buffer | null)[]): MatchEvent[] {
+  return values.map((value) => {
+    const parsed = parseMatchRecord(value);
+    if (!parsed.ok) throw new Error(`not a match record: ${JSON.stringify(parsed.errors)}`);
+    return parsed.event;
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * Wiring of the mover: HTTP (/healthz, /readyz, /metrics), Mongo (storage's
+ * projection), Kafka (group MOVER_GROUP on EVENTS_TOPIC, a producer to
+ * LISTINGS_TOPIC), the coalescer and the offset commits.
+ *
+ * A location event with a userId hands its position to the coalescer; when the
+ * user's interval is up the position is applied to the user's following
+ * listings (listing-moves.ts). Offsets are committed once the positions of
+ * the events before them are applied. SIGTERM: stop taking events, apply every
+ * waiting position now, commit, leave.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { performance } from 'node:perf_hooks';
+import { topics } from '@pushtech/events';
+import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
+import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
+import type { Logger } from '@pushtech/logging';
+import { connectMongo, pingMongo } from '@pushtech/mongo';
+import type { MoverConfig } from './config.ts';
+import { createListingMover } from './listing-moves.ts';
+import { readLocationEvent } from './location-event.ts';
+import { createMoverMetrics } from './metrics.ts';
+import { createOffsetCommits } from './offset-commits.ts';
+import { createPositionCoalescer } from './position-coalescer.ts';
+
+export type MoverSettings = Omit<MoverConfig, 'LOG_LEVEL'>;
+
+export interface Mover {
+  http: FastifyInstance;
+  url: string;
+  /** Users with a position waiting or being applied. */
+  pendingUsers(): number;
+  /** Stops taking events, applies every waiting position, commits, then closes everything. */
+  close(): Promise<void>;
+}
+
+const COMMIT_EVERY_MS = 500;
+
+/** `awaitJoin` (tests): resolve only once the consumer is in its group and reading, so an event written next is read. */
+export async function startMover(settings: MoverSettings, logger: Logger, options: { awaitJoin?: boolean } = {}): Promise<Mover> {
+  const registry = createMetricsRegistry('mover');
+  const metrics = createMoverMetrics(registry);
+  const mongo = await connectMongo(settings.MONGO_URL, { appName: 'mover' });
+  const db = mongo.db(settings.MONGO_DB);
+  const kafka = createKafka({ clientId: 'mover', brokers: settings.KAFKA_BROKERS, logger });
+  await ensureTopics(kafka, [
+    { ...topics.events, name: settings.EVENTS_TOPIC },
+    { ...topics.listings, name: settings.LISTINGS_TOPIC },
+  ]);
+  const admin = kafka.admin();
+  const producer: Producer = await createProducer(kafka);
+  const mover = createListingMover({ db, producer, topic: settings.LISTINGS_TOPIC, minMoveM: settings.MIN_MOVE_M, metrics });
+
+  const coalescer = createPositionCoalescer({
+    minIntervalMs: settings.MIN_INTERVAL_MS,
+    async apply(userId, location) {
+      const started = performance.now();
+      const moved = await mover.move(userId, location);
+      metrics.flushes.inc({ outcome: 'ok' });
+      metrics.flushSeconds.observe((performance.now() - started) / 1000);
+      logger.debug({ userId, location: location.coordinates, moved }, 'position applied');
+    },
+    onCoalesced: () => metrics.coalesced.inc(),
+    onFailure(err, userId, attempt) {
+      metrics.flushes.inc({ outcome: 'failed' });
+      logger.warn({ err: err instanceof Error ? err.message : String(err), userId, attempt }, 'applying a position failed: retrying');
+    },
+  });
+
+  const commits = createOffsetCommits();
+  const consumer = kafka.consumer({ groupId: settings.MOVER_GROUP, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
+  let joined = false;
+  let stopping = false;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    commits.reset(); // kafkajs reads the assigned partitions again from the committed offsets
+    joined = true;
+    logger.info({ partitions: payload.memberAssignment[settings.EVENTS_TOPIC] ?? [] }, 'partitions assigned');
+  });
+  // The first completed fetch comes after the join and after the start offsets were resolved
+  // (a new group starts at the end of the topic: events written before that are not its business).
+  const fetching = new Promise<void>((resolve) => {
+    const remove = consumer.on(consumer.events.FETCH, () => { remove(); resolve(); });
+  });
+  let reading = false;
+  void fetching.then(() => { reading = true; });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    joined = false;
+    logger.error({ err: payload.error }, 'consumer crashed');
+  });
+
+  async function commit(): Promise<void> {
+    const offsets = commits.committable();
+    if (offsets.length === 0) return;
+    try {
+      await consumer.commitOffsets(offsets.map(({ partition, offset }) => ({ topic: settings.EVENTS_TOPIC, partition, offset: String(offset) })));
+      commits.committed(offsets);
+    } catch (err) {
+      logger.debug({ err }, 'commit failed (rebalancing?): the next one catches up');
+    }
+  }
+
+  await consumer.connect();
+  await consumer.subscribe({ topics: [settings.EVENTS_TOPIC], fromBeginning: false });
+  await consumer.run({
+    autoCommit: false,
+    eachBatch: async ({ batch, heartbeat }) => {
+      if (stopping) return;
+      for (const message of batch.messages) {
+        const tracked = commits.track(batch.partition, Number(message.offset));
+        const outcome = readLocationEvent(message);
+        switch (outcome.kind) {
+          case 'location':
+            metrics.events.inc({ outcome: 'location' });
+            void coalescer.offer(outcome.userId, outcome.location).then(tracked.done);
+            continue;
+          case 'other':
+            metrics.events.inc({ outcome: 'other' });
+            break;
+          case 'no-user':
+            metrics.events.inc({ outcome: 'no_user' });
+            break;
+          case 'invalid':
+            metrics.events.inc({ outcome: 'invalid' });
+            logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: outcome.reason }, 'location event skipped');
+            break;
+        }
+        tracked.done();
+      }
+      await commit();
+      await heartbeat();
+    },
+  });
+  const commitTimer = setInterval(() => {
+    metrics.pendingUsers.set(coalescer.pendingUsers());
+    void commit();
+  }, COMMIT_EVERY_MS);
+  if (options.awaitJoin) await fetching;
+
+  const http = Fastify({ logger: false });
+  await http.register(healthPlugin, {
+    registry,
+    checks: {
+      kafka: async () => {
+        if (!joined || !reading) throw new Error(`not reading in consumer group ${settings.MOVER_GROUP} yet`);
+        await admin.connect();
+        await admin.describeCluster();
+      },
+      mongo: () => pingMongo(db),
+    },
+  });
+  const url = await http.listen({ host: '0.0.0.0', port: settings.PORT });
+  logger.info({ url, group: settings.MOVER_GROUP, events: settings.EVENTS_TOPIC, listings: settings.LISTINGS_TOPIC }, 'mover running');
+
+  let closed: Promise<void> | undefined;
+  return {
+    http,
+    url,
+    pendingUsers: () => coalescer.pendingUsers(),
+    close() {
+      closed ??= (async () => {
+        stopping = true;
+        await coalescer.drain();
+        clearInterval(commitTimer);
+        await commit();
+        await consumer.disconnect();
+        coalescer.close();
+        await http.close();
+        await producer.disconnect();
+        await admin.disconnect();
+        await mongo.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import { hostPorts, int, number, oneOf, string, url, type ConfigOf } from '@pushtech/config';
+import { topics } from '@pushtech/events';
+import { logLevels } from '@pushtech/logging';
+
+/** Every variable the mover reads (README has the table, `.env.example` the defaults). */
+export const moverConfigSpec = {
+  KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
+  MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
+  /** The database of storage's projection. */
+  MONGO_DB: string({ default: 'pushtech' }),
+  EVENTS_TOPIC: string({ default: topics.events.name }),
+  LISTINGS_TOPIC: string({ default: topics.listings.name }),
+  MOVER_GROUP: string({ default: 'mover' }),
+  /** A listing moves only when the owner is at least this far (metres) from where it is. */
+  MIN_MOVE_M: number({ default: 25, min: 0, max: 100_000 }),
+  /** At most one move per user per this many milliseconds; the positions in between are coalesced. */
+  MIN_INTERVAL_MS: int({ default: 1_000, min: 0, max: 3_600_000 }),
+  /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
+  PORT: int({ default: 8085, min: 0, max: 65_535 }),
+  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
+};
+
+export type MoverConfig = ConfigOf<typeof moverConfigSpec>;

@@ -1,0 +1,79 @@
+/**
+ * Moves a user's following listings to a position: looks them up in storage's
+ * Mongo projection (active, `follow: true`, by the `ownerId` index), and for
+ * each one at least MIN_MOVE_M away from its location appends `listing.moved`
+ * to `listings`, with version = the listing's version + 1, in the envelope
+ * storage writes (listing-records.ts).
+ *
+ * The projection may not show this process's latest moves yet (the projector
+ * runs behind by a little): the moves written here are remembered until the
+ * projection shows their version, and their location and version count as the
+ * listing's. A move that loses against a concurrent edit of the same version
+ * is ignored by every consumer (storage's optimistic concurrency); the next
+ * position moves the listing again.
+ */
+import type { Producer } from '@pushtech/kafka';
+import { haversineM, type Point } from '@pushtech/listings';
+import type { Db } from '@pushtech/mongo';
+import { listingMovedRecord } from './listing-records.ts';
+import type { MoverMetrics } from './metrics.ts';
+import { projectionCollections } from './projection.ts';
+
+interface FollowingListing {
+  _id: string;
+  location: Point;
+  version: number;
+  expiresAt?: string | null;
+}
+
+/** How long a move written here is remembered when the projection does not show it (a lost conflict, a gone listing). */
+const REMEMBER_MS = 5 * 60_000;
+
+export interface ListingMover {
+  /** Moves `userId`'s following listings to `location`; resolves once the moves are on Kafka. Returns how many moved. */
+  move(userId: string, location: Point): Promise<number>;
+}
+
+export function createListingMover(options: { db: Db; producer: Producer; topic: string; minMoveM: number; metrics: MoverMetrics }): ListingMover {
+  const { db, producer, topic, minMoveM, metrics } = options;
+  const collections = projectionCollections(db);
+  const written = new Map<string, { location: Point; version: number; at: number }>();
+  let pruned = Date.now();
+
+  function prune(now: number): void {
+    if (now - pruned < REMEMBER_MS) return;
+    pruned = now;
+    for (const [id, move] of written) if (now - move.at > REMEMBER_MS) written.delete(id);
+  }
+
+  return {
+    async move(userId, location) {
+      const now = Date.now();
+      prune(now);
+      const listings = db.collection<FollowingListing>(await collections.listings());
+      const following = await listings
+        .find({ ownerId: userId, status: 'active', follow: true }, { projection: { _id: 1, location: 1, version: 1, expiresAt: 1 } })
+        .toArray();
+      const records = [];
+      const moves: [string, { location: Point; version: number; at: number }][] = [];
+      for (const listing of following) {
+        if (listing.expiresAt != null && Date.parse(listing.expiresAt) <= now) continue;
+        let { location: from, version } = listing;
+        const mine = written.get(listing._id);
+        if (mine !== undefined && mine.version > version) ({ location: from, version } = mine);
+        else written.delete(listing._id);
+        if (haversineM(from, location) < minMoveM) {
+          metrics.skipped.inc();
+          continue;
+        }
+        const move = { id: listing._id, location, version: version + 1 };
+        records.push(listingMovedRecord(move));
+        moves.push([listing._id, { location, version: move.version, at: now }]);
+      }
+      await producer.send(topic, records);
+      for (const [id, move] of moves) written.set(id, move);
+      metrics.moves.inc(records.length);
+      return records.length;
+    },
+  };
+}

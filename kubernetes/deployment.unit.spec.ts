@@ -1,0 +1,109 @@
+// The deployment files cannot be run here (no Docker engine, no cluster), so
+// they are checked against the code: every entry point exists, every variable
+// set is one the service reads, ports and routes point at real services.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const read = (path: string) => readFileSync(join(root, path), 'utf8');
+
+/** Every `.ts` source of the service an entry file belongs to, concatenated. */
+function serviceSource(entry: string): string {
+  const srcDir = join(root, entry.slice(0, entry.indexOf('/src/') + 4));
+  const files = readdirSync(srcDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.includes('.spec.'));
+  return files.map((f) => readFileSync(join(srcDir, f), 'utf8')).join('\n');
+}
+
+// Shared addresses every container gets; a service may ignore some of them.
+const SHARED = new Set(['KAFKA_BROKERS', 'MONGO_URL', 'LOG_LEVEL']);
+
+function expectServiceReads(entry: string, variables: string[]) {
+  const source = serviceSource(entry);
+  const unknown = variables.filter((v) => !SHARED.has(v) && !source.includes(v));
+  expect(unknown, `${entry} does not read`).toEqual([]);
+}
+
+describe('docker-compose', () => {
+  const compose = parse(read('docker-compose/docker-compose.yml'), { merge: true }) as {
+    services: Record<string, { command?: string[]; environment?: Record<string, unknown>; image?: string; build?: { context: string; dockerfile: string } }>;
+  };
+  const ours = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === 'node');
+
+  it('runs every service and consumer from the project image', () => {
+    expect(ours.map(([name]) => name).sort()).toEqual(['kafidx', 'kafkastore', 'matcher', 'mover', 'notifier', 'stats', 'storage', 'tracker']);
+    for (const [, service] of ours) {
+      expect(service.image).toBe('pushtech:latest');
+      expect(existsSync(join(root, 'docker-compose', service.build!.context, service.build!.dockerfile))).toBe(true);
+    }
+  });
+
+  it('each entry point exists and each variable set is one the service reads', () => {
+    for (const [name, service] of ours) {
+      const entry = service.command![1]!;
+      expect(existsSync(join(root, entry)), `${name}: ${entry}`).toBe(true);
+      expectServiceReads(entry, Object.keys(service.environment ?? {}));
+    }
+  });
+
+  it('nginx routes to services on the ports they listen on', () => {
+    const nginx = read('docker-compose/nginx.conf');
+    const upstreams = [...nginx.matchAll(/upstream (\w+)\s+\{ server (\w+):(\d+)/g)];
+    expect(upstreams.length).toBeGreaterThanOrEqual(3);
+    for (const [, , host, port] of upstreams) {
+      expect(compose.services[host!]?.environment?.PORT, host).toBe(Number(port));
+    }
+    for (const [, upstream] of nginx.matchAll(/proxy_pass http:\/\/(\w+)/g)) {
+      expect(upstreams.map((u) => u[1])).toContain(upstream);
+    }
+  });
+});
+
+describe('kubernetes', () => {
+  const kustomization = parse(read('kubernetes/kustomization.yaml')) as { resources: string[] };
+  const docs = kustomization.resources.flatMap((file) => parseAllDocuments(read(`kubernetes/${file}`)).map((d) => d.toJS() as Record<string, any>));
+  const workloads = docs.filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet');
+  const services = docs.filter((d) => d.kind === 'Service');
+
+  it('kustomization lists every manifest', () => {
+    const files = readdirSync(join(root, 'kubernetes')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+    expect([...kustomization.resources].sort()).toEqual(files.sort());
+    expect(docs.every((d) => typeof d.apiVersion === 'string' && typeof d.kind === 'string' && d.metadata?.name)).toBe(true);
+  });
+
+  it('each container runs an entry point that exists, with variables it reads and health probes', () => {
+    for (const workload of workloads) {
+      expect(workload.spec.selector.matchLabels).toEqual(workload.spec.template.metadata.labels);
+      for (const container of workload.spec.template.spec.containers) {
+        if (container.image !== 'pushtech:latest') continue;
+        const entry = container.command[1];
+        expect(existsSync(join(root, entry)), entry).toBe(true);
+        expectServiceReads(entry, (container.env ?? []).map((e: { name: string }) => e.name));
+        expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+        expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+        const port = (container.env as { name: string; value?: string }[]).find((e) => e.name === 'PORT')?.value;
+        expect(container.ports.map((p: { containerPort: number }) => String(p.containerPort))).toContain(port);
+      }
+    }
+  });
+
+  it('services select a workload, and the ingress routes to services and ports that exist', () => {
+    for (const service of services) {
+      expect(workloads.some((w) => w.spec.template.metadata.labels.app === service.spec.selector.app), service.metadata.name).toBe(true);
+    }
+    const ingress = docs.find((d) => d.kind === 'Ingress')!;
+    for (const path of ingress.spec.rules[0].http.paths) {
+      const { name, port } = path.backend.service;
+      const target = services.find((s) => s.metadata.name === name);
+      expect(target?.spec.ports.map((p: { port: number }) => p.port), name).toContain(port.number);
+    }
+  });
+
+  it('the Dockerfile installs production dependencies on Node 24', () => {
+    const dockerfile = read('Dockerfile');
+    expect(dockerfile).toMatch(/^FROM node:24/m);
+    expect(dockerfile).toContain('npm ci --omit=dev');
+  });
+});
