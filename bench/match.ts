@@ -251,6 +251,11 @@ if (process.argv[1] === thisFile) {
     });
     console.log('');
     for (const [name, value] of Object.entries(figures)) console.log(`${name}=${value}`);
+    // The service's move → match latency (bench/move-to-match.ts; Kafka and Mongo needed): progress on stderr, figures after these.
+    if (!args.includes('--skip-latency')) {
+      const { benchMoveToMatch } = await import('./move-to-match.ts');
+      for (const [name, value] of Object.entries(await benchMoveToMatch({ log: (line) => console.error(line) }))) console.log(`${name}=${value}`);
+    }
   } catch (err) {
     console.error(err instanceof Error ? err.message : String(err));
     process.exitCode = 1;
