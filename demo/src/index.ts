@@ -1,10 +1,12 @@
-// The local demo: runs the tracker and the kafkastore, sends simulated traffic
-// (users walking around Berlin's centre, page views) through the tracker, and
-// prints what arrives, enriched, in Kafka topic `events`.
+// The local demo: runs every service, opens a marketplace of simulated users
+// (each with a phone; half look for something while they walk around Berlin's
+// centre, half offer something), sends their locations and page views through
+// the tracker, and prints what arrives in Kafka `events`, the matches as they
+// are found and lost, and the pushes that reach the OneSignal stand-in.
 //
 // DEMO_USERS users each report a location every second; DEMO_SECONDS bounds
 // the run (0 = until Ctrl-C).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostPorts, int, loadConfigOrExit, url } from '@pushtech/config';
@@ -12,6 +14,7 @@ import { topics, type EnrichedEvent } from '@pushtech/events';
 import { createKafka, ensureTopics, parseJson, runConsumer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { createUsers, pageView, prng, walk } from './city.ts';
+import { closeMarketplace, createMarketplace, marketplaceOpened, openMarketplace, watchMatches, watchPushes } from './marketplace.ts';
 import { startService, stopAll } from './processes.ts';
 
 const config = loadConfigOrExit({
@@ -23,7 +26,10 @@ const config = loadConfigOrExit({
   KAFKASTORE_PORT: int({ min: 1, max: 65_535, default: 8082 }),
   KAFIDX_PORT: int({ min: 1, max: 65_535, default: 8086 }),
   STATS_PORT: int({ min: 1, max: 65_535, default: 8087 }),
+  STORAGE_PORT: int({ min: 1, max: 65_535, default: 8083 }),
 });
+
+const PORTS = { matcher: 8084, mover: 8085, notifier: 8088, standin: 8089, bridge: 8090 };
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const logger = createLogger('demo', 'silent');
@@ -56,17 +62,32 @@ async function main(): Promise<void> {
   const kafidxToken = randomBytes(18).toString('base64url');
   startService('stats', entry('consumers/stats/src/index.ts'), { ...common, PORT: String(config.STATS_PORT) });
   startService('kafidx', entry('services/kafidx/src/index.ts'), { ...common, PORT: String(config.KAFIDX_PORT), KAFIDX_TOKEN: kafidxToken, STATS_URL: statsUrl });
-  await waitReady('tracker', trackerUrl);
-  await waitReady('kafkastore', `http://127.0.0.1:${config.KAFKASTORE_PORT}`);
-  await waitReady('stats', statsUrl);
-  await waitReady('kafidx', kafidxUrl);
+  const storageUrl = `http://127.0.0.1:${config.STORAGE_PORT}`;
+  const standinUrl = `http://127.0.0.1:${PORTS.standin}`;
+  const jwtSecret = randomBytes(32).toString('base64url');
+  startService('storage', entry('services/storage/src/index.ts'), { ...common, PORT: String(config.STORAGE_PORT), JWT_SECRET: jwtSecret });
+  startService('matcher', entry('consumers/matcher/src/service/main.ts'), { ...common, PORT: String(PORTS.matcher) });
+  startService('mover', entry('consumers/mover/src/index.ts'), { ...common, PORT: String(PORTS.mover) });
+  startService('notify-bridge', entry('consumers/notify-bridge/src/index.ts'), { ...common, PORT: String(PORTS.bridge) });
+  startService('onesignal-standin', entry('services/onesignal-standin/src/index.ts'), { PORT: String(PORTS.standin) });
+  startService('notifier', entry('services/notifier/src/index.ts'), {
+    ...common, PORT: String(PORTS.notifier), ONESIGNAL_API_ROOT: standinUrl,
+    ONESIGNAL_APP_ID: randomUUID(), ONESIGNAL_API_KEY: randomBytes(24).toString('base64url'),
+  });
+  const ready: [string, string][] = [
+    ['tracker', trackerUrl], ['kafkastore', `http://127.0.0.1:${config.KAFKASTORE_PORT}`], ['stats', statsUrl], ['kafidx', kafidxUrl],
+    ['storage', storageUrl], ['matcher', `http://127.0.0.1:${PORTS.matcher}`], ['mover', `http://127.0.0.1:${PORTS.mover}`],
+    ['notify-bridge', `http://127.0.0.1:${PORTS.bridge}`], ['notifier', `http://127.0.0.1:${PORTS.notifier}`],
+  ];
+  await Promise.all(ready.map(([name, url]) => waitReady(name, url)));
   say(`tracker      ${trackerUrl}  (try: curl -i '${trackerUrl}/t/w?wor=king')`);
   say(`kafkastore   http://127.0.0.1:${config.KAFKASTORE_PORT}/metrics`);
   say(`stats        ${statsUrl}/stats`);
   say(`kafidx       ${kafidxUrl}/?token=${kafidxToken}#topics=events  ← open it to watch the demo's events live`);
+  say(`storage      ${storageUrl}/docs  (the JSON API; try: curl '${storageUrl}/listings/nearby?kind=offer&lng=13.405&lat=52.52&radiusM=2000')`);
 
   const kafka = createKafka({ clientId: 'demo', brokers: config.KAFKA_BROKERS, logger });
-  await ensureTopics(kafka, [topics.events]);
+  await ensureTopics(kafka, [topics.events, topics.matches]);
   let arrived = 0;
   let shown = false;
   const byType = new Map<string, number>();
@@ -87,6 +108,12 @@ async function main(): Promise<void> {
 
   const random = prng(42);
   const users = createUsers(config.DEMO_USERS, { lng: 13.405, lat: 52.52 }, 2_000, random);
+  const market = createMarketplace();
+  const matchWatcher = await watchMatches(kafka, logger, topics.matches.name, market, Date.now(), say);
+  const stopWatchingPushes = watchPushes(standinUrl, say);
+  await openMarketplace(market, storageUrl, jwtSecret, users, random);
+  say(`${users.length} users registered a phone; ${market.titles.size} listings created (searches follow their owners)`);
+  marketplaceOpened(market, say);
   let sent = 0;
   let failed = 0;
   const started = Date.now();
@@ -110,8 +137,10 @@ async function main(): Promise<void> {
         else failed++;
       }
     }));
-    const types = [...byType].map(([type, n]) => `${type} ${n}`).join(', ');
-    say(`t=${second}s  accepted by the tracker ${sent}${failed ? ` (refused ${failed})` : ''}  arrived in Kafka ${arrived}  (${types})`);
+    if (second % 5 === 1) {
+      const types = [...byType].map(([type, n]) => `${type} ${n}`).join(', ');
+      say(`t=${second}s  accepted by the tracker ${sent}${failed ? ` (refused ${failed})` : ''}  arrived in Kafka ${arrived}  (${types})`);
+    }
     await sleep(Math.max(0, 1000 - (Date.now() - tick)));
   }
 
@@ -119,7 +148,10 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (arrived < sent && Date.now() < deadline) await sleep(100);
   say(`done after ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} events accepted, ${arrived} arrived in Kafka \`events\``);
-  await watcher.stop();
+  await closeMarketplace(market, storageUrl, jwtSecret);
+  say(`closed the demo's ${market.owners.size} listings`);
+  stopWatchingPushes();
+  await Promise.all([watcher.stop(), matchWatcher.stop()]);
   await stopAll();
 }
 

@@ -20,6 +20,7 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.name));
     if (missing.length === 0) return;
+    // Several services may create the same topic at once: losing that race is fine.
     await admin.createTopics({
       waitForLeaders: true,
       topics: missing.map((t) => ({
@@ -31,6 +32,9 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
           { name: 'cleanup.policy', value: t.cleanupPolicy ?? 'delete' },
         ],
       })),
+    }).catch(async (err: unknown) => {
+      const now = new Set(await admin.listTopics());
+      if (!missing.every((t) => now.has(t.name))) throw err;
     });
   } finally {
     await admin.disconnect();

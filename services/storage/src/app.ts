@@ -6,12 +6,15 @@ import { healthPlugin, type Check } from '@pushtech/http';
 import type { Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { pingMongo, type Db } from '@pushtech/mongo';
+import { createDeviceStore } from './device-store.ts';
 import { answerBadUrl, setJsonErrors } from './http-errors.ts';
 import { createListingStore } from './listing-store.ts';
 import type { StorageMetrics } from './metrics.ts';
 import type { CollectionPointer } from './projection-collections.ts';
 import type { AppliedSignal } from './read-your-writes.ts';
+import { deviceRoutes } from './routes/devices.ts';
 import { listingRoutes } from './routes/listings.ts';
+import { usersTopic } from './users-topic.ts';
 
 export interface StorageDeps {
   db: Db;
@@ -24,6 +27,8 @@ export interface StorageDeps {
   signal: AppliedSignal;
   jwtSecret: string;
   listingsTopic: string;
+  /** Where device events go (default `users`). */
+  usersTopic?: string;
   readYourWritesTimeoutMs: number;
   /** Readiness checks besides Mongo's (Kafka's, from whoever owns the client). */
   checks?: Record<string, Check>;
@@ -48,7 +53,7 @@ export async function buildApp(deps: StorageDeps) {
       info: {
         title: 'Pushtech storage',
         version: '0.1.0',
-        description: 'Listings (offers and searches) and their matches. Writes are events on Kafka `listings`; reads come from the MongoDB projection. Writes need `Authorization: Bearer <JWT>` (HS256, `sub` = user id). Every error is JSON: `{ error, errors: [{ field, rule }] }`.',
+        description: 'Listings (offers and searches), their matches, and users\' devices for push notifications. Writes are events on Kafka `listings` and `users`; reads come from the MongoDB projection. Writes and `/me/…` need `Authorization: Bearer <JWT>` (HS256, `sub` = user id). Every error is JSON: `{ error, errors: [{ field, rule }] }`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
     },
@@ -61,6 +66,18 @@ export async function buildApp(deps: StorageDeps) {
     commands: {
       producer: deps.producer,
       listingsTopic: deps.listingsTopic,
+      signal: deps.signal,
+      readYourWritesTimeoutMs: deps.readYourWritesTimeoutMs,
+      metrics: deps.metrics,
+      logger: deps.logger,
+    },
+  });
+  await app.register(deviceRoutes, {
+    store: createDeviceStore(deps.pointer),
+    jwtSecret: deps.jwtSecret,
+    commands: {
+      producer: deps.producer,
+      usersTopic: deps.usersTopic ?? usersTopic.name,
       signal: deps.signal,
       readYourWritesTimeoutMs: deps.readYourWritesTimeoutMs,
       metrics: deps.metrics,

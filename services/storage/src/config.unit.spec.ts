@@ -15,6 +15,7 @@ describe('storage config', () => {
       JWT_SECRET: SECRET,
       LISTINGS_TOPIC: 'listings',
       MATCHES_TOPIC: 'matches',
+      USERS_TOPIC: 'users',
       PROJECTOR_GROUP: 'storage-projector',
       READ_YOUR_WRITES_TIMEOUT_MS: 5_000,
       LOG_LEVEL: 'info',

@@ -5,13 +5,13 @@ export function createStorageMetrics(registry: Registry) {
   return {
     commands: new Counter({
       name: 'storage_commands_total',
-      help: 'Commands by type (createListing, changeListing, closeListing) and outcome (applied, unchanged, accepted: answered 202, conflict, rejected, forbidden, not_found, failed).',
+      help: 'Commands by type (createListing, changeListing, closeListing, registerDevice, removeDevice) and outcome (applied, unchanged, accepted: answered 202, conflict, rejected, forbidden, not_found, failed).',
       labelNames: ['command', 'outcome'] as const,
       registers,
     }),
     projectedEvents: new Counter({
       name: 'storage_projection_events_total',
-      help: 'Records the projector handled, by topic (listings, matches) and outcome (applied, ignored: duplicate or old version, invalid: logged and skipped).',
+      help: 'Records the projector handled, by topic (listings, matches, users) and outcome (applied, ignored: duplicate or old version, invalid: logged and skipped).',
       labelNames: ['topic', 'outcome'] as const,
       registers,
     }),

@@ -4,10 +4,12 @@
  * read it (cached for `cacheMs`), so they follow the switch within that time.
  *
  * `projection_meta` holds one document:
- * `{ _id: "current", listings: "listings_…", matches: "matches_…", switchedAt }`.
- * Without it the collections are `listings` and `matches`.
+ * `{ _id: "current", listings: "listings_…", matches: "matches_…", devices: "devices_…", switchedAt }`.
+ * Without it the collections are `listings`, `matches` and `devices` (a
+ * document written before devices existed names no `devices`: `devices`).
  */
 import type { Collection, Db, IndexSpec } from '@pushtech/mongo';
+import type { DeviceDocument } from './device-document.ts';
 import type { ListingDocument } from './listing-document.ts';
 import type { MatchDocument } from './match-document.ts';
 
@@ -17,12 +19,14 @@ const META_ID = 'current';
 export interface CollectionNames {
   listings: string;
   matches: string;
+  devices: string;
 }
 
-export const DEFAULT_COLLECTIONS: CollectionNames = { listings: 'listings', matches: 'matches' };
+export const DEFAULT_COLLECTIONS: CollectionNames = { listings: 'listings', matches: 'matches', devices: 'devices' };
 
-interface MetaDocument extends CollectionNames {
+interface MetaDocument extends Omit<CollectionNames, 'devices'> {
   _id: string;
+  devices?: string;
   switchedAt: string;
 }
 
@@ -30,6 +34,7 @@ export interface ProjectionCollections {
   names: CollectionNames;
   listings: Collection<ListingDocument>;
   matches: Collection<MatchDocument>;
+  devices: Collection<DeviceDocument>;
 }
 
 /** Every index the projections need (created on start and by a rebuild, before the switch). */
@@ -40,6 +45,7 @@ export function projectionIndexes(names: CollectionNames): IndexSpec[] {
     { collection: names.matches, key: { pair: 1 }, name: 'pair', options: { unique: true } },
     { collection: names.matches, key: { searchId: 1 }, name: 'searchId' },
     { collection: names.matches, key: { offerId: 1 }, name: 'offerId' },
+    { collection: names.devices, key: { userId: 1 }, name: 'userId' },
   ];
 }
 
@@ -61,12 +67,15 @@ export function collectionPointer(db: Db, options: { cacheMs?: number } = {}): C
     names,
     listings: db.collection<ListingDocument>(names.listings),
     matches: db.collection<MatchDocument>(names.matches),
+    devices: db.collection<DeviceDocument>(names.devices),
   });
 
   async function read(): Promise<CollectionNames> {
     const doc = await meta.findOne({ _id: META_ID });
-    return doc === null ? DEFAULT_COLLECTIONS : { listings: doc.listings, matches: doc.matches };
+    return doc === null ? DEFAULT_COLLECTIONS : { listings: doc.listings, matches: doc.matches, devices: doc.devices ?? DEFAULT_COLLECTIONS.devices };
   }
+
+  const sameNames = (a: CollectionNames, b: CollectionNames) => a.listings === b.listings && a.matches === b.matches && a.devices === b.devices;
 
   return {
     read,
@@ -74,7 +83,7 @@ export function collectionPointer(db: Db, options: { cacheMs?: number } = {}): C
       const now = Date.now();
       if (cached === undefined || now - cached.at >= cacheMs) {
         const names = await read();
-        const same = cached !== undefined && cached.value.names.listings === names.listings && cached.value.names.matches === names.matches;
+        const same = cached !== undefined && sameNames(cached.value.names, names);
         cached = { at: now, value: same ? cached!.value : collections(names) };
       }
       return cached.value;

@@ -1,6 +1,7 @@
 /**
- * The projector: applies topic `listings` to the Mongo collection `listings`
- * and topic `matches` to `matches` (the collections `projection_meta` names),
+ * The projector: applies topic `listings` to the Mongo collection `listings`,
+ * topic `matches` to `matches` and topic `users` to `devices` (the collections
+ * `projection_meta` names),
  * idempotently, at least once (consumer group PROJECTOR_GROUP, from the
  * beginning for a new group). A record that cannot be read is logged with
  * its reason and counted, then skipped; a Mongo failure makes the batch retry.
@@ -8,13 +9,15 @@
 import { runConsumer, type ConsumedMessage, type Kafka, type RunningConsumer } from '@pushtech/kafka';
 import { listingIdOf, pairKey, type ListingEvent, type MatchEvent } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
+import type { DeviceEvent } from './device-decider.ts';
+import { evolveDeviceDocument, type DeviceDocument } from './device-document.ts';
 import { evolveListingDocument, type ListingDocument } from './listing-document.ts';
 import { evolveMatchDocument, type MatchDocument } from './match-document.ts';
 import type { StorageMetrics } from './metrics.ts';
 import type { ProjectionCollections } from './projection-collections.ts';
 import { applyBatch, type BatchOutcome, type Projection } from './projection-writer.ts';
-import type { AppliedSignal } from './read-your-writes.ts';
-import { parseListingRecord, parseMatchRecord, type Parsed, type Recorded } from './records.ts';
+import { deviceSignalKey, type AppliedSignal } from './read-your-writes.ts';
+import { parseListingRecord, parseMatchRecord, parseUserRecord, type Parsed, type Recorded } from './records.ts';
 
 export const listingProjection: Projection<ListingDocument, ListingEvent> = {
   keyOf: listingIdOf,
@@ -26,9 +29,15 @@ export const matchProjection: Projection<MatchDocument, MatchEvent> = {
   evolve: evolveMatchDocument,
 };
 
+export const deviceProjection: Projection<DeviceDocument, DeviceEvent> = {
+  keyOf: (event) => event.data.subscriptionId,
+  evolve: evolveDeviceDocument,
+};
+
 export interface ProjectionTopics {
   listings: string;
   matches: string;
+  users: string;
 }
 
 export interface ProjectionHandlerOptions {
@@ -37,7 +46,7 @@ export interface ProjectionHandlerOptions {
   target: () => Promise<ProjectionCollections>;
   logger: Logger;
   metrics?: StorageMetrics;
-  /** Told which listings a batch touched (read-your-writes in the same process). */
+  /** Told which listings and subscriptions a batch touched (read-your-writes in the same process). */
   signal?: AppliedSignal;
 }
 
@@ -75,6 +84,10 @@ export function projectionHandler(options: ProjectionHandlerOptions) {
     } else if (first.topic === topics.matches) {
       topic = 'matches';
       outcome = await applyBatch(collections.matches, matchProjection, valid(messages, topic, parseMatchRecord));
+    } else if (first.topic === topics.users) {
+      topic = 'users';
+      outcome = await applyBatch(collections.devices, deviceProjection, valid(messages, topic, parseUserRecord));
+      signal?.notify(outcome.keys.map(deviceSignalKey));
     } else {
       logger.warn({ topic: first.topic, count: messages.length }, 'records of an unexpected topic skipped');
       return undefined;
@@ -102,7 +115,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Running
   const consumer = await runConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
-    topics: [options.topics.listings, options.topics.matches],
+    topics: [options.topics.listings, options.topics.matches, options.topics.users],
     logger: options.logger,
     fromBeginning: true,
     awaitJoin: options.awaitJoin,

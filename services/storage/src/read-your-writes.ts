@@ -63,3 +63,33 @@ export async function awaitProjection(id: string, version: number, eventId: stri
     await options.signal.next(id, Math.min(pollMs, left));
   }
 }
+
+/** The signal key of a subscription's device document (listing ids are used as they are). */
+export function deviceSignalKey(subscriptionId: string): string {
+  return `device:${subscriptionId}`;
+}
+
+export interface DocumentWaitOptions<D> {
+  /** The projection's document now (null: not there). */
+  read: () => Promise<D | null>;
+  /** `applied` or `conflict` once the document tells; undefined: not yet. */
+  check: (doc: D | null) => Exclude<Projected, 'timeout'> | undefined;
+  signal: AppliedSignal;
+  /** The key the projector signals when it touches the document. */
+  signalKey: string;
+  timeoutMs: number;
+  pollMs?: number;
+}
+
+/** Like `awaitProjection`, for documents without versions (devices): waits until `check` decides, or `timeout`. */
+export async function awaitDocument<D>(options: DocumentWaitOptions<D>): Promise<Projected> {
+  const deadline = Date.now() + options.timeoutMs;
+  const pollMs = options.pollMs ?? 50;
+  for (;;) {
+    const decided = options.check(await options.read());
+    if (decided !== undefined) return decided;
+    const left = deadline - Date.now();
+    if (left <= 0) return 'timeout';
+    await options.signal.next(options.signalKey, Math.min(pollMs, left));
+  }
+}

@@ -1,8 +1,8 @@
 /**
- * Rebuilds the projections from the log: replays topics `listings` and
- * `matches` from the beginning into fresh collections (`listings_<stamp>`,
- * `matches_<stamp>`) with their indexes, then switches `projection_meta` to
- * them. The live projector keeps running meanwhile:
+ * Rebuilds the projections from the log: replays topics `listings`, `matches`
+ * and `users` from the beginning into fresh collections (`listings_<stamp>`,
+ * `matches_<stamp>`, `devices_<stamp>`) with their indexes, then switches
+ * `projection_meta` to them. The live projector keeps running meanwhile:
  *
  * 1. replay up to the end offsets read at the start;
  * 2. switch the pointer; wait until every reader follows it (`switchDelayMs`,
@@ -17,6 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runConsumer, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { ensureIndexes, type Db } from '@pushtech/mongo';
+import type { DeviceDocument } from './device-document.ts';
 import type { ListingDocument } from './listing-document.ts';
 import type { MatchDocument } from './match-document.ts';
 import { collectionPointer, projectionIndexes, type CollectionNames, type ProjectionCollections } from './projection-collections.ts';
@@ -44,7 +45,7 @@ export interface RebuildOptions {
   /** Time for every reader to follow the switch; longer than the pointer cache (1 s). */
   switchDelayMs?: number;
   dropOld?: boolean;
-  /** Defaults to `listings_<UTC yyyymmddhhmmssSSS>` and `matches_<…>`. */
+  /** Defaults to `listings_<UTC yyyymmddhhmmssSSS>`, `matches_<…>` and `devices_<…>`. */
   names?: CollectionNames;
 }
 
@@ -79,7 +80,7 @@ async function endOffsets(kafka: Kafka, topics: string[]): Promise<Offsets> {
 
 function defaultNames(now = new Date()): CollectionNames {
   const stamp = now.toISOString().replace(/\D/g, '').slice(0, 17);
-  return { listings: `listings_${stamp}`, matches: `matches_${stamp}` };
+  return { listings: `listings_${stamp}`, matches: `matches_${stamp}`, devices: `devices_${stamp}` };
 }
 
 export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult> {
@@ -89,7 +90,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const previous = await pointer.read();
   const names = options.names ?? defaultNames();
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  for (const name of [names.listings, names.matches]) {
+  for (const name of [names.listings, names.matches, names.devices]) {
     if (existing.has(name)) throw new Error(`collection ${name} exists already: a rebuild writes only into fresh collections`);
   }
   await ensureIndexes(db, projectionIndexes(names));
@@ -97,9 +98,10 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     names,
     listings: db.collection<ListingDocument>(names.listings),
     matches: db.collection<MatchDocument>(names.matches),
+    devices: db.collection<DeviceDocument>(names.devices),
   };
 
-  const topicNames = [options.topics.listings, options.topics.matches];
+  const topicNames = [options.topics.listings, options.topics.matches, options.topics.users];
   const positions = new Map<string, number>();
   let handled = 0;
   let applied = 0;
@@ -174,7 +176,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   report();
   await deleteGroup(kafka, groupId, logger);
   if (options.dropOld && previous.listings !== names.listings) {
-    for (const name of [previous.listings, previous.matches]) await db.collection(name).drop().catch(() => false);
+    for (const name of [previous.listings, previous.matches, previous.devices]) await db.collection(name).drop().catch(() => false);
   }
   return { previous, current: names, handled, applied, ignored, seconds: (Date.now() - started) / 1000 };
 }

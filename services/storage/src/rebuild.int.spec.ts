@@ -62,7 +62,7 @@ describe('rebuild', () => {
     const result = await rebuildProjections({
       kafka: storage.kafka,
       db,
-      topics: { listings: storage.settings.LISTINGS_TOPIC, matches: storage.settings.MATCHES_TOPIC },
+      topics: { listings: storage.settings.LISTINGS_TOPIC, matches: storage.settings.MATCHES_TOPIC, users: storage.settings.USERS_TOPIC },
       logger: createLogger('rebuild-test', 'silent'),
       progress: (p) => progress.push(p),
       switchDelayMs: 1_500,
@@ -95,7 +95,7 @@ describe('rebuild', () => {
     const rebuilding = rebuildProjections({
       kafka: storage.kafka,
       db,
-      topics: { listings: storage.settings.LISTINGS_TOPIC, matches: storage.settings.MATCHES_TOPIC },
+      topics: { listings: storage.settings.LISTINGS_TOPIC, matches: storage.settings.MATCHES_TOPIC, users: storage.settings.USERS_TOPIC },
       logger: createLogger('rebuild-test', 'silent'),
       switchDelayMs: 1_500,
     });

@@ -1,6 +1,6 @@
 /**
  * `npm run rebuild -w services/storage [-- --drop-old]`: replays Kafka
- * `listings` and `matches` into fresh collections and switches the API and
+ * `listings`, `matches` and `users` into fresh collections and switches the API and
  * the projector to them (see rebuild-projections.ts). Prints progress.
  */
 import { parseArgs } from 'node:util';
@@ -10,6 +10,7 @@ import { createKafka, ensureTopics } from '@pushtech/kafka';
 import { createLogger, logLevels } from '@pushtech/logging';
 import { connectMongo } from '@pushtech/mongo';
 import { rebuildProjections } from './rebuild-projections.ts';
+import { usersTopic } from './users-topic.ts';
 
 const { values } = parseArgs({ options: { 'drop-old': { type: 'boolean', default: false } } });
 const config = loadConfigOrExit({
@@ -18,6 +19,7 @@ const config = loadConfigOrExit({
   MONGO_DB: string({ default: 'pushtech' }),
   LISTINGS_TOPIC: string({ default: topics.listings.name }),
   MATCHES_TOPIC: string({ default: topics.matches.name }),
+  USERS_TOPIC: string({ default: usersTopic.name }),
   LOG_LEVEL: oneOf(logLevels, { default: 'warn' }),
 });
 const logger = createLogger('storage-rebuild', config.LOG_LEVEL);
@@ -26,17 +28,22 @@ const mongo = await connectMongo(config.MONGO_URL, { appName: 'storage-rebuild' 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 try {
-  await ensureTopics(kafka, [{ ...topics.listings, name: config.LISTINGS_TOPIC }, { ...topics.matches, name: config.MATCHES_TOPIC }]);
+  await ensureTopics(kafka, [
+    { ...topics.listings, name: config.LISTINGS_TOPIC },
+    { ...topics.matches, name: config.MATCHES_TOPIC },
+    { ...usersTopic, name: config.USERS_TOPIC },
+  ]);
   const result = await rebuildProjections({
     kafka,
     db: mongo.db(config.MONGO_DB),
-    topics: { listings: config.LISTINGS_TOPIC, matches: config.MATCHES_TOPIC },
+    topics: { listings: config.LISTINGS_TOPIC, matches: config.MATCHES_TOPIC, users: config.USERS_TOPIC },
     logger,
     dropOld: values['drop-old'],
     progress: (p) => say(`${p.phase}: ${p.handled} / ${p.total} events, ${p.perSecond}/s, ${p.elapsedS} s`),
   });
   say(`rebuilt in ${result.seconds.toFixed(1)} s: ${result.handled} records (${result.applied} applied, ${result.ignored} ignored)`);
-  say(`now reading ${result.current.listings}, ${result.current.matches} (was ${result.previous.listings}, ${result.previous.matches}${values['drop-old'] ? ': dropped' : ': kept, drop them when no longer needed'})`);
+  const { current, previous } = result;
+  say(`now reading ${current.listings}, ${current.matches}, ${current.devices} (was ${previous.listings}, ${previous.matches}, ${previous.devices}${values['drop-old'] ? ': dropped' : ': kept, drop them when no longer needed'})`);
 } catch (err) {
   process.stderr.write(`rebuild failed: ${(err as Error).message}\n`);
   process.exitCode = 1;

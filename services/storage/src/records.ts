@@ -1,12 +1,13 @@
 /**
- * Records of topics `listings` and `matches` as the projector reads them: a
- * CloudEvents envelope whose `type` and `data` form a `ListingEvent` or a
- * `MatchEvent` (@pushtech/listings). Checked on the way in; a record that
- * fails is logged and counted by the projector, never applied.
+ * Records of topics `listings`, `matches` and `users` as the projector reads
+ * them: a CloudEvents envelope whose `type` and `data` form a `ListingEvent`,
+ * a `MatchEvent` (@pushtech/listings) or a `DeviceEvent`. Checked on the way
+ * in; a record that fails is logged and counted by the projector, never applied.
  */
 import { z } from 'zod';
 import { createEnvelope, fieldErrors, validateEnvelope, type Envelope, type FieldError } from '@pushtech/events';
 import type { ListingEvent, MatchEvent } from '@pushtech/listings';
+import { PLATFORMS, type DeviceEvent } from './device-decider.ts';
 
 export const STORAGE_SOURCE = 'storage';
 
@@ -54,6 +55,13 @@ const matchData = z.object({
 
 const matchEventData = { 'match.found': matchData, 'match.lost': matchData } as const;
 
+const userId = z.string().min(1);
+const subscriptionId = z.string().min(1).max(128);
+const userEventData = {
+  'device.registered': z.object({ userId, subscriptionId, platform: z.enum(PLATFORMS) }),
+  'device.removed': z.object({ userId, subscriptionId }),
+} as const;
+
 /** An event with what the projections keep of its envelope. */
 export interface Recorded<E> {
   /** The envelope's id: the same on every duplicate. */
@@ -89,6 +97,22 @@ export function parseListingRecord(value: Buffer | null): Parsed<ListingEvent> {
 
 export function parseMatchRecord(value: Buffer | null): Parsed<MatchEvent> {
   return parse<MatchEvent>(value, matchEventData);
+}
+
+export function parseUserRecord(value: Buffer | null): Parsed<DeviceEvent> {
+  return parse<DeviceEvent>(value, userEventData);
+}
+
+/** The record storage writes to `users` for `event`: key = the user id, subject = the subscription id (what the event is about). */
+export function userRecord(event: DeviceEvent, time = new Date()): { envelope: Envelope<DeviceEvent['data']>; key: string; value: string } {
+  const envelope = createEnvelope({
+    source: STORAGE_SOURCE,
+    type: event.type,
+    subject: event.data.subscriptionId,
+    time,
+    data: event.data as DeviceEvent['data'] & Record<string, unknown>,
+  });
+  return { envelope, key: event.data.userId, value: JSON.stringify(envelope) };
 }
 
 /** The record storage writes to `listings` for `event`: key = listing id. */

@@ -13,9 +13,10 @@ import { createStorageMetrics } from './metrics.ts';
 import { collectionPointer, projectionIndexes } from './projection-collections.ts';
 import { startProjector } from './projector.ts';
 import { createAppliedSignal } from './read-your-writes.ts';
+import { usersTopic } from './users-topic.ts';
 
 export type StorageSettings = Pick<StorageConfig,
-  'KAFKA_BROKERS' | 'MONGO_URL' | 'MONGO_DB' | 'JWT_SECRET' | 'LISTINGS_TOPIC' | 'MATCHES_TOPIC' | 'PROJECTOR_GROUP' | 'READ_YOUR_WRITES_TIMEOUT_MS'>;
+  'KAFKA_BROKERS' | 'MONGO_URL' | 'MONGO_DB' | 'JWT_SECRET' | 'LISTINGS_TOPIC' | 'MATCHES_TOPIC' | 'USERS_TOPIC' | 'PROJECTOR_GROUP' | 'READ_YOUR_WRITES_TIMEOUT_MS'>;
 
 export interface Storage {
   app: StorageApp;
@@ -26,8 +27,12 @@ export interface Storage {
 }
 
 /** Creates the topics named in `settings` with the partitions and retention of the declared ones. */
-export function storageTopics(settings: Pick<StorageSettings, 'LISTINGS_TOPIC' | 'MATCHES_TOPIC'>) {
-  return [{ ...topics.listings, name: settings.LISTINGS_TOPIC }, { ...topics.matches, name: settings.MATCHES_TOPIC }];
+export function storageTopics(settings: Pick<StorageSettings, 'LISTINGS_TOPIC' | 'MATCHES_TOPIC'> & Partial<Pick<StorageSettings, 'USERS_TOPIC'>>) {
+  return [
+    { ...topics.listings, name: settings.LISTINGS_TOPIC },
+    { ...topics.matches, name: settings.MATCHES_TOPIC },
+    { ...usersTopic, name: settings.USERS_TOPIC ?? usersTopic.name },
+  ];
 }
 
 export interface StartOptions {
@@ -56,7 +61,7 @@ export async function startStorage(settings: StorageSettings, logger: Logger, op
     projector = await startProjector({
       kafka,
       groupId: settings.PROJECTOR_GROUP,
-      topics: { listings: settings.LISTINGS_TOPIC, matches: settings.MATCHES_TOPIC },
+      topics: { listings: settings.LISTINGS_TOPIC, matches: settings.MATCHES_TOPIC, users: settings.USERS_TOPIC },
       target: () => pointer.current(),
       logger: logger.child({ component: 'projector' }),
       metrics,
@@ -75,6 +80,7 @@ export async function startStorage(settings: StorageSettings, logger: Logger, op
     signal,
     jwtSecret: settings.JWT_SECRET,
     listingsTopic: settings.LISTINGS_TOPIC,
+    usersTopic: settings.USERS_TOPIC,
     readYourWritesTimeoutMs: settings.READ_YOUR_WRITES_TIMEOUT_MS,
     checks: {
       kafka: async () => {

@@ -2,10 +2,11 @@
 import { createLogger } from '@pushtech/logging';
 import { createProducer, type Producer } from '@pushtech/kafka';
 import type { Listing, ListingEvent, MatchEvent } from '@pushtech/listings';
+import type { DeviceEvent } from './device-decider.ts';
 import { createEnvelope } from '@pushtech/events';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
 import { signToken } from './auth.ts';
-import { listingRecord } from './records.ts';
+import { listingRecord, userRecord } from './records.ts';
 import { startStorage, type StartOptions, type Storage, type StorageSettings } from './storage.ts';
 
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
@@ -17,6 +18,7 @@ export interface TestStorage extends Storage {
   producer: Producer;
   produceListingEvent(event: ListingEvent): Promise<string>;
   produceMatchEvent(event: MatchEvent): Promise<string>;
+  produceUserEvent(event: DeviceEvent): Promise<string>;
   /** Stops everything; drops the database unless `keepDatabase`. */
   stop(options?: { keepDatabase?: boolean }): Promise<void>;
 }
@@ -30,6 +32,7 @@ export function testSettings(change: Partial<StorageSettings> = {}): StorageSett
     JWT_SECRET: TEST_SECRET,
     LISTINGS_TOPIC: uniqueName('listings'),
     MATCHES_TOPIC: uniqueName('matches'),
+    USERS_TOPIC: uniqueName('users'),
     PROJECTOR_GROUP: uniqueName('projector'),
     READ_YOUR_WRITES_TIMEOUT_MS: 15_000,
     ...change,
@@ -53,6 +56,11 @@ export async function startTestStorage(settings = testSettings(), options: Start
     async produceMatchEvent(event) {
       const envelope = createEnvelope({ source: 'matcher', type: event.type, data: { ...event.data } });
       await producer.send(settings.MATCHES_TOPIC, [{ key: `${event.data.searchId}|${event.data.offerId}`, value: JSON.stringify(envelope) }]);
+      return envelope.id;
+    },
+    async produceUserEvent(event) {
+      const { envelope, key, value } = userRecord(event);
+      await producer.send(settings.USERS_TOPIC, [{ key, value }]);
       return envelope.id;
     },
     async stop(stopOptions = {}) {

@@ -1,5 +1,6 @@
 /** What the API answers, for the OpenAPI document only (answers are not re-validated). */
 import { z } from 'zod';
+import { PLATFORMS } from '../device-decider.ts';
 import { KINDS, STATUSES } from '../listing-input.ts';
 
 const point = z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]).meta({ description: '[longitude, latitude]' }) });
@@ -42,6 +43,21 @@ export const matchesPage = z.object({
 export const accepted = z.object({
   id: z.string(),
   version: z.int(),
+  applied: z.literal(false),
+  message: z.string(),
+});
+
+export const device = z.object({
+  subscriptionId: z.string().meta({ description: 'the OneSignal subscription id' }),
+  userId: z.string().meta({ description: 'the token\'s user' }),
+  platform: z.enum(PLATFORMS),
+  registeredAt: z.string().meta({ description: 'when this user registered it (RFC 3339)' }),
+});
+
+export const devicesPage = z.object({ items: z.array(device) });
+
+export const deviceAccepted = z.object({
+  subscriptionId: z.string(),
   applied: z.literal(false),
   message: z.string(),
 });

@@ -1,0 +1,174 @@
+/**
+ * The bridge's work on one batch of `matches` (one partition's fetch): every
+ * pair's latest decision in the batch counts; a `match.found` becomes one
+ * notification for each owner — unless the owner has no device, heard of the
+ * pair within the window, or reached the hourly cap (each counted and logged) —
+ * and the requests go to the notifier in one send. Throws (and the batch is
+ * read again) when Mongo or Kafka fail; handling a batch again is safe (see
+ * throttle.ts).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ConsumedMessage, Producer } from '@pushtech/kafka';
+import { pairKey } from '@pushtech/listings';
+import type { Logger } from '@pushtech/logging';
+import { parseMatchRecord, type MatchRecord } from './match-records.ts';
+import type { BridgeMetrics } from './metrics.ts';
+import { matchNotifications, type Notification } from './notification.ts';
+import { decisionKey, pushRequest, requestUuid, type PushRequest } from './notify-request.ts';
+import type { StorageProjection } from './projection.ts';
+import type { Throttle } from './throttle.ts';
+
+export type SkipReason = 'no_device' | 'pair_window' | 'user_cap' | 'already_requested';
+
+export interface MatchHandlerOptions {
+  projection: StorageProjection;
+  throttle: Throttle;
+  producer: Producer;
+  requestsTopic: string;
+  responseTopic: string;
+  /** The bridge's version in its requests: its start time, seconds since the epoch. */
+  versionUtcSeconds: number;
+  /** 0: no limit. */
+  matchMaxAgeS: number;
+  metrics: BridgeMetrics;
+  logger: Logger;
+  now: () => number;
+  /** When a title is missing, read the titles once more after this many ms (0: never). */
+  titleRetryMs?: number;
+  /** Notifications decided at once (Mongo round trips in flight). */
+  concurrency?: number;
+}
+
+export interface BatchResult {
+  requests: PushRequest[];
+  skipped: { reason: SkipReason; userId: string; pair: string }[];
+}
+
+interface Candidate {
+  pair: string;
+  record: MatchRecord;
+  notification: Notification;
+}
+
+const typeLabel = (record: MatchRecord) => (record.event.type === 'match.found' ? 'found' : 'lost');
+
+async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export function matchHandler(options: MatchHandlerOptions) {
+  const { projection, throttle, metrics, logger } = options;
+  const titleRetryMs = options.titleRetryMs ?? 500;
+
+  /** The latest decision of each pair in the batch (a pair's events are in order: one partition). */
+  function latestDecisions(messages: ConsumedMessage[]): Map<string, MatchRecord> {
+    const latest = new Map<string, MatchRecord>();
+    for (const message of messages) {
+      const parsed = parseMatchRecord(message.value);
+      if (!parsed.ok) {
+        metrics.matchEvents.inc({ type: 'unknown', outcome: 'invalid' });
+        logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, errors: parsed.errors },
+          'record skipped: not a valid match event');
+        continue;
+      }
+      const { data } = parsed.value.event;
+      const pair = pairKey(data.searchId, data.offerId);
+      const before = latest.get(pair);
+      if (before !== undefined) metrics.matchEvents.inc({ type: typeLabel(before), outcome: 'superseded' });
+      latest.set(pair, parsed.value);
+    }
+    return latest;
+  }
+
+  async function titlesOf(found: { record: MatchRecord }[]): Promise<Map<string, string>> {
+    const ids = [...new Set(found.flatMap(({ record }) => [record.event.data.searchId, record.event.data.offerId]))];
+    let titles = await projection.titles(ids);
+    if (titles.size < ids.length && titleRetryMs > 0) {
+      await sleep(titleRetryMs); // the storage projector may be a moment behind the matcher
+      titles = await projection.titles(ids);
+    }
+    return titles;
+  }
+
+  return async function handle(messages: ConsumedMessage[]): Promise<BatchResult> {
+    const result: BatchResult = { requests: [], skipped: [] };
+    const now = options.now();
+    const found: { pair: string; record: MatchRecord }[] = [];
+    let stale = 0;
+    let newest = 0;
+    for (const [pair, record] of latestDecisions(messages)) {
+      newest = Math.max(newest, record.decidedAt);
+      if (record.event.type === 'match.lost') {
+        metrics.matchEvents.inc({ type: 'lost', outcome: 'handled' });
+        continue;
+      }
+      if (options.matchMaxAgeS > 0 && now - record.decidedAt > options.matchMaxAgeS * 1_000) {
+        metrics.matchEvents.inc({ type: 'found', outcome: 'stale' });
+        logger.debug({ pair, eventId: record.eventId, decidedAt: new Date(record.decidedAt).toISOString() }, 'match decided too long ago: not notified');
+        stale++;
+        continue;
+      }
+      metrics.matchEvents.inc({ type: 'found', outcome: 'handled' });
+      found.push({ pair, record });
+    }
+    if (newest > 0) metrics.lastDecisionTime.set(newest / 1_000);
+    if (stale > 0) logger.info({ stale, maxAgeS: options.matchMaxAgeS }, 'match events decided too long ago: not notified');
+    if (found.length === 0) return result;
+
+    const titles = await titlesOf(found);
+    const candidates: Candidate[] = found.flatMap(({ pair, record }) => {
+      const { searchId, offerId } = record.event.data;
+      return matchNotifications(record.event.data, { search: titles.get(searchId), offer: titles.get(offerId) })
+        .map((notification) => ({ pair, record, notification }));
+    });
+    const withDevices = await projection.usersWithDevices([...new Set(candidates.map((c) => c.notification.userId))]);
+
+    const sent: string[] = [];
+    const capped: string[] = [];
+    const skip = (reason: SkipReason, { pair, notification, record }: Candidate, details: Record<string, unknown> = {}) => {
+      metrics.skipped.inc({ reason });
+      result.skipped.push({ reason, userId: notification.userId, pair });
+      logger.info({ reason, userId: notification.userId, side: notification.side, pair, eventId: record.eventId, ...details }, 'notification not sent');
+    };
+
+    await forEachLimited(candidates, options.concurrency ?? 8, async (candidate) => {
+      const { pair, record, notification } = candidate;
+      const { userId } = notification;
+      if (!withDevices.has(userId)) return skip('no_device', candidate);
+      const decision = decisionKey(record.event.data);
+      const uuid = requestUuid(pair, userId, decision);
+      const claim = await throttle.claimPair({ pair, userId, decision, uuid, now });
+      if (claim.outcome === 'window') return skip('pair_window', candidate, { since: claim.since.toISOString() });
+      if (claim.outcome === 'resume' && claim.status === 'sent') return skip('already_requested', candidate, { uuid });
+      if (claim.outcome === 'resume' && claim.status === 'capped') return skip('user_cap', candidate);
+      if (!(await throttle.takeUserSlot(userId, now))) {
+        capped.push(claim.key);
+        return skip('user_cap', candidate);
+      }
+      const { searchId, offerId } = record.event.data;
+      if (!titles.has(notification.side === 'search' ? searchId : offerId)) metrics.titlesMissing.inc();
+      result.requests.push(pushRequest({
+        uuid,
+        userId,
+        heading: notification.heading,
+        content: notification.content,
+        data: { searchId, offerId, pair },
+        responseTopic: options.responseTopic,
+        versionUtcSeconds: options.versionUtcSeconds,
+        now,
+      }));
+      sent.push(claim.key);
+    });
+
+    await options.producer.send(options.requestsTopic, result.requests.map((r) => ({ key: r.args.userIds[0], value: JSON.stringify(r) })));
+    await throttle.settle(sent, 'sent');
+    await throttle.settle(capped, 'capped');
+    metrics.requests.inc(result.requests.length);
+    for (const r of result.requests) logger.info({ uuid: r.uuid, userId: r.args.userIds[0], pair: r.args.data.pair }, 'push requested');
+    return result;
+  };
+}

@@ -1,0 +1,31 @@
+import { hostPorts, int, oneOf, string, url, type ConfigOf } from '@pushtech/config';
+import { topics } from '@pushtech/events';
+import { logLevels } from '@pushtech/logging';
+import { bridgeTopics } from './topics.ts';
+
+const DAY_S = 86_400;
+
+/** Every variable the notify bridge reads (README has the table, `.env.example` the defaults). */
+export const bridgeConfigSpec = {
+  /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
+  PORT: int({ default: 8090, min: 0, max: 65_535 }),
+  HOST: string({ default: '0.0.0.0' }),
+  KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
+  MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
+  /** The database of storage's projection (titles, devices) and of the bridge's own `notify_pairs`, `notify_user_hours`. */
+  MONGO_DB: string({ default: 'pushtech' }),
+  MATCHES_TOPIC: string({ default: topics.matches.name }),
+  REQUESTS_TOPIC: string({ default: bridgeTopics.requests.name }),
+  /** The notifier answers here (`responseTopic` of every request); it also names the bridge as a producer for the notifier's fair share. */
+  RESPONSE_TOPIC: string({ default: bridgeTopics.responses.name }),
+  BRIDGE_GROUP: string({ default: 'notify-bridge' }),
+  /** At most one notification per pair and user in this many seconds (0: every found decision notifies). */
+  PAIR_WINDOW_S: int({ default: 3_600, min: 0, max: 30 * DAY_S }),
+  /** At most this many notifications per user per clock hour (UTC). */
+  USER_MAX_PER_HOUR: int({ default: 20, min: 1, max: 100_000 }),
+  /** A match.found decided longer ago than this is not notified any more (0: no limit). */
+  MATCH_MAX_AGE_S: int({ default: 600, min: 0, max: 30 * DAY_S }),
+  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
+};
+
+export type BridgeConfig = ConfigOf<typeof bridgeConfigSpec>;

@@ -1,0 +1,49 @@
+/**
+ * Reads of storage's Mongo projection: listing titles and who has a device.
+ * The collections are the ones `projection_meta` names (`{ _id: "current",
+ * listings, matches, devices }`, switched by a rebuild), else `listings` and
+ * `devices` — read at most once a second, as storage's own readers do
+ * (services/storage/src/projection-collections.ts).
+ */
+import type { Db } from '@pushtech/mongo';
+
+export const META_COLLECTION = 'projection_meta';
+
+interface MetaDocument {
+  _id: string;
+  listings?: string;
+  devices?: string;
+}
+
+export interface StorageProjection {
+  /** Titles of the listings the projection has, by id. */
+  titles(ids: string[]): Promise<Map<string, string>>;
+  /** The users among `userIds` with at least one active device. */
+  usersWithDevices(userIds: string[]): Promise<Set<string>>;
+}
+
+export function storageProjection(db: Db, cacheMs = 1_000): StorageProjection {
+  let cached: { at: number; listings: string; devices: string } | undefined;
+  async function names() {
+    if (cached === undefined || Date.now() - cached.at >= cacheMs) {
+      const meta = await db.collection<MetaDocument>(META_COLLECTION).findOne({ _id: 'current' });
+      cached = { at: Date.now(), listings: meta?.listings ?? 'listings', devices: meta?.devices ?? 'devices' };
+    }
+    return cached;
+  }
+  return {
+    async titles(ids) {
+      if (ids.length === 0) return new Map();
+      const docs = await db.collection<{ _id: string; title?: unknown }>((await names()).listings)
+        .find({ _id: { $in: ids } }, { projection: { title: 1 } })
+        .toArray();
+      return new Map(docs.filter((d) => typeof d.title === 'string').map((d) => [d._id, d.title as string]));
+    },
+    async usersWithDevices(userIds) {
+      if (userIds.length === 0) return new Set();
+      const users = await db.collection<{ _id: string; userId: string; state: string }>((await names()).devices)
+        .distinct('userId', { userId: { $in: userIds }, state: 'active' });
+      return new Set(users as string[]);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/** For integration tests: a notify bridge on the local stack with its own topics, group and database, and a clock the test moves. */
+import { createEnvelope } from '@pushtech/events';
+import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
+import { pairKey, type MatchEvent } from '@pushtech/listings';
+import { createLogger } from '@pushtech/logging';
+import { connectMongo, type Db, type MongoClient } from '@pushtech/mongo';
+import { readTopic, stackAddresses, uniqueName, waitFor, type TopicReader } from '@pushtech/testing';
+import { startBridge, type Bridge, type BridgeSettings } from './app.ts';
+import type { BatchResult } from './bridge.ts';
+import type { PushRequest } from './notify-request.ts';
+import { bridgeTopics } from './topics.ts';
+
+export const testLogger = () => createLogger('notify-bridge-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
+
+export function testSettings(change: Partial<BridgeSettings> = {}): BridgeSettings {
+  const { kafkaBrokers, mongoUrl } = stackAddresses();
+  return {
+    PORT: 0,
+    HOST: '127.0.0.1',
+    KAFKA_BROKERS: kafkaBrokers,
+    MONGO_URL: mongoUrl,
+    MONGO_DB: uniqueName('bridge'),
+    MATCHES_TOPIC: uniqueName('matches'),
+    REQUESTS_TOPIC: uniqueName('requests'),
+    RESPONSE_TOPIC: uniqueName('responses'),
+    BRIDGE_GROUP: uniqueName('bridge'),
+    PAIR_WINDOW_S: 3_600,
+    USER_MAX_PER_HOUR: 20,
+    MATCH_MAX_AGE_S: 600,
+    ...change,
+  };
+}
+
+/** A clock that stands still unless the test moves it. */
+export function testClock(start = Date.now()) {
+  let at = start;
+  return { now: () => at, advance: (ms: number) => { at += ms; } };
+}
+
+export interface TestBridge {
+  bridge: Bridge;
+  settings: BridgeSettings;
+  kafka: Kafka;
+  mongo: MongoClient;
+  db: Db;
+  producer: Producer;
+  /** Everything the bridge wrote to the requests topic. */
+  requests: TopicReader;
+  /** What each batch of `matches` led to, in order. */
+  batches: BatchResult[];
+  /** A matcher's record; decided at `time`, by default the test clock's now. */
+  produceMatch(event: MatchEvent, time?: Date): Promise<string>;
+  /** Waits until the batches skipped `count` notifications in all (of any reason), returns them. */
+  waitForSkipped(count: number): Promise<BatchResult['skipped']>;
+  /** Waits until the requests topic has `count` requests in all, returns them. */
+  waitForRequests(count: number): Promise<PushRequest[]>;
+  metric(name: string, labels?: string): Promise<number>;
+  stop(options?: { keepDatabase?: boolean }): Promise<void>;
+}
+
+export async function startTestBridge(settings = testSettings(), clock = testClock()): Promise<TestBridge> {
+  const logger = testLogger();
+  const kafka = createKafka({ clientId: 'notify-bridge-test', brokers: settings.KAFKA_BROKERS, logger });
+  await ensureTopics(kafka, [
+    { name: settings.MATCHES_TOPIC, partitions: 3, retentionMs: -1 },
+    { ...bridgeTopics.requests, name: settings.REQUESTS_TOPIC },
+  ]);
+  const batches: BatchResult[] = [];
+  const bridge = await startBridge(settings, logger, { now: clock.now, onBatch: (result) => batches.push(result), titleRetryMs: 200 });
+  await bridge.ready;
+  const mongo = await connectMongo(settings.MONGO_URL, { appName: 'notify-bridge-test' });
+  const producer = await createProducer(kafka);
+  const requests = await readTopic(kafka, settings.REQUESTS_TOPIC, logger);
+  const skipped = () => batches.flatMap((b) => b.skipped);
+  return {
+    bridge,
+    settings,
+    kafka,
+    mongo,
+    db: mongo.db(settings.MONGO_DB),
+    producer,
+    requests,
+    batches,
+    async produceMatch(event, time = new Date(clock.now())) {
+      const pair = pairKey(event.data.searchId, event.data.offerId);
+      const envelope = createEnvelope({ source: 'matcher', type: event.type, subject: pair, time, data: { ...event.data } });
+      await producer.send(settings.MATCHES_TOPIC, [{ key: pair, value: JSON.stringify(envelope) }]);
+      return envelope.id;
+    },
+    waitForSkipped: (count) => waitFor(() => (skipped().length >= count ? skipped() : undefined), `${count} skipped notifications`, 30_000),
+    async waitForRequests(count) {
+      await requests.waitForCount(count, 30_000);
+      return requests.values<PushRequest>();
+    },
+    async metric(name, labels = '') {
+      const text = await (await fetch(`${bridge.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((label) => l.includes(label)));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    },
+    async stop(options = {}) {
+      await requests.stop();
+      await bridge.close();
+      await producer.disconnect();
+      if (!options.keepDatabase) await mongo.db(settings.MONGO_DB).dropDatabase().catch(() => {});
+      await mongo.close();
+    },
+  };
+}

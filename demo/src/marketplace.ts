@@ -1,0 +1,108 @@
+// The demo's marketplace: every simulated user registers a phone; half of them
+// look for something (a search that follows them as they walk), the others
+// offer something where they stand. Matches and the pushes that reach the
+// OneSignal stand-in are printed as they happen.
+import type { Envelope } from '@pushtech/events';
+import { parseJson, runConsumer, type Kafka, type RunningConsumer } from '@pushtech/kafka';
+import type { MatchData } from '@pushtech/listings';
+import type { Logger } from '@pushtech/logging';
+import { signToken } from '@pushtech/storage';
+import type { SimulatedUser } from './city.ts';
+
+const THINGS = ['bike', 'kids bike', 'lamp', 'sofa', 'guitar', 'pram'];
+
+export interface Marketplace {
+  titles: Map<string, string>;
+  owners: Map<string, string>;
+  /** Match lines wait here until every listing is created, so they can name both sides. */
+  pending: string[][] | undefined;
+}
+
+async function call(url: string, token: string, body: unknown): Promise<{ id: string }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as { id: string };
+}
+
+export function createMarketplace(): Marketplace {
+  return { titles: new Map(), owners: new Map(), pending: [] };
+}
+
+/** Registers a device per user and creates one listing per user: searches follow their owners. */
+export async function openMarketplace(market: Marketplace, storageUrl: string, jwtSecret: string, users: SimulatedUser[], random: () => number): Promise<void> {
+  const { titles, owners } = market;
+  await Promise.all(users.map(async (user, i) => {
+    const token = await signToken(user.userId, jwtSecret);
+    await call(`${storageUrl}/me/devices`, token, { subscriptionId: crypto.randomUUID(), platform: i % 2 ? 'android' : 'ios' });
+    const kind = i % 2 === 0 ? 'search' : 'offer';
+    const title = THINGS[Math.floor(random() * THINGS.length)]!;
+    const listing = await call(`${storageUrl}/listings`, token, {
+      kind,
+      title,
+      tags: [],
+      location: { type: 'Point', coordinates: [user.lng, user.lat] },
+      radiusM: 600,
+      follow: kind === 'search',
+    });
+    titles.set(listing.id, `${kind} "${title}"`);
+    owners.set(listing.id, user.userId);
+  }));
+}
+
+/** Closes the demo's listings, so the next run starts with an empty marketplace. */
+export async function closeMarketplace(market: Marketplace, storageUrl: string, jwtSecret: string): Promise<void> {
+  await Promise.all([...market.owners].map(async ([listingId, ownerId]) => {
+    const token = await signToken(ownerId, jwtSecret);
+    await fetch(`${storageUrl}/listings/${listingId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+  }));
+}
+
+/** Prints the match lines held back while the listings were being created. */
+export function marketplaceOpened(market: Marketplace, say: (line: string) => void): void {
+  const held = market.pending ?? [];
+  market.pending = undefined;
+  for (const [verb, searchId, offerId, distance] of held) say(matchLine(market, verb!, searchId!, offerId!, distance!));
+}
+
+function matchLine(market: Marketplace, verb: string, searchId: string, offerId: string, distance: string): string {
+  const name = (id: string) => `${market.titles.get(id) ?? id} (${market.owners.get(id) ?? '?'})`;
+  return `${verb}  ${name(searchId)} ↔ ${name(offerId)}, ${distance} m`;
+}
+
+/** Prints every match decision written to `matches` since `since` (epoch ms). */
+export function watchMatches(kafka: Kafka, logger: Logger, topic: string, market: Marketplace, since: number, say: (line: string) => void): Promise<RunningConsumer> {
+  return runConsumer({
+    kafka, logger, groupId: 'demo-matches', topics: [topic], awaitJoin: true,
+    eachMessage: async (message) => {
+      const event = parseJson<Envelope<MatchData>>(message);
+      const { searchId, offerId, distanceM } = event.data;
+      if (Date.parse(event.time) < since) return; // an earlier run's
+      const line = [event.type === 'match.found' ? 'match found' : 'match lost ', searchId, offerId, String(Math.round(distanceM))];
+      if (market.pending) market.pending.push(line);
+      else say(matchLine(market, line[0]!, searchId, offerId, line[3]!));
+    },
+  });
+}
+
+/** Prints the pushes the OneSignal stand-in receives, by polling what it recorded. */
+export function watchPushes(standinUrl: string, say: (line: string) => void): () => void {
+  let seen = 0;
+  const timer = setInterval(async () => {
+    try {
+      const { requests } = (await (await fetch(`${standinUrl}/_standin/requests`)).json()) as {
+        requests: { seq: number; status: number; body: { include_aliases?: { external_id?: string[] }; contents?: { en?: string } } }[];
+      };
+      for (const request of requests.filter((r) => r.seq > seen)) {
+        seen = request.seq;
+        say(`push → ${request.body.include_aliases?.external_id?.join(', ')}: ${request.body.contents?.en ?? ''} (OneSignal stand-in answered ${request.status})`);
+      }
+    } catch {
+      // the stand-in is starting or stopping
+    }
+  }, 500);
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,116 @@
+/**
+ * `/me/devices` routes: the devices (OneSignal subscriptions) of the token's
+ * user, which the notify bridge pushes to. Every route needs a bearer token;
+ * the user is its `sub`. Inputs are checked with the zod schemas of
+ * device-input.ts; the same schemas make the OpenAPI document.
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { authenticate } from '../auth.ts';
+import { runDeviceCommand, type DeviceCommandDeps, type DeviceCommandResult } from '../device-commands.ts';
+import { toDeviceView } from '../device-document.ts';
+import { deviceParams, registerDeviceBody } from '../device-input.ts';
+import type { DeviceStore } from '../device-store.ts';
+import { ApiError, parseInput } from '../http-errors.ts';
+import { openApiSchema } from '../listing-input.ts';
+import * as out from './response-schemas.ts';
+
+export interface DeviceRoutesOptions {
+  store: DeviceStore;
+  commands: Omit<DeviceCommandDeps, 'store'>;
+  jwtSecret: string;
+}
+
+const security = [{ bearerAuth: [] }];
+const errors = {
+  400: out.responseSchema(out.error, 'A field breaks a rule: `errors` names each field and rule'),
+  401: out.responseSchema(out.error, 'No bearer token, or a bad one (signature, expiry); see `WWW-Authenticate`'),
+  409: out.responseSchema(out.error, 'Another request registered the same subscription at the same time, and won: read your devices again'),
+  503: out.responseSchema(out.error, 'Kafka or MongoDB unavailable: nothing was changed'),
+};
+const acceptedDoc = out.responseSchema(out.deviceAccepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: read GET /me/devices later');
+
+export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
+  const { store, jwtSecret } = options;
+  const commandDeps: DeviceCommandDeps = { ...options.commands, store };
+
+  function accepted(reply: FastifyReply, subscriptionId: string): FastifyReply {
+    return reply.code(202).send({
+      subscriptionId,
+      applied: false,
+      message: `recorded, not yet visible: GET /me/devices shows it once it is projected`,
+    });
+  }
+
+  function conflict(subscriptionId: string): never {
+    throw new ApiError(409, 'conflict', [{
+      field: 'subscriptionId',
+      rule: `subscription ${subscriptionId} was registered concurrently by another request, which won: read GET /me/devices and retry if needed`,
+    }]);
+  }
+
+  app.post('/me/devices', {
+    schema: {
+      summary: 'Register a device of yours (a OneSignal subscription) for push notifications; a subscription of another user moves to you',
+      tags: ['devices'],
+      security,
+      body: openApiSchema(registerDeviceBody),
+      response: {
+        200: out.responseSchema(out.device, 'Already registered so: nothing changed'),
+        201: out.responseSchema(out.device, 'Registered and visible'),
+        202: acceptedDoc,
+        ...errors,
+      },
+    },
+  }, async (request, reply) => {
+    const userId = await authenticate(request, reply, jwtSecret);
+    if (userId === undefined) return reply;
+    const body = parseInput(registerDeviceBody, request.body, 'body');
+    const result: DeviceCommandResult = await runDeviceCommand(commandDeps, { type: 'registerDevice', data: { userId, ...body } });
+    switch (result.outcome) {
+      case 'applied':
+        return reply.code(201).header('location', `/me/devices/${encodeURIComponent(body.subscriptionId)}`).send(result.device);
+      case 'unchanged':
+        return reply.send(result.device);
+      case 'accepted':
+        return accepted(reply, body.subscriptionId);
+      case 'conflict':
+        return conflict(body.subscriptionId);
+    }
+  });
+
+  app.get('/me/devices', {
+    schema: {
+      summary: 'Your devices, newest registration first',
+      tags: ['devices'],
+      security,
+      response: { 200: out.responseSchema(out.devicesPage, 'The devices that get your push notifications'), 401: errors[401] },
+    },
+  }, async (request, reply) => {
+    const userId = await authenticate(request, reply, jwtSecret);
+    if (userId === undefined) return reply;
+    return { items: (await store.byUser(userId)).map(toDeviceView) };
+  });
+
+  app.delete('/me/devices/:subscriptionId', {
+    schema: {
+      summary: 'Remove a device of yours: it gets no more push notifications (removing one you do not have changes nothing)',
+      tags: ['devices'],
+      security,
+      params: openApiSchema(deviceParams),
+      response: {
+        204: { description: 'Removed, or it was not yours (any more)' },
+        202: acceptedDoc,
+        400: errors[400],
+        401: errors[401],
+        503: errors[503],
+      },
+    },
+  }, async (request, reply) => {
+    const userId = await authenticate(request, reply, jwtSecret);
+    if (userId === undefined) return reply;
+    const { subscriptionId } = parseInput(deviceParams, request.params, 'params');
+    const result = await runDeviceCommand(commandDeps, { type: 'removeDevice', data: { userId, subscriptionId } });
+    if (result.outcome === 'accepted') return accepted(reply, subscriptionId);
+    return reply.code(204).send();
+  });
+}
