@@ -44,7 +44,7 @@ beforeAll(async () => {
     startService('consumers/matcher/src/service/main.ts', {
       ...common, PORT: String(await freePort()), MATCHES_TOPIC: names.matches, MATCHER_GROUP: names.matcher, PROJECTOR_GROUP: names.projector,
     }),
-    startService('consumers/mover/src/index.ts', { ...common, PORT: String(await freePort()), EVENTS_TOPIC: names.events, MOVER_GROUP: names.mover }),
+    startService('consumers/mover/src/index.ts', { ...common, PORT: String(await freePort()), EVENTS_TOPIC: names.events, MOVER_GROUP: names.mover, PROJECTOR_GROUP: names.projector }),
     startService('services/tracker/src/index.ts', { PORT: String(await freePort()), REDIS_URL: redisUrl, REDIS_STREAM: names.stream, TRACKER_ID: 'e2e' }),
     startService('services/kafkastore/src/index.ts', {
       KAFKA_BROKERS: kafkaBrokers.join(','), PORT: String(await freePort()), REDIS_URL: redisUrl, REDIS_STREAM: names.stream,

@@ -68,7 +68,7 @@ beforeAll(async () => {
       LISTINGS_TOPIC: names.listings, MATCHES_TOPIC: names.matches, MATCHER_GROUP: names.matcher, PROJECTOR_GROUP: names.projector,
     }),
     startService('consumers/mover/src/index.ts', {
-      ...kafka, ...mongo, PORT: String(await freePort()), EVENTS_TOPIC: names.events, LISTINGS_TOPIC: names.listings, MOVER_GROUP: names.mover,
+      ...kafka, ...mongo, PORT: String(await freePort()), EVENTS_TOPIC: names.events, LISTINGS_TOPIC: names.listings, MOVER_GROUP: names.mover, PROJECTOR_GROUP: names.projector,
     }),
     startService('services/tracker/src/index.ts', { PORT: String(await freePort()), REDIS_URL: redisUrl, REDIS_STREAM: names.stream, TRACKER_ID: 'e2e' }),
     startService('services/kafkastore/src/index.ts', {

@@ -1,7 +1,12 @@
 /**
- * Wiring of the mover: HTTP (/healthz, /readyz, /metrics), Mongo (storage's
- * projection), Kafka (group MOVER_GROUP on EVENTS_TOPIC, a producer to
+ * Wiring of the mover: HTTP (/healthz, /readyz, /metrics), the following
+ * listings in memory, Kafka (group MOVER_GROUP on EVENTS_TOPIC, a producer to
  * LISTINGS_TOPIC), the coalescer and the offset commits.
+ *
+ * Start, as the matcher's: the storage projector's committed offsets on
+ * LISTINGS_TOPIC, read first; the following listings of storage's Mongo
+ * projection (Mongo is not used after that); the listing feed from those
+ * offsets, caught up with the log before the first location event is taken.
  *
  * A location event with a userId hands its position to the coalescer; when the
  * user's interval is up the position is applied to the user's following
@@ -9,17 +14,21 @@
  * the events before them are applied. SIGTERM: stop taking events, apply every
  * waiting position now, commit, leave.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { topics } from '@pushtech/events';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
-import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
+import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
-import { connectMongo, pingMongo } from '@pushtech/mongo';
+import { currentCollections, loadListings, projectorStart, startListingFeed, watermarks, type Admin, type ListingFeed } from '@pushtech/listing-log';
+import { connectMongo } from '@pushtech/mongo';
 import type { MoverConfig } from './config.ts';
+import { createFollowingListings, type FollowingListings } from './following-listings.ts';
 import { createListingMover } from './listing-moves.ts';
 import { readLocationEvent } from './location-event.ts';
-import { createMoverMetrics } from './metrics.ts';
+import { createMoverMetrics, type MoverMetrics } from './metrics.ts';
 import { createOffsetCommits } from './offset-commits.ts';
 import { createPositionCoalescer } from './position-coalescer.ts';
 
@@ -40,16 +49,17 @@ const COMMIT_EVERY_MS = 500;
 export async function startMover(settings: MoverSettings, logger: Logger, options: { awaitJoin?: boolean } = {}): Promise<Mover> {
   const registry = createMetricsRegistry('mover');
   const metrics = createMoverMetrics(registry);
-  const mongo = await connectMongo(settings.MONGO_URL, { appName: 'mover' });
-  const db = mongo.db(settings.MONGO_DB);
   const kafka = createKafka({ clientId: 'mover', brokers: settings.KAFKA_BROKERS, logger });
   await ensureTopics(kafka, [
     { ...topics.events, name: settings.EVENTS_TOPIC },
     { ...topics.listings, name: settings.LISTINGS_TOPIC },
   ]);
   const admin = kafka.admin();
+  await admin.connect();
+  const following = createFollowingListings();
+  const feed = await followListings(settings, { kafka, admin, following, logger, metrics });
   const producer: Producer = await createProducer(kafka);
-  const mover = createListingMover({ db, producer, topic: settings.LISTINGS_TOPIC, minMoveM: settings.MIN_MOVE_M, metrics });
+  const mover = createListingMover({ following, producer, topic: settings.LISTINGS_TOPIC, minMoveM: settings.MIN_MOVE_M, metrics });
 
   const coalescer = createPositionCoalescer({
     minIntervalMs: settings.MIN_INTERVAL_MS,
@@ -145,7 +155,6 @@ export async function startMover(settings: MoverSettings, logger: Logger, option
         await admin.connect();
         await admin.describeCluster();
       },
-      mongo: () => pingMongo(db),
     },
   });
   const url = await http.listen({ host: '0.0.0.0', port: settings.PORT });
@@ -164,12 +173,42 @@ export async function startMover(settings: MoverSettings, logger: Logger, option
         await commit();
         await consumer.disconnect();
         coalescer.close();
+        await feed.stop();
         await http.close();
         await producer.disconnect();
         await admin.disconnect();
-        await mongo.close();
       })();
       return closed;
     },
   };
+}
+
+/** Loads the following listings of storage's projection, then follows the log from the projector's offsets until caught up. */
+async function followListings(
+  settings: MoverSettings,
+  context: { kafka: Kafka; admin: Admin; following: FollowingListings; logger: Logger; metrics: MoverMetrics },
+): Promise<ListingFeed> {
+  const { kafka, admin, following, logger, metrics } = context;
+  const start = await projectorStart(admin, settings.PROJECTOR_GROUP, settings.LISTINGS_TOPIC);
+  const mongo = await connectMongo(settings.MONGO_URL, { appName: 'mover' });
+  try {
+    const db = mongo.db(settings.MONGO_DB);
+    await loadListings({ db, collection: (await currentCollections(db)).listings, filter: { follow: true }, load: following.load, logger });
+  } finally {
+    await mongo.close();
+  }
+  const feed = await startListingFeed({
+    kafka,
+    topic: settings.LISTINGS_TOPIC,
+    groupId: `${settings.MOVER_GROUP}.feed.${hostname()}.${randomUUID()}`,
+    start,
+    logger,
+    apply: following.apply,
+    onInvalid: () => metrics.invalidListingRecords.inc(),
+    onProgress: () => metrics.followingListings.set(following.size()),
+  });
+  await feed.reach((await watermarks(admin, settings.LISTINGS_TOPIC)).high);
+  metrics.followingListings.set(following.size());
+  logger.info({ following: following.size() }, 'following listings loaded and caught up with the log');
+  return feed;
 }

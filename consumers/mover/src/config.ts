@@ -11,6 +11,8 @@ export const moverConfigSpec = {
   EVENTS_TOPIC: string({ default: topics.events.name }),
   LISTINGS_TOPIC: string({ default: topics.listings.name }),
   MOVER_GROUP: string({ default: 'mover' }),
+  /** The storage projector's consumer group: the mover reads `listings` from its offsets after loading the projection. */
+  PROJECTOR_GROUP: string({ default: 'storage-projector' }),
   /** A listing moves only when the owner is at least this far (metres) from where it is. */
   MIN_MOVE_M: number({ default: 25, min: 0, max: 100_000 }),
   /** At most one move per user per this many milliseconds; the positions in between are coalesced. */

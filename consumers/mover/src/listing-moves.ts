@@ -1,32 +1,22 @@
 /**
- * Moves a user's following listings to a position: looks them up in storage's
- * Mongo projection (active, `follow: true`, by the `ownerId` index), and for
- * each one at least MIN_MOVE_M away from its location appends `listing.moved`
- * to `listings`, with version = the listing's version + 1, in the envelope
- * storage writes (listing-records.ts).
+ * Moves a user's following listings to a position: the ones held in memory
+ * (following-listings.ts), and for each one at least MIN_MOVE_M away from its
+ * location appends `listing.moved` to `listings`, with version = the listing's
+ * version + 1, in the envelope storage writes (listing-records.ts).
  *
- * The projection may not show this process's latest moves yet (the projector
- * runs behind by a little): the moves written here are remembered until the
- * projection shows their version, and their location and version count as the
- * listing's. A move that loses against a concurrent edit of the same version
- * is ignored by every consumer (storage's optimistic concurrency); the next
- * position moves the listing again.
+ * The feed reads this process's moves back a moment after they are written:
+ * until then the moves written here are remembered, and their location and
+ * version count as the listing's. A move that loses against a concurrent edit
+ * of the same version is ignored by every consumer (storage's optimistic
+ * concurrency); the next position moves the listing again.
  */
 import type { Producer } from '@pushtech/kafka';
 import { haversineM, type Point } from '@pushtech/listings';
-import type { Db } from '@pushtech/mongo';
+import type { FollowingListings } from './following-listings.ts';
 import { listingMovedRecord } from './listing-records.ts';
 import type { MoverMetrics } from './metrics.ts';
-import { projectionCollections } from './projection.ts';
 
-interface FollowingListing {
-  _id: string;
-  location: Point;
-  version: number;
-  expiresAt?: string | null;
-}
-
-/** How long a move written here is remembered when the projection does not show it (a lost conflict, a gone listing). */
+/** How long a move written here is remembered when the log does not show it (a lost conflict, a gone listing). */
 const REMEMBER_MS = 5 * 60_000;
 
 export interface ListingMover {
@@ -34,9 +24,8 @@ export interface ListingMover {
   move(userId: string, location: Point): Promise<number>;
 }
 
-export function createListingMover(options: { db: Db; producer: Producer; topic: string; minMoveM: number; metrics: MoverMetrics }): ListingMover {
-  const { db, producer, topic, minMoveM, metrics } = options;
-  const collections = projectionCollections(db);
+export function createListingMover(options: { following: FollowingListings; producer: Producer; topic: string; minMoveM: number; metrics: MoverMetrics }): ListingMover {
+  const { following, producer, topic, minMoveM, metrics } = options;
   const written = new Map<string, { location: Point; version: number; at: number }>();
   let pruned = Date.now();
 
@@ -50,25 +39,20 @@ export function createListingMover(options: { db: Db; producer: Producer; topic:
     async move(userId, location) {
       const now = Date.now();
       prune(now);
-      const listings = db.collection<FollowingListing>(await collections.listings());
-      const following = await listings
-        .find({ ownerId: userId, status: 'active', follow: true }, { projection: { _id: 1, location: 1, version: 1, expiresAt: 1 } })
-        .toArray();
       const records = [];
       const moves: [string, { location: Point; version: number; at: number }][] = [];
-      for (const listing of following) {
-        if (listing.expiresAt != null && Date.parse(listing.expiresAt) <= now) continue;
+      for (const listing of following.activeOf(userId, now)) {
         let { location: from, version } = listing;
-        const mine = written.get(listing._id);
+        const mine = written.get(listing.id);
         if (mine !== undefined && mine.version > version) ({ location: from, version } = mine);
-        else written.delete(listing._id);
+        else written.delete(listing.id);
         if (haversineM(from, location) < minMoveM) {
           metrics.skipped.inc();
           continue;
         }
-        const move = { id: listing._id, location, version: version + 1 };
+        const move = { id: listing.id, location, version: version + 1 };
         records.push(listingMovedRecord(move));
-        moves.push([listing._id, { location, version: move.version, at: now }]);
+        moves.push([listing.id, { location, version: move.version, at: now }]);
       }
       await producer.send(topic, records);
       for (const [id, move] of moves) written.set(id, move);

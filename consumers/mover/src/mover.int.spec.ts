@@ -18,6 +18,7 @@ const settings: MoverSettings = {
   EVENTS_TOPIC: uniqueName('events'),
   LISTINGS_TOPIC: uniqueName('listings'),
   MOVER_GROUP: uniqueName('mover'),
+  PROJECTOR_GROUP: uniqueName('projector'),
   MIN_MOVE_M: 25,
   MIN_INTERVAL_MS: 1_000,
   PORT: 0,
@@ -55,6 +56,12 @@ function location(userId: string | undefined, at: ReturnType<typeof point>): { k
     },
   });
   return { key: userId ?? 'anon-1', value: JSON.stringify(event) };
+}
+
+/** A listing event on `listings` as storage writes it. */
+function listingRecord(event: ListingEvent): { key: string; value: string } {
+  const envelope = createEnvelope({ source: 'storage', type: event.type, subject: event.data.id, data: { ...event.data } });
+  return { key: event.data.id, value: JSON.stringify(envelope) };
 }
 
 const send = (...records: { key: string; value: string }[]) => producer.send(settings.EVENTS_TOPIC, records);
@@ -134,6 +141,28 @@ describe('mover', () => {
     const metrics = (await mover.http.inject('/metrics')).body;
     expect(metrics).toMatch(/mover_events_total\{outcome="no_user",service="mover"\} 1/);
     expect((await mover.http.inject('/readyz')).statusCode).toBe(200);
+  });
+
+  it('moves a following listing created after it started (from the log), and not once the listing is closed', async () => {
+    const dave = { ...base, id: 'd-follows', kind: 'search' as const, ownerId: 'dave', version: 1 };
+    await producer.send(settings.LISTINGS_TOPIC, [listingRecord({ type: 'listing.created', data: dave })]);
+    const before = moves.messages.length;
+    await expect.poll(async () => {
+      await send(location('dave', east(400)));
+      await sleep(300);
+      return moved().some((e) => e.type === 'listing.moved' && e.subject === 'd-follows');
+    }, { timeout: 10_000, interval: 100 }).toBe(true);
+    expect(moved().filter((e) => e.type === 'listing.moved' && e.subject === 'd-follows').map((e) => e.data.version)).toEqual([2]);
+
+    await producer.send(settings.LISTINGS_TOPIC, [listingRecord({ type: 'listing.closed', data: { id: 'd-follows', version: 3 } })]);
+    const closedAt = moves.messages.length;
+    await sleep(1_500);
+    await send(location('dave', east(1_000)));
+    await sleep(1_500);
+    expect(moved().slice(closedAt).filter((e) => e.type === 'listing.moved' && e.subject === 'd-follows')).toEqual([]);
+    expect(moves.messages.length).toBeGreaterThan(before);
+    const metrics = (await mover.http.inject('/metrics')).body;
+    expect(metrics).toMatch(/mover_following_listings\{service="mover"\} 5/); // a-follows, a-follows-too, a-paused, a-expired, b-follows
   });
 
   it('commits the offsets of the events it has applied', async () => {

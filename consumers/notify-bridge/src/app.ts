@@ -117,6 +117,8 @@ export async function startBridge(settings: BridgeSettings, logger: Logger, opti
       // A new group reads what is there: decisions older than MATCH_MAX_AGE_S are skipped as stale.
       fromBeginning: true,
       awaitJoin: true,
+      // The throttle is safe for concurrent batches; a batch mostly waits on Mongo.
+      partitionsConcurrently: 4,
       eachBatch: async (messages) => {
         if (messages[0]!.topic === settings.RESPONSE_TOPIC) return handleResponses(messages);
         const result = await handleMatches(messages);

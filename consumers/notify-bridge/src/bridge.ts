@@ -135,6 +135,7 @@ export function matchHandler(options: MatchHandlerOptions) {
       logger.info({ reason, userId: notification.userId, side: notification.side, pair, eventId: record.eventId, ...details }, 'notification not sent');
     };
 
+    await throttle.prefetch(candidates.filter((c) => withDevices.has(c.notification.userId)).map((c) => ({ pair: c.pair, userId: c.notification.userId })), now);
     await forEachLimited(candidates, options.concurrency ?? 8, async (candidate) => {
       const { pair, record, notification } = candidate;
       const { userId } = notification;

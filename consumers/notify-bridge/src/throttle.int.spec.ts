@@ -81,13 +81,34 @@ describe('per-user cap', () => {
   });
 });
 
+describe('prefetch', () => {
+  it('claims and slots start from what the batch read; a read gone stale costs an insert conflict and a read again', async () => {
+    // `one` reads: nothing claimed for (pf|o, erin) or (pf|o, fred), no slots taken; then `two` claims (pf|o, erin) and takes a slot.
+    await one.prefetch([{ pair: 'pf|o', userId: 'erin' }, { pair: 'pf|o', userId: 'fred' }], T);
+    expect(await claim(two, 'found:1:1', T, 'pf|o', 'erin')).toMatchObject({ outcome: 'claimed' });
+    expect(await two.takeUserSlot('erin', T)).toBe(true);
+    expect(await claim(one, 'found:2:1', T + 1_000, 'pf|o', 'erin')).toEqual({ outcome: 'window', since: new Date(T) });
+    expect(await claim(one, 'found:2:1', T + 1_000, 'pf|o', 'fred')).toEqual({ outcome: 'claimed', key: 'pf|o|fred|1' });
+    expect(await one.takeUserSlot('erin', T)).toBe(true);
+    const slots = await db.collection(USER_HOURS_COLLECTION).find({ userId: 'erin' }).sort({ slot: 1 }).toArray();
+    expect(slots.map((d) => d.slot)).toEqual([1, 2]);
+  });
+
+  it('starts from the latest of several claims, and resumes a decision it finds there', async () => {
+    expect(await claim(one, 'found:1:1', T, 'pg|o')).toMatchObject({ outcome: 'claimed' });
+    expect(await claim(one, 'found:2:1', T + WINDOW_MS, 'pg|o')).toMatchObject({ outcome: 'claimed' });
+    await two.prefetch([{ pair: 'pg|o', userId: 'alice' }], T + WINDOW_MS + 1);
+    expect(await claim(two, 'found:2:1', T + WINDOW_MS + 1, 'pg|o')).toEqual({ outcome: 'resume', key: 'pg|o|alice|2', status: 'claimed' });
+  });
+});
+
 describe('cleanup', () => {
   it('deletes claims older than a day (or the window) and hours before the current one', async () => {
     const later = T + 2 * 86_400_000;
     expect(await claim(one, 'found:9:9', later, 'fresh|o')).toMatchObject({ outcome: 'claimed' });
     await one.takeUserSlot('dora', later);
     const deleted = await one.cleanup(later);
-    expect(deleted).toEqual({ pairs: 6, hours: 5 });
+    expect(deleted).toEqual({ pairs: 10, hours: 7 }); // every claim and slot the tests above made
     expect((await db.collection(PAIRS_COLLECTION).find({}).toArray()).map((d) => d._id)).toEqual(['fresh|o|alice|1']);
     expect((await db.collection(USER_HOURS_COLLECTION).find({}).toArray()).map((d) => d.userId)).toEqual(['dora']);
   });

@@ -16,6 +16,12 @@
  *   (userId, hour, slot)). Taking a slot inserts the next free one; none free:
  *   the user is at the cap.
  *
+ * Before a batch, `prefetch` reads in one query each the latest claims of the
+ * batch's (pair, user)s and the slots its users took this hour; the claims and
+ * slots of the batch start from there instead of reading per notification. A
+ * read gone stale (another instance wrote since) only costs a failed insert
+ * and a read again.
+ *
  * A claim remembers its decision and `status` (`claimed` → `sent` or `capped`),
  * so a match event handled again after a crash resumes where it stopped instead
  * of counting as "within the window": at least once, never twice on purpose.
@@ -74,6 +80,8 @@ export interface ClaimInput {
 }
 
 export interface Throttle {
+  /** Reads what the next claims of these (pair, user)s and the slots of these users this hour start from. */
+  prefetch(keys: { pair: string; userId: string }[], now: number): Promise<void>;
   claimPair(input: ClaimInput): Promise<PairClaim>;
   /** Takes one of the user's notifications of the hour of `now`; false at the cap. */
   takeUserSlot(userId: string, now: number): Promise<boolean>;
@@ -111,10 +119,40 @@ export async function createThrottle(db: Db, options: { pairWindowS: number; use
   // Claims are kept at least a day: a decision handled again later still finds its own claim.
   const keepPairsMs = Math.max(windowMs, (options.keepPairsS ?? 86_400) * 1_000);
 
+  // Prefetched starting points, each used once: (pair, user) → latest claim or null; user|hour → slots taken.
+  const latestClaims = new Map<string, PairDocument | null>();
+  const slotsTaken = new Map<string, number>();
+  const claimKey = (pair: string, userId: string) => `${pair}|${userId}`;
+  const slotKey = (userId: string, hour: Date) => `${userId}|${hour.toISOString()}`;
+  const used = <V>(map: Map<string, V>, key: string): V | undefined => {
+    const value = map.get(key);
+    map.delete(key);
+    return value;
+  };
+
   return {
+    async prefetch(keys, now) {
+      if (keys.length === 0) return;
+      const hour = hourOf(now);
+      const userIds = [...new Set(keys.map((k) => k.userId))];
+      const [claims, slots] = await Promise.all([
+        pairs.find({ pair: { $in: [...new Set(keys.map((k) => k.pair))] }, userId: { $in: userIds } }).toArray(),
+        hours.find({ userId: { $in: userIds }, hour }, { projection: { userId: 1 } }).toArray(),
+      ]);
+      for (const { pair, userId } of keys) latestClaims.set(claimKey(pair, userId), null);
+      for (const claim of claims) {
+        const key = claimKey(claim.pair, claim.userId);
+        const latest = latestClaims.get(key);
+        if (latest !== undefined && (latest === null || latest.seq < claim.seq)) latestClaims.set(key, claim);
+      }
+      for (const userId of userIds) slotsTaken.set(slotKey(userId, hour), 0);
+      for (const slot of slots) slotsTaken.set(slotKey(slot.userId, hour), slotsTaken.get(slotKey(slot.userId, hour))! + 1);
+    },
     async claimPair({ pair, userId, decision, uuid, now }) {
+      let prefetched = used(latestClaims, claimKey(pair, userId));
       for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
-        const latest = await pairs.findOne({ pair, userId }, { sort: { seq: -1 } });
+        const latest = prefetched !== undefined ? prefetched : await pairs.findOne({ pair, userId }, { sort: { seq: -1 } });
+        prefetched = undefined;
         if (latest !== null && latest.decision === decision) return { outcome: 'resume', key: latest._id, status: latest.status };
         if (latest !== null && latest.sentAt.getTime() > now - windowMs) return { outcome: 'window', since: latest.sentAt };
         const seq = (latest?.seq ?? 0) + 1;
@@ -128,7 +166,7 @@ export async function createThrottle(db: Db, options: { pairWindowS: number; use
     },
     async takeUserSlot(userId, now) {
       const hour = hourOf(now);
-      const taken = await hours.countDocuments({ userId, hour });
+      const taken = used(slotsTaken, slotKey(userId, hour)) ?? await hours.countDocuments({ userId, hour });
       for (let slot = taken + 1; slot <= options.userMaxPerHour; slot++) {
         if (await inserted(hours.insertOne({ _id: `${userId}|${hour.toISOString()}|${slot}`, userId, hour, slot }))) return true;
       }

@@ -21,6 +21,8 @@ interface CommonOptions {
   fromBeginning?: boolean;
   /** Resolve only once the group is joined and partitions are assigned (so "only new ones" has a defined start). */
   awaitJoin?: boolean;
+  /** Partitions handled at once (default 1: one batch at a time); each partition's messages stay in order. */
+  partitionsConcurrently?: number;
 }
 
 export type ConsumerOptions = CommonOptions & (
@@ -67,12 +69,14 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
     const handle = options.eachMessage;
     await consumer.run({
       autoCommit: true,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
       eachMessage: async ({ topic, partition, message }) => handle(toConsumed(topic, partition, message)),
     });
   } else {
     const handle = options.eachBatch;
     await consumer.run({
       autoCommit: true,
+      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
         if (batch.messages.length === 0) return;

@@ -96,6 +96,27 @@ describe('consumer group', () => {
     expect(seen.sort((a, b) => a - b)).toEqual([5, 6, 7, 8, 9]);
   }, 60_000);
 
+  it('partitionsConcurrently: batches of different partitions are handled at once', async () => {
+    const topic = uniqueName('concurrent');
+    await ensureTopics(kafka, [{ name: topic, partitions: 2, retentionMs: 3_600_000 }]);
+    await producer.send(topic, numbered(0, 40)); // keys spread over both partitions
+    let inProgress = 0;
+    let most = 0;
+    const handled = new Set<number>();
+    const consumer = await runConsumer({
+      kafka, logger, groupId: uniqueName('group'), topics: [topic], fromBeginning: true, partitionsConcurrently: 2,
+      eachBatch: async (messages) => {
+        most = Math.max(most, ++inProgress);
+        await waitFor(() => (inProgress === 2 ? true : undefined), 'the other partition\'s batch', 2_000).catch(() => {});
+        for (const m of messages) handled.add(parseJson<{ n: number }>(m).n);
+        inProgress--;
+      },
+    });
+    await waitFor(() => (handled.size === 40 ? true : undefined), 'every message');
+    await consumer.stop();
+    expect(most).toBe(2);
+  }, 60_000);
+
   it('a handler that throws is retried, and its message is not skipped', async () => {
     const topic = uniqueName('retry');
     const groupId = uniqueName('group');

@@ -24,8 +24,7 @@ import { startIndexFeed, type IndexFeed } from './index-feed.ts';
 import { createMatchEmitter, type MatchEmitter } from './match-emitter.ts';
 import { createMatching, type Matching } from './matching.ts';
 import { createMatcherMetrics } from './metrics.ts';
-import { committedOffsets, startAfter, watermarks } from './offsets.ts';
-import { currentCollections, loadListings } from './projection.ts';
+import { currentCollections, loadListings, projectorStart, watermarks } from '@pushtech/listing-log';
 import { reconcileShards } from './reconcile.ts';
 import { startShardOwnership, type ShardOwnership } from './shard-ownership.ts';
 
@@ -148,10 +147,7 @@ export async function startMatcher(settings: MatcherSettings, logger: Logger): P
     const held = matching;
 
     // (1) The projector's offsets before (2) its documents: the documents are at least as new.
-    const start = startAfter(
-      await committedOffsets(admin, settings.PROJECTOR_GROUP, settings.LISTINGS_TOPIC),
-      await watermarks(admin, settings.LISTINGS_TOPIC),
-    );
+    const start = await projectorStart(admin, settings.PROJECTOR_GROUP, settings.LISTINGS_TOPIC);
     state = 'loading';
     const collections = await currentCollections(db);
     await loadListings({

@@ -21,12 +21,12 @@ import type { Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import type { Db } from '@pushtech/mongo';
 import type { IndexFeed } from './index-feed.ts';
-import type { Admin } from './kafka-types.ts';
+import type { Admin } from '@pushtech/listing-log';
 import type { MatchEmitter } from './match-emitter.ts';
 import { parseMatchRecord } from './match-records.ts';
 import type { Matching, RecordedPair } from './matching.ts';
-import { committedOffsets, startAfter, watermarks } from './offsets.ts';
-import { currentCollections, foundPairs } from './projection.ts';
+import { committedOffsets, currentCollections, startAfter, watermarks } from '@pushtech/listing-log';
+import { foundPairs } from './projection.ts';
 import { readTopicRange } from './topic-range.ts';
 
 export interface ReconcileOptions {

@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import type { IndexFeed } from './index-feed.ts';
-import type { Consumer } from './kafka-types.ts';
+import type { Consumer } from '@pushtech/listing-log';
 
 export interface ShardOwnershipOptions {
   kafka: Kafka;

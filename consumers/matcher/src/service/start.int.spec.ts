@@ -7,7 +7,7 @@ import { cellsFor, pairKey, type Listing, type MatchData } from '@pushtech/listi
 import { connectMongo, type MongoClient } from '@pushtech/mongo';
 import { readTopic, type TopicReader } from '@pushtech/testing';
 import type { Matcher } from './app.ts';
-import { watermarks } from './offsets.ts';
+import { watermarks } from '@pushtech/listing-log';
 import {
   at, commitOffsets, createTestTopics, decisions, listing, listingRecord, startTestMatcher, testKafka, testLogger, testSettings,
 } from './test-matcher.ts';

@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '@pushtech/logging';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
 import { startMatcher, type Matcher, type MatcherSettings } from './app.ts';
 import { parseMatchRecord } from './match-records.ts';
-import type { Offsets } from './offsets.ts';
+import type { Offsets } from '@pushtech/listing-log';
 
 export const testLogger: Logger = createLogger('matcher-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
 

@@ -5,8 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumedMessage, Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
-import type { Consumer } from './kafka-types.ts';
-import type { Offsets } from './offsets.ts';
+import type { Consumer } from '@pushtech/listing-log';
+import type { Offsets } from '@pushtech/listing-log';
 
 export async function readTopicRange(options: {
   kafka: Kafka;

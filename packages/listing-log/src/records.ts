@@ -1,5 +1,6 @@
 /**
- * Records of topic `listings` as storage (and the mover) write them: a
+ * Records of topic `listings` as storage (and the mover) write them, for the
+ * services that read the log (the matcher, the mover): a
  * CloudEvents envelope whose `type` and `data` form a `ListingEvent`. Checked
  * on the way in; a record that fails is logged and counted, never applied.
  * (The same rules as storage's `parseListingRecord`, which is not exported.)

@@ -1,0 +1,120 @@
+/**
+ * A listing feed: reads ALL partitions of `listings`, in a consumer group of
+ * its own (one member, no commits), from the offsets it is given (the storage
+ * projector's, at start) and hands each event to `apply` in log order (per
+ * partition). Every instance of a service that holds listings in memory runs
+ * one. A batch counts as done once `afterBatch` has resolved.
+ *
+ * The group exists only because kafkajs needs one: its position is kept here
+ * and sought on every (re)join, so a rejoin never starts over.
+ */
+import type { Kafka } from '@pushtech/kafka';
+import type { ListingEvent } from '@pushtech/listings';
+import type { Logger } from '@pushtech/logging';
+import type { Consumer } from './kafka-types.ts';
+import { behind, reached, type Offsets } from './offsets.ts';
+import { parseListingRecord } from './records.ts';
+
+export interface ListingFeedOptions {
+  kafka: Kafka;
+  topic: string;
+  groupId: string;
+  /** Next offset to apply, by partition. */
+  start: Offsets;
+  logger: Logger;
+  /** One valid event, in log order per partition. */
+  apply(event: ListingEvent): void;
+  /** A record that is not a valid listing event (logged here, then skipped). */
+  onInvalid?(): void;
+  /** After a batch was applied, before the position moves past it (e.g. sends what the batch decided). */
+  afterBatch?(): Promise<void>;
+  /** After every batch, with the records on Kafka not applied yet. */
+  onProgress?(lag: number): void;
+}
+
+export interface ListingFeed {
+  /** Next offset to apply, by partition; every batch before it has been through `afterBatch`. */
+  position(): Offsets;
+  /** Records on Kafka not applied yet, as of the last batch of each partition. */
+  lag(): number;
+  /** Resolves once `position` has reached `target` on every partition of it. */
+  reach(target: Offsets): Promise<void>;
+  /** Finishes the batch in hand and disconnects (the group goes with it). */
+  stop(): Promise<void>;
+}
+
+export async function startListingFeed(options: ListingFeedOptions): Promise<ListingFeed> {
+  const { kafka, topic, groupId, logger } = options;
+  const position: Offsets = new Map(options.start);
+  const highs: Offsets = new Map();
+  let waiters: { target: Offsets; resolve: () => void }[] = [];
+
+  const settle = () => {
+    waiters = waiters.filter((w) => {
+      if (!reached(position, w.target)) return true;
+      w.resolve();
+      return false;
+    });
+  };
+
+  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    for (const [partition, offset] of position) consumer.seek({ topic, partition, offset: String(offset) });
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      const partition = batch.partition;
+      let next = position.get(partition) ?? 0;
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) break;
+        const offset = Number(message.offset);
+        if (offset < next) continue; // before the position sought (a fetch in flight during a seek)
+        const parsed = parseListingRecord(message.value);
+        if (parsed.ok) {
+          options.apply(parsed.event);
+        } else {
+          options.onInvalid?.();
+          logger.warn({ topic, partition, offset: message.offset, errors: parsed.errors }, 'listing record skipped: not a valid event');
+        }
+        resolveOffset(message.offset);
+        next = offset + 1;
+      }
+      await options.afterBatch?.();
+      position.set(partition, next);
+      highs.set(partition, Number(batch.highWatermark));
+      options.onProgress?.(behind(position, highs));
+      settle();
+      await heartbeat();
+    },
+  });
+  logger.info({ groupId, start: Object.fromEntries(options.start) }, 'listing feed running');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    position: () => new Map(position),
+    lag: () => behind(position, highs),
+    reach(target) {
+      if (reached(position, target)) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ target, resolve }));
+    },
+    stop() {
+      stopped ??= (async () => {
+        await consumer.disconnect();
+        const admin = kafka.admin();
+        try {
+          await admin.connect();
+          await admin.deleteGroups([groupId]);
+        } catch (err) {
+          logger.debug({ err, groupId }, 'listing feed group not deleted');
+        } finally {
+          await admin.disconnect();
+        }
+      })();
+      return stopped;
+    },
+  };
+}

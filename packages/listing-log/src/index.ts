@@ -1,0 +1,6 @@
+export { startListingFeed, type ListingFeed, type ListingFeedOptions } from './feed.ts';
+export type { Admin, Consumer, EachBatchPayload } from './kafka-types.ts';
+export { behind, committedOffsets, reached, startAfter, watermarks, type Offsets, type Watermarks } from './offsets.ts';
+export { currentCollections, listingOf, loadListings, META_COLLECTION, type CollectionNames, type LoadProgress } from './projection.ts';
+export { parseListingRecord, type ParsedListingRecord } from './records.ts';
+export { projectorStart } from './start.ts';
