@@ -5,7 +5,7 @@
  * `devices` — read at most once a second, as storage's own readers do
  * (services/storage/src/projection-collections.ts).
  */
-import type { Db } from '@pushtech/mongo';
+import { findByIds, type Db } from '@pushtech/mongo';
 
 export const META_COLLECTION = 'projection_meta';
 
@@ -34,9 +34,7 @@ export function storageProjection(db: Db, cacheMs = 1_000): StorageProjection {
   return {
     async titles(ids) {
       if (ids.length === 0) return new Map();
-      const docs = await db.collection<{ _id: string; title?: unknown }>((await names()).listings)
-        .find({ _id: { $in: ids } }, { projection: { title: 1 } })
-        .toArray();
+      const docs = await findByIds(db.collection<{ _id: string; title?: unknown }>((await names()).listings), ids, { projection: { title: 1 } });
       return new Map(docs.filter((d) => typeof d.title === 'string').map((d) => [d._id, d.title as string]));
     },
     async usersWithDevices(userIds) {

@@ -174,7 +174,8 @@ export async function createThrottle(db: Db, options: { pairWindowS: number; use
     },
     async settle(keys, status) {
       if (keys.length === 0) return;
-      await pairs.updateMany({ _id: { $in: keys } }, { $set: { status } });
+      // One `_id` at a time: the filter the local FerretDB pushes down to SQLite (findByIds).
+      await Promise.all(keys.map((_id) => pairs.updateOne({ _id }, { $set: { status } })));
     },
     async cleanup(now) {
       const oldPairs = await pairs.deleteMany({ sentAt: { $lt: new Date(now - keepPairsMs) } });

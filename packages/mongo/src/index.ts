@@ -1,4 +1,4 @@
-import { MongoClient, type Db, type IndexSpecification, type CreateIndexesOptions } from 'mongodb';
+import { MongoClient, type Collection, type CreateIndexesOptions, type Db, type FindOptions, type IndexSpecification } from 'mongodb';
 
 export type { Db, Collection, MongoClient } from 'mongodb';
 
@@ -49,4 +49,16 @@ export async function pingMongo(db: Db): Promise<void> {
 /** True for a duplicate-key error (a unique index rejected a write). */
 export function isDuplicateKey(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/**
+ * The documents of `ids` (those that exist), read one `_id` at a time, all at
+ * once. On the local FerretDB (SQLite) an `_id` equality is the only filter
+ * pushed down to SQLite; `{ _id: { $in } }` decodes every document of the
+ * collection. On MongoDB both use the `_id` index.
+ */
+export async function findByIds<D extends { _id: string }>(collection: Collection<D>, ids: string[], options: FindOptions = {}): Promise<D[]> {
+  // `as never`: the driver's filter types do not follow a generic document type.
+  const docs = await Promise.all([...new Set(ids)].map((id) => collection.findOne({ _id: id } as never, options) as Promise<D | null>));
+  return docs.filter((doc) => doc !== null);
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
-import { connectMongo, ensureIndexes, isDuplicateKey, pingMongo, type Db, type IndexSpec, type MongoClient } from './index.ts';
+import { connectMongo, ensureIndexes, findByIds, isDuplicateKey, pingMongo, type Db, type IndexSpec, type MongoClient } from './index.ts';
 
 let client: MongoClient;
 let db: Db;
@@ -32,6 +32,14 @@ describe('mongo module', () => {
     await db.collection('listings').insertOne({ id: 'a', title: 'bike', cells: ['c1', 'c2'] });
     const found = await db.collection('listings').findOne({ id: 'a' }, { projection: { _id: 0 } });
     expect(found).toEqual({ id: 'a', title: 'bike', cells: ['c1', 'c2'] });
+  });
+
+  it('findByIds: the documents that exist, each once, with the projection asked for', async () => {
+    const people = db.collection<{ _id: string; name: string; age: number }>('people');
+    await people.insertMany([{ _id: 'p1', name: 'Ann', age: 30 }, { _id: 'p2', name: 'Ben', age: 40 }, { _id: 'p3', name: 'Cy', age: 50 }]);
+    const found = await findByIds(people, ['p3', 'p1', 'p3', 'nobody'], { projection: { name: 1 } });
+    expect(found.sort((a, b) => a._id.localeCompare(b._id))).toEqual([{ _id: 'p1', name: 'Ann' }, { _id: 'p3', name: 'Cy' }]);
+    expect(await findByIds(people, [])).toEqual([]);
   });
 
   it('a unique index rejects a duplicate', async () => {

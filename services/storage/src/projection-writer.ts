@@ -6,7 +6,7 @@
  * guarded write that finds the document changed reads it again and refolds.
  * Idempotent: events the document already reflects change nothing.
  */
-import { isDuplicateKey, type Collection } from '@pushtech/mongo';
+import { findByIds, isDuplicateKey, type Collection } from '@pushtech/mongo';
 import type { Recorded } from './records.ts';
 
 export interface ProjectedDocument {
@@ -39,8 +39,7 @@ export async function applyBatch<D extends ProjectedDocument, E>(
 ): Promise<BatchOutcome> {
   const byKey = Map.groupBy(records, (r) => projection.keyOf(r.event));
   const keys = [...byKey.keys()];
-  // `as never`: the driver's filter types do not follow a generic document type.
-  const found = await collection.find({ _id: { $in: keys } } as never).toArray() as D[];
+  const found = await findByIds(collection, keys);
   const loaded = new Map(found.map((doc) => [doc._id, doc]));
   let applied = 0;
   let ignored = 0;
@@ -60,6 +59,7 @@ export async function applyBatch<D extends ProjectedDocument, E>(
         break;
       }
       if (attempt === MAX_ATTEMPTS) throw new Error(`projection of ${key}: the document kept changing under ${MAX_ATTEMPTS} attempts`);
+      // `as never`: the driver's filter types do not follow a generic document type.
       original = await collection.findOne({ _id: key } as never) as D | null;
     }
   }
