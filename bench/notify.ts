@@ -7,6 +7,10 @@
  * end-to-end figure — until all their responses are back on Kafka.
  *
  *   node bench/notify.ts [--requests 5000] [--client onesignal-node|fetch|both] [--concurrency 16]
+ *                        [--users 1000] [--skip-pipeline]
+ *
+ * Then, unless --skip-pipeline, location_to_push_p99_ms with the whole
+ * pipeline and `--users` moving users (bench/location-to-push.ts).
  *
  * Needs the local Kafka and MongoDB (KAFKA_BROKERS, MONGO_URL; default the stack's).
  * The stand-in runs as its own process (services/onesignal-standin/src/index.ts),
@@ -22,6 +26,7 @@ import { createLogger } from '@pushtech/logging';
 import { connectMongo } from '@pushtech/mongo';
 import { freePort, readTopic, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
 import { startApp } from '../services/notifier/src/app.ts';
+import { benchLocationToPush } from './location-to-push.ts';
 import { loadNotifierConfig } from '../services/notifier/src/config.ts';
 import { pushRequest } from '../services/notifier/src/fixtures/requests.ts';
 import { notifierTopics, responseTopicSpec } from '../services/notifier/src/topics.ts';
@@ -135,10 +140,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       requests: { type: 'string', default: '5000' },
       client: { type: 'string', default: 'both' },
       concurrency: { type: 'string', default: '16' },
+      users: { type: 'string', default: '1000' },
+      'skip-pipeline': { type: 'boolean', default: false },
     },
   });
   const client = values.client === 'both' ? undefined : values.client as 'onesignal-node' | 'fetch';
-  const figures = await benchNotify({ requests: Number(values.requests), client, concurrency: Number(values.concurrency), log: (line) => console.log(line) });
+  const log = (line: string) => console.log(line);
+  const figures = await benchNotify({ requests: Number(values.requests), client, concurrency: Number(values.concurrency), log });
+  if (!values['skip-pipeline']) Object.assign(figures, await benchLocationToPush({ pairs: Math.ceil(Number(values.users) / 2), log }));
   console.log('');
   for (const [name, value] of Object.entries(figures)) console.log(`${name}=${value}`);
   process.exit(0);
