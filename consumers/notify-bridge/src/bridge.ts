@@ -35,8 +35,6 @@ export interface MatchHandlerOptions {
   now: () => number;
   /** When a title is missing, read the titles once more after this many ms (0: never). */
   titleRetryMs?: number;
-  /** Notifications decided at once (Mongo round trips in flight). */
-  concurrency?: number;
 }
 
 export interface BatchResult {
@@ -51,14 +49,6 @@ interface Candidate {
 }
 
 const typeLabel = (record: MatchRecord) => (record.event.type === 'match.found' ? 'found' : 'lost');
-
-async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 export function matchHandler(options: MatchHandlerOptions) {
   const { projection, throttle, metrics, logger } = options;
@@ -135,21 +125,32 @@ export function matchHandler(options: MatchHandlerOptions) {
       logger.info({ reason, userId: notification.userId, side: notification.side, pair, eventId: record.eventId, ...details }, 'notification not sent');
     };
 
-    await throttle.prefetch(candidates.filter((c) => withDevices.has(c.notification.userId)).map((c) => ({ pair: c.pair, userId: c.notification.userId })), now);
-    await forEachLimited(candidates, options.concurrency ?? 8, async (candidate) => {
-      const { pair, record, notification } = candidate;
-      const { userId } = notification;
-      if (!withDevices.has(userId)) return skip('no_device', candidate);
+    const withDevice = candidates.filter((candidate) => {
+      if (withDevices.has(candidate.notification.userId)) return true;
+      skip('no_device', candidate);
+      return false;
+    });
+    const inputs = withDevice.map(({ pair, record, notification }) => {
       const decision = decisionKey(record.event.data);
-      const uuid = requestUuid(pair, userId, decision);
-      const claim = await throttle.claimPair({ pair, userId, decision, uuid, now });
-      if (claim.outcome === 'window') return skip('pair_window', candidate, { since: claim.since.toISOString() });
-      if (claim.outcome === 'resume' && claim.status === 'sent') return skip('already_requested', candidate, { uuid });
-      if (claim.outcome === 'resume' && claim.status === 'capped') return skip('user_cap', candidate);
-      if (!(await throttle.takeUserSlot(userId, now))) {
-        capped.push(claim.key);
+      return { pair, userId: notification.userId, decision, uuid: requestUuid(pair, notification.userId, decision), now };
+    });
+    const claims = await throttle.claimPairs(inputs);
+    const claimed: { candidate: Candidate; key: string; uuid: string }[] = [];
+    withDevice.forEach((candidate, i) => {
+      const claim = claims[i]!;
+      if (claim.outcome === 'window') skip('pair_window', candidate, { since: claim.since.toISOString() });
+      else if (claim.outcome === 'resume' && claim.status === 'sent') skip('already_requested', candidate, { uuid: inputs[i]!.uuid });
+      else if (claim.outcome === 'resume' && claim.status === 'capped') skip('user_cap', candidate);
+      else claimed.push({ candidate, key: claim.key, uuid: inputs[i]!.uuid });
+    });
+    const slots = await throttle.takeUserSlots(claimed.map(({ candidate }) => candidate.notification.userId), now);
+    claimed.forEach(({ candidate, key, uuid }, i) => {
+      if (!slots[i]) {
+        capped.push(key);
         return skip('user_cap', candidate);
       }
+      const { pair, record, notification } = candidate;
+      const { userId } = notification;
       const { searchId, offerId } = record.event.data;
       if (!titles.has(notification.side === 'search' ? searchId : offerId)) metrics.titlesMissing.inc();
       result.requests.push(pushRequest({
@@ -162,7 +163,7 @@ export function matchHandler(options: MatchHandlerOptions) {
         versionUtcSeconds: options.versionUtcSeconds,
         now,
       }));
-      sent.push(claim.key);
+      sent.push(key);
     });
 
     await options.producer.send(options.requestsTopic, result.requests.map((r) => ({ key: r.args.userIds[0], value: JSON.stringify(r) })));

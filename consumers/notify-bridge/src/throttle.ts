@@ -7,42 +7,41 @@
  * "match", and concurrent `$inc`s lose increments — throttle.int.spec.ts
  * measures it. Unique inserts hold on FerretDB and on MongoDB alike.)
  *
- * - `notify_pairs`: claims, `_id` = `<pair>|<userId>|<seq>`. The user's latest
- *   claim of the pair (highest `seq`) decides: newer than the window → skip;
- *   otherwise insert `seq + 1` — a concurrent claimer inserting the same `seq`
- *   loses and reads again.
- * - `notify_user_hours`: one document per notification slot of a user in a UTC
- *   clock hour, `_id` = `<userId>|<hour>|<slot>` (slots 1 … cap, unique per
- *   (userId, hour, slot)). Taking a slot inserts the next free one; none free:
- *   the user is at the cap.
+ * Every read is by `_id` and every batch's writes are one command each: the
+ * local FerretDB (SQLite) pushes down nothing but an `_id` equality, and its
+ * concurrent writers queue on SQLite's write lock.
  *
- * Before a batch, `prefetch` reads in one query each the latest claims of the
- * batch's (pair, user)s and the slots its users took this hour; the claims and
- * slots of the batch start from there instead of reading per notification. A
- * read gone stale (another instance wrote since) only costs a failed insert
- * and a read again.
+ * - `notify_pairs`: claims, `_id` = `<pair>|<userId>|<bucket>` where the bucket
+ *   is `floor(now / window)`. A claim in the current bucket is within the
+ *   window by construction; one in the previous bucket is when its `sentAt` is
+ *   less than a window ago; older ones never are. So a claim reads one `_id`
+ *   (the previous bucket) and inserts the current one — a concurrent claimer
+ *   of the same bucket loses the insert and reads what won. With no window
+ *   (0), the bucket is the decision itself: each decision is claimed once.
+ * - `notify_user_hours`: one document per notification slot of a user in a UTC
+ *   clock hour, `_id` = `<userId>|<hour>|<slot>` (slots 1 … cap). Taking a slot
+ *   inserts the next one this instance believes free (remembered per user and
+ *   hour, 1 at first); taken already → the slots are read and the next free
+ *   one inserted; none free: the user is at the cap.
  *
  * A claim remembers its decision and `status` (`claimed` → `sent` or `capped`),
  * so a match event handled again after a crash resumes where it stopped instead
  * of counting as "within the window": at least once, never twice on purpose.
  */
-import { ensureIndexes, isDuplicateKey, type Db, type IndexSpec } from '@pushtech/mongo';
+import { ensureIndexes, findByIds, type Collection, type Db, type IndexSpec } from '@pushtech/mongo';
 
 export const PAIRS_COLLECTION = 'notify_pairs';
 export const USER_HOURS_COLLECTION = 'notify_user_hours';
 
 const HOUR_MS = 3_600_000;
-const MAX_CLAIM_ATTEMPTS = 10;
 
 export type PairStatus = 'claimed' | 'sent' | 'capped';
 
 export interface PairDocument {
-  /** `<pair>|<userId>|<seq>` */
+  /** `<pair>|<userId>|<bucket>` */
   _id: string;
   pair: string;
   userId: string;
-  /** 1, 2, …: the user's claims of the pair, in order. */
-  seq: number;
   /** The decision that claimed it (`decisionKey`). */
   decision: string;
   /** The request's uuid. */
@@ -80,11 +79,10 @@ export interface ClaimInput {
 }
 
 export interface Throttle {
-  /** Reads what the next claims of these (pair, user)s and the slots of these users this hour start from. */
-  prefetch(keys: { pair: string; userId: string }[], now: number): Promise<void>;
-  claimPair(input: ClaimInput): Promise<PairClaim>;
-  /** Takes one of the user's notifications of the hour of `now`; false at the cap. */
-  takeUserSlot(userId: string, now: number): Promise<boolean>;
+  /** Claims each (pair, user) for its decision: one `_id` read each, one insert for all. */
+  claimPairs(inputs: ClaimInput[]): Promise<PairClaim[]>;
+  /** Takes one notification of the hour of `now` for each entry (a user may come several times); false at the cap. */
+  takeUserSlots(userIds: string[], now: number): Promise<boolean[]>;
   /** Records how claims ended (their `key`s). */
   settle(keys: string[], status: Exclude<PairStatus, 'claimed'>): Promise<void>;
   /** Deletes what can no longer decide anything; returns the counts. */
@@ -95,19 +93,22 @@ export const hourOf = (now: number) => new Date(Math.floor(now / HOUR_MS) * HOUR
 
 export function throttleIndexes(): IndexSpec[] {
   return [
-    { collection: PAIRS_COLLECTION, key: { pair: 1, userId: 1, seq: -1 }, name: 'pairUserSeq' },
     { collection: PAIRS_COLLECTION, key: { sentAt: 1 }, name: 'sentAt' },
-    { collection: USER_HOURS_COLLECTION, key: { userId: 1, hour: 1 }, name: 'userHour' },
+    { collection: USER_HOURS_COLLECTION, key: { hour: 1 }, name: 'hour' },
   ];
 }
 
-async function inserted(write: Promise<unknown>): Promise<boolean> {
+/** Inserts `docs` in one command; returns the indexes of those another writer had inserted first. */
+async function insertAll<D extends { _id: string }>(collection: Collection<D>, docs: D[]): Promise<Set<number>> {
+  if (docs.length === 0) return new Set();
   try {
-    await write;
-    return true;
+    await collection.insertMany(docs as never[], { ordered: false });
+    return new Set();
   } catch (err) {
-    if (isDuplicateKey(err)) return false;
-    throw err;
+    const writeErrors = (err as { writeErrors?: { code?: number; index: number }[] | { code?: number; index: number } }).writeErrors;
+    const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors === undefined ? [] : [writeErrors];
+    if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
+    return new Set(errors.map((e) => e.index));
   }
 }
 
@@ -116,70 +117,95 @@ export async function createThrottle(db: Db, options: { pairWindowS: number; use
   const pairs = db.collection<PairDocument>(PAIRS_COLLECTION);
   const hours = db.collection<UserHourDocument>(USER_HOURS_COLLECTION);
   const windowMs = options.pairWindowS * 1_000;
-  // Claims are kept at least a day: a decision handled again later still finds its own claim.
-  const keepPairsMs = Math.max(windowMs, (options.keepPairsS ?? 86_400) * 1_000);
+  // Kept at least a day (a decision handled again later still finds its own claim), and two buckets.
+  const keepPairsMs = Math.max(2 * windowMs, (options.keepPairsS ?? 86_400) * 1_000);
+  // The last slot this instance took or saw taken, per `<userId>|<hour>`: where the next insert starts.
+  const lastSlots = new Map<string, number>();
 
-  // Prefetched starting points, each used once: (pair, user) → latest claim or null; user|hour → slots taken.
-  const latestClaims = new Map<string, PairDocument | null>();
-  const slotsTaken = new Map<string, number>();
-  const claimKey = (pair: string, userId: string) => `${pair}|${userId}`;
-  const slotKey = (userId: string, hour: Date) => `${userId}|${hour.toISOString()}`;
-  const used = <V>(map: Map<string, V>, key: string): V | undefined => {
-    const value = map.get(key);
-    map.delete(key);
-    return value;
-  };
+  const claimId = (input: ClaimInput, bucketsBack = 0) => windowMs === 0
+    ? `${input.pair}|${input.userId}|${input.decision}`
+    : `${input.pair}|${input.userId}|${Math.floor(input.now / windowMs) - bucketsBack}`;
+
+  /** What `latest` (the newest claim found, or null) means for `input`; a document to insert when it is free. */
+  function decide(input: ClaimInput, latest: PairDocument | null): PairClaim | PairDocument {
+    if (latest !== null && latest.decision === input.decision) return { outcome: 'resume', key: latest._id, status: latest.status };
+    if (latest !== null && latest.sentAt.getTime() > input.now - windowMs) return { outcome: 'window', since: latest.sentAt };
+    const { pair, userId, decision, uuid, now } = input;
+    return { _id: claimId(input), pair, userId, decision, uuid, status: 'claimed', sentAt: new Date(now) };
+  }
+
+  const slotId = (userId: string, hour: Date, slot: number) => `${userId}|${hour.toISOString()}|${slot}`;
+
+  /** The slow way, after a lost insert: reads the user's slots of the hour and inserts the next free ones, one at a time. */
+  async function takeAfterConflict(userId: string, hour: Date): Promise<boolean> {
+    const ids = Array.from({ length: options.userMaxPerHour }, (_, i) => slotId(userId, hour, i + 1));
+    const taken = new Set((await findByIds(hours, ids, { projection: { _id: 1 } })).map((d) => d._id));
+    for (let slot = 1; slot <= options.userMaxPerHour; slot++) {
+      if (taken.has(slotId(userId, hour, slot))) continue;
+      const conflicts = await insertAll(hours, [{ _id: slotId(userId, hour, slot), userId, hour, slot }]);
+      if (conflicts.size === 0) {
+        lastSlots.set(`${userId}|${hour.toISOString()}`, slot);
+        return true;
+      }
+    }
+    lastSlots.set(`${userId}|${hour.toISOString()}`, options.userMaxPerHour);
+    return false;
+  }
 
   return {
-    async prefetch(keys, now) {
-      if (keys.length === 0) return;
-      const hour = hourOf(now);
-      const userIds = [...new Set(keys.map((k) => k.userId))];
-      const [claims, slots] = await Promise.all([
-        pairs.find({ pair: { $in: [...new Set(keys.map((k) => k.pair))] }, userId: { $in: userIds } }).toArray(),
-        hours.find({ userId: { $in: userIds }, hour }, { projection: { userId: 1 } }).toArray(),
-      ]);
-      for (const { pair, userId } of keys) latestClaims.set(claimKey(pair, userId), null);
-      for (const claim of claims) {
-        const key = claimKey(claim.pair, claim.userId);
-        const latest = latestClaims.get(key);
-        if (latest !== undefined && (latest === null || latest.seq < claim.seq)) latestClaims.set(key, claim);
+    async claimPairs(inputs) {
+      const previous = windowMs === 0 ? [] : await findByIds(pairs, inputs.map((input) => claimId(input, 1)));
+      const previousById = new Map(previous.map((doc) => [doc._id, doc]));
+      const decided = inputs.map((input) => decide(input, windowMs === 0 ? null : previousById.get(claimId(input, 1)) ?? null));
+      const toInsert = decided.flatMap((d, i) => ('outcome' in d ? [] : [{ i, doc: d }]));
+      const conflicts = await insertAll(pairs, toInsert.map((t) => t.doc));
+      const claims = decided as PairClaim[];
+      const lost: number[] = [];
+      toInsert.forEach(({ i, doc }, j) => {
+        if (conflicts.has(j)) lost.push(i);
+        else claims[i] = { outcome: 'claimed', key: doc._id };
+      });
+      // Another claimer inserted the current bucket first: what it holds decides (never free, as it is there).
+      const winners = new Map((await findByIds(pairs, lost.map((i) => claimId(inputs[i]!)))).map((doc) => [doc._id, doc]));
+      for (const i of lost) {
+        const winner = winners.get(claimId(inputs[i]!));
+        if (winner === undefined) throw new Error(`claim ${claimId(inputs[i]!)} was taken but cannot be read`);
+        claims[i] = decide(inputs[i]!, winner) as PairClaim;
       }
-      for (const userId of userIds) slotsTaken.set(slotKey(userId, hour), 0);
-      for (const slot of slots) slotsTaken.set(slotKey(slot.userId, hour), slotsTaken.get(slotKey(slot.userId, hour))! + 1);
+      return claims;
     },
-    async claimPair({ pair, userId, decision, uuid, now }) {
-      let prefetched = used(latestClaims, claimKey(pair, userId));
-      for (let attempt = 1; attempt <= MAX_CLAIM_ATTEMPTS; attempt++) {
-        const latest = prefetched !== undefined ? prefetched : await pairs.findOne({ pair, userId }, { sort: { seq: -1 } });
-        prefetched = undefined;
-        if (latest !== null && latest.decision === decision) return { outcome: 'resume', key: latest._id, status: latest.status };
-        if (latest !== null && latest.sentAt.getTime() > now - windowMs) return { outcome: 'window', since: latest.sentAt };
-        const seq = (latest?.seq ?? 0) + 1;
-        const key = `${pair}|${userId}|${seq}`;
-        if (await inserted(pairs.insertOne({ _id: key, pair, userId, seq, decision, uuid, status: 'claimed', sentAt: new Date(now) }))) {
-          return { outcome: 'claimed', key };
-        }
-        // Another claimer took `seq` first: read again.
-      }
-      throw new Error(`claiming ${pair} for ${userId}: still contended after ${MAX_CLAIM_ATTEMPTS} attempts`);
-    },
-    async takeUserSlot(userId, now) {
+    async takeUserSlots(userIds, now) {
       const hour = hourOf(now);
-      const taken = used(slotsTaken, slotKey(userId, hour)) ?? await hours.countDocuments({ userId, hour });
-      for (let slot = taken + 1; slot <= options.userMaxPerHour; slot++) {
-        if (await inserted(hours.insertOne({ _id: `${userId}|${hour.toISOString()}|${slot}`, userId, hour, slot }))) return true;
-      }
-      return false;
+      const cap = options.userMaxPerHour;
+      const tries = userIds.map((userId) => {
+        const key = `${userId}|${hour.toISOString()}`;
+        const slot = (lastSlots.get(key) ?? 0) + 1;
+        if (slot <= cap) lastSlots.set(key, slot);
+        return { userId, slot };
+      });
+      const toInsert = tries.flatMap((t, i) => (t.slot <= cap ? [{ i, doc: { _id: slotId(t.userId, hour, t.slot), userId: t.userId, hour, slot: t.slot } }] : []));
+      const conflicts = await insertAll(hours, toInsert.map((t) => t.doc)).catch((err: unknown) => {
+        for (const { userId } of tries) lastSlots.delete(`${userId}|${hour.toISOString()}`); // unknown now: read on the next conflict
+        throw err;
+      });
+      const granted = tries.map(() => false);
+      const retry: number[] = [];
+      toInsert.forEach(({ i }, j) => {
+        if (conflicts.has(j)) retry.push(i);
+        else granted[i] = true;
+      });
+      for (const i of retry) granted[i] = await takeAfterConflict(userIds[i]!, hour);
+      return granted;
     },
     async settle(keys, status) {
       if (keys.length === 0) return;
-      // One `_id` at a time: the filter the local FerretDB pushes down to SQLite (findByIds).
-      await Promise.all(keys.map((_id) => pairs.updateOne({ _id }, { $set: { status } })));
+      await pairs.bulkWrite(keys.map((_id) => ({ updateOne: { filter: { _id }, update: { $set: { status } } } })), { ordered: false });
     },
     async cleanup(now) {
       const oldPairs = await pairs.deleteMany({ sentAt: { $lt: new Date(now - keepPairsMs) } });
       const oldHours = await hours.deleteMany({ hour: { $lt: hourOf(now) } });
+      const current = hourOf(now).toISOString();
+      for (const key of lastSlots.keys()) if (!key.endsWith(`|${current}`)) lastSlots.delete(key);
       return { pairs: oldPairs.deletedCount, hours: oldHours.deletedCount };
     },
   };

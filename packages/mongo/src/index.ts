@@ -62,3 +62,14 @@ export async function findByIds<D extends { _id: string }>(collection: Collectio
   const docs = await Promise.all([...new Set(ids)].map((id) => collection.findOne({ _id: id } as never, options) as Promise<D | null>));
   return docs.filter((doc) => doc !== null);
 }
+
+/**
+ * True when the server is FerretDB (its `buildInfo` has `ferretdbVersion`).
+ * FerretDB 1.x pushes down to its storage only a filter that is a lone `_id`
+ * equality (anything else decodes the whole collection), and runs a filtered
+ * update as a find followed by a write, not atomically.
+ */
+export async function isFerretDb(db: Db): Promise<boolean> {
+  const info = await db.admin().command({ buildInfo: 1 });
+  return typeof info.ferretdbVersion === 'string';
+}

@@ -5,6 +5,11 @@
  * live projector and a rebuild catching up) never overwrite each other: a
  * guarded write that finds the document changed reads it again and refolds.
  * Idempotent: events the document already reflects change nothing.
+ *
+ * The guard is in the replace's filter (`{_id, eventIds}`: atomic on MongoDB),
+ * or, with `guardByRead`, checked on an `_id` read just before a replace by
+ * `_id` — for FerretDB, which would otherwise decode the whole collection for
+ * that filter and then do the same read-then-write itself (see `isFerretDb`).
  */
 import { findByIds, isDuplicateKey, type Collection } from '@pushtech/mongo';
 import type { Recorded } from './records.ts';
@@ -19,6 +24,10 @@ export interface Projection<D extends ProjectedDocument, E> {
   keyOf(event: E): string;
   /** The document after the event; the same object when it changes nothing. */
   evolve(doc: D | null, record: Recorded<E>): D | null;
+}
+
+export interface WriteOptions {
+  guardByRead?: boolean;
 }
 
 export interface BatchOutcome {
@@ -36,6 +45,7 @@ export async function applyBatch<D extends ProjectedDocument, E>(
   collection: Collection<D>,
   projection: Projection<D, E>,
   records: Recorded<E>[],
+  options: WriteOptions = {},
 ): Promise<BatchOutcome> {
   const byKey = Map.groupBy(records, (r) => projection.keyOf(r.event));
   const keys = [...byKey.keys()];
@@ -53,7 +63,7 @@ export async function applyBatch<D extends ProjectedDocument, E>(
         if (next !== doc) changes++;
         doc = next;
       }
-      if (doc === original || doc === null || await write(collection, original, doc)) {
+      if (doc === original || doc === null || await write(collection, original, doc, options)) {
         applied += changes;
         ignored += events.length - changes;
         break;
@@ -67,7 +77,7 @@ export async function applyBatch<D extends ProjectedDocument, E>(
 }
 
 /** Inserts or replaces `doc`; false when someone else changed the document since `original` was read. */
-async function write<D extends ProjectedDocument>(collection: Collection<D>, original: D | null, doc: D): Promise<boolean> {
+async function write<D extends ProjectedDocument>(collection: Collection<D>, original: D | null, doc: D, options: WriteOptions): Promise<boolean> {
   if (original === null) {
     try {
       await collection.insertOne(doc as never);
@@ -77,6 +87,15 @@ async function write<D extends ProjectedDocument>(collection: Collection<D>, ori
       throw err;
     }
   }
+  if (options.guardByRead) {
+    const current = await collection.findOne({ _id: original._id } as never, { projection: { eventIds: 1 } });
+    if (current === null || !sameIds(current.eventIds, original.eventIds)) return false;
+    return (await collection.replaceOne({ _id: original._id } as never, doc)).matchedCount === 1;
+  }
   const result = await collection.replaceOne({ _id: original._id, eventIds: original.eventIds } as never, doc);
   return result.matchedCount === 1;
+}
+
+function sameIds(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
 }

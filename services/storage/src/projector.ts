@@ -48,6 +48,8 @@ export interface ProjectionHandlerOptions {
   metrics?: StorageMetrics;
   /** Told which listings and subscriptions a batch touched (read-your-writes in the same process). */
   signal?: AppliedSignal;
+  /** Check the write guard on an `_id` read (FerretDB: see projection-writer.ts). */
+  guardByRead?: boolean;
 }
 
 export type TopicName = keyof ProjectionTopics;
@@ -55,6 +57,7 @@ export type TopicName = keyof ProjectionTopics;
 /** Handles one partition's batch of either topic; returns what it did. */
 export function projectionHandler(options: ProjectionHandlerOptions) {
   const { topics, target, logger, metrics, signal } = options;
+  const writeOptions = { guardByRead: options.guardByRead };
 
   function valid<E>(messages: ConsumedMessage[], topic: TopicName, parse: (v: Buffer | null) => Parsed<E>): Recorded<E>[] {
     const records: Recorded<E>[] = [];
@@ -79,14 +82,14 @@ export function projectionHandler(options: ProjectionHandlerOptions) {
     let outcome: BatchOutcome;
     if (first.topic === topics.listings) {
       topic = 'listings';
-      outcome = await applyBatch(collections.listings, listingProjection, valid(messages, topic, parseListingRecord));
+      outcome = await applyBatch(collections.listings, listingProjection, valid(messages, topic, parseListingRecord), writeOptions);
       signal?.notify(outcome.keys);
     } else if (first.topic === topics.matches) {
       topic = 'matches';
-      outcome = await applyBatch(collections.matches, matchProjection, valid(messages, topic, parseMatchRecord));
+      outcome = await applyBatch(collections.matches, matchProjection, valid(messages, topic, parseMatchRecord), writeOptions);
     } else if (first.topic === topics.users) {
       topic = 'users';
-      outcome = await applyBatch(collections.devices, deviceProjection, valid(messages, topic, parseUserRecord));
+      outcome = await applyBatch(collections.devices, deviceProjection, valid(messages, topic, parseUserRecord), writeOptions);
       signal?.notify(outcome.keys.map(deviceSignalKey));
     } else {
       logger.warn({ topic: first.topic, count: messages.length }, 'records of an unexpected topic skipped');

@@ -16,7 +16,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runConsumer, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
-import { ensureIndexes, type Db } from '@pushtech/mongo';
+import { ensureIndexes, isFerretDb, type Db } from '@pushtech/mongo';
 import type { DeviceDocument } from './device-document.ts';
 import type { ListingDocument } from './listing-document.ts';
 import type { MatchDocument } from './match-document.ts';
@@ -132,7 +132,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   };
   const sumOf = (offsets: Offsets) => [...offsets.values()].reduce((n, { low, high }) => n + high - low, 0);
 
-  const handle = projectionHandler({ topics: options.topics, target: async () => target, logger });
+  const handle = projectionHandler({ topics: options.topics, target: async () => target, logger, guardByRead: await isFerretDb(db) });
   const first = await endOffsets(kafka, topicNames);
   total = sumOf(first);
   report();

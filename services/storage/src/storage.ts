@@ -6,7 +6,7 @@ import { topics } from '@pushtech/events';
 import { createMetricsRegistry } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer, type RunningConsumer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
-import { connectMongo, ensureIndexes, type MongoClient } from '@pushtech/mongo';
+import { connectMongo, ensureIndexes, isFerretDb, type MongoClient } from '@pushtech/mongo';
 import { buildApp, type StorageApp } from './app.ts';
 import type { StorageConfig } from './config.ts';
 import { createStorageMetrics } from './metrics.ts';
@@ -66,6 +66,7 @@ export async function startStorage(settings: StorageSettings, logger: Logger, op
       logger: logger.child({ component: 'projector' }),
       metrics,
       signal,
+      guardByRead: await isFerretDb(db),
       awaitJoin: options.awaitProjectorJoin,
     });
   }
