@@ -226,13 +226,25 @@ install_kafka() {
 }
 
 # go.mod/go.sum plus this recipe's version: a change to either rebuilds.
-FERRETDB_RECIPE=copy-with-version-txt-1
+FERRETDB_RECIPE=copy-with-version-txt-1+id-index-1
 ferretdb_fingerprint() {
   { cat "$ROOT/stack/ferretdb/go.mod" "$ROOT/stack/ferretdb/go.sum"; echo "$FERRETDB_RECIPE"; } | sha256sum | cut -d' ' -f1
 }
 
 ferretdb_installed() {
   [[ -x $FERRETDB_BIN && "$(cat "$FERRETDB_BIN.go-sha256" 2>/dev/null)" == "$(ferretdb_fingerprint)" ]]
+}
+
+# FerretDB 1.24's SQLite backend filters `_id` with `_ferretdb_sjson->'$._id'` but indexes it as
+# `_ferretdb_sjson->"_id"`: SQLite matches an expression index only on the same expression, so every
+# `_id` lookup, update and delete scans the whole table (EXPLAIN QUERY PLAN: `SCAN`), parsing each
+# document's JSON. Filtering with the index's own expression makes them index searches
+# (`SEARCH … USING INDEX`); the results are the same.
+ferretdb_fix_id_lookups() {
+  local file=$1/internal/backends/sqlite/metadata/metadata.go
+  grep -q "IDColumn = DefaultColumn + \"->'\$._id'\"" "$file" || { echo "ferretdb_fix_id_lookups: IDColumn not found in $file"; return 1; }
+  sed -i "s/IDColumn = DefaultColumn + \"->'\$._id'\"/IDColumn = DefaultColumn + \`->\"_id\"\`/" "$file"
+  grep -q 'IDColumn = DefaultColumn + `->"_id"`' "$file" || { echo "ferretdb_fix_id_lookups: patch did not apply to $file"; return 1; }
 }
 
 install_ferretdb() {
@@ -256,6 +268,7 @@ install_ferretdb() {
   # 2. Build from a copy with build/version/version.txt added: FerretDB's release builds generate
   #    that file, and a binary built without it panics at start ("Invalid build/version/version.txt").
   #    Go refuses -overlay for files in the module cache, hence the copy.
+  # 3. One fix (see ferretdb_fix_id_lookups): `_id` lookups use the `_id` index.
   # (Each step is checked explicitly: set -e does not apply inside an `if` condition.)
   if ! (
     cd "$ROOT/stack/ferretdb" || exit 1
@@ -265,6 +278,7 @@ install_ferretdb() {
     cp -R "$src" "$tmp/src" && chmod -R u+w "$tmp/src" || exit 1
     echo "v$FERRETDB_VERSION" >"$tmp/src/build/version/version.txt" || exit 1
     echo "pushtech-stack" >"$tmp/src/build/version/package.txt" || exit 1
+    ferretdb_fix_id_lookups "$tmp/src" || exit 1
     cd "$tmp/src" || exit 1
     go build -trimpath -buildvcs=false -o "$tmp/ferretdb" ./cmd/ferretdb || exit 1
     "$tmp/ferretdb" --version

@@ -54,7 +54,7 @@ export function isDuplicateKey(err: unknown): boolean {
 /**
  * The documents of `ids` (those that exist), read one `_id` at a time, all at
  * once. On the local FerretDB (SQLite) an `_id` equality is the only filter
- * pushed down to SQLite; `{ _id: { $in } }` decodes every document of the
+ * answered from an index; `{ _id: { $in } }` decodes every document of the
  * collection. On MongoDB both use the `_id` index.
  */
 export async function findByIds<D extends { _id: string }>(collection: Collection<D>, ids: string[], options: FindOptions = {}): Promise<D[]> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
-import { connectMongo, ensureIndexes, findByIds, isDuplicateKey, pingMongo, type Db, type IndexSpec, type MongoClient } from './index.ts';
+import { connectMongo, ensureIndexes, findByIds, isDuplicateKey, isFerretDb, pingMongo, type Db, type IndexSpec, type MongoClient } from './index.ts';
 
 let client: MongoClient;
 let db: Db;
@@ -40,6 +40,17 @@ describe('mongo module', () => {
     const found = await findByIds(people, ['p3', 'p1', 'p3', 'nobody'], { projection: { name: 1 } });
     expect(found.sort((a, b) => a._id.localeCompare(b._id))).toEqual([{ _id: 'p1', name: 'Ann' }, { _id: 'p3', name: 'Cy' }]);
     expect(await findByIds(people, [])).toEqual([]);
+  });
+
+  it('a lookup by _id uses the _id index (FerretDB: built with ferretdb_fix_id_lookups, which updates and deletes by _id share)', async () => {
+    const things = db.collection<{ _id: string; n: number }>('things');
+    await things.insertMany(Array.from({ length: 50 }, (_, n) => ({ _id: `t${n}`, n })));
+    const explained = await db.command({ explain: { find: 'things', filter: { _id: 't7' } } });
+    // FerretDB shows SQLite's plan ("SEARCH <table> USING INDEX …" or "SCAN <table>"); MongoDB its winning stage.
+    const plan = JSON.stringify((await isFerretDb(db)) ? explained.queryPlanner?.Plan : explained.queryPlanner?.winningPlan);
+    expect(plan).toMatch(/USING INDEX|IDHACK|EXPRESS|IXSCAN/);
+    expect(plan).not.toMatch(/SCAN [a-z]|COLLSCAN/);
+    expect((await things.findOne({ _id: 't7' }))?.n).toBe(7);
   });
 
   it('a unique index rejects a duplicate', async () => {
