@@ -242,7 +242,7 @@ export async function benchLocationToPush(options: LocationToPushBenchOptions = 
       startService('consumers/notify-bridge/src/index.ts', {
         ...kafka, ...mongo, PORT: String(await freePort()),
         MATCHES_TOPIC: names.matches, REQUESTS_TOPIC: names.requests, RESPONSE_TOPIC: names.responses, BRIDGE_GROUP: names.bridge,
-        PAIR_WINDOW_S: '0', USER_MAX_PER_HOUR: '100000',
+        USERS_TOPIC: names.users, PROJECTOR_GROUP: names.projector, PAIR_WINDOW_S: '0', USER_MAX_PER_HOUR: '100000',
       }),
       startService('services/notifier/src/index.ts', {
         ...kafka, ...mongo, PORT: String(await freePort()), REQUESTS_TOPIC: names.requests, NOTIFIER_GROUP: names.notifier,

@@ -58,6 +58,7 @@ beforeAll(async () => {
     startService('consumers/notify-bridge/src/index.ts', {
       ...kafka, ...mongo, PORT: String(await freePort()),
       MATCHES_TOPIC: names.matches, REQUESTS_TOPIC: names.requests, RESPONSE_TOPIC: names.responses, BRIDGE_GROUP: names.bridge, PAIR_WINDOW_S: '3600',
+      USERS_TOPIC: names.users, PROJECTOR_GROUP: names.projector,
     }),
     startService('services/notifier/src/index.ts', {
       ...kafka, ...mongo, PORT: String(await freePort()), REQUESTS_TOPIC: names.requests, NOTIFIER_GROUP: names.notifier,

@@ -1,22 +1,28 @@
 /**
  * Wiring of the notify bridge: HTTP first (/healthz answers, /readyz says what
  * is missing), then — retried with back-off until both answer — MongoDB (the
- * throttle's indexes) and Kafka (topics, producer, the consumer of `matches`
- * and of the response topic, group BRIDGE_GROUP), and a timer that deletes
- * old throttle state. SIGTERM: the consumer finishes its batch and commits,
+ * throttle's indexes), the device owners (storage's projection, then the
+ * `users` log until caught up) and Kafka (topics, producer, the consumer of
+ * `matches` and of the response topic, group BRIDGE_GROUP), and a timer that
+ * deletes old throttle state. SIGTERM: the consumer finishes its batch and commits,
  * then everything closes.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { topics } from '@pushtech/events';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
-import { createKafka, createProducer, ensureTopics, runConsumer, type Producer, type RunningConsumer } from '@pushtech/kafka';
+import { createKafka, createProducer, ensureTopics, runConsumer, type Kafka, type Producer, type RunningConsumer } from '@pushtech/kafka';
+import { projectorStart, startLogFeed, watermarks, type Admin, type LogFeed } from '@pushtech/listing-log';
 import type { Logger } from '@pushtech/logging';
 import { connectMongo, pingMongo, type MongoClient } from '@pushtech/mongo';
+import { parseUserRecord, usersTopic } from '@pushtech/storage';
 import { matchHandler, type BatchResult } from './bridge.ts';
 import type { BridgeConfig } from './config.ts';
-import { createBridgeMetrics } from './metrics.ts';
-import { storageProjection } from './projection.ts';
+import { createDeviceOwners, deviceDirectory, type DeviceOwners } from './device-owners.ts';
+import { createBridgeMetrics, type BridgeMetrics } from './metrics.ts';
+import { storageProjection, type StorageProjection } from './projection.ts';
 import { responseHandler } from './responses.ts';
 import { createThrottle, type Throttle } from './throttle.ts';
 import { bridgeTopics } from './topics.ts';
@@ -54,6 +60,7 @@ export async function startBridge(settings: BridgeSettings, logger: Logger, opti
   let mongo: MongoClient | undefined;
   let producer: Producer | undefined;
   let consumer: RunningConsumer | undefined;
+  let deviceFeed: LogFeed | undefined;
   let throttle: Throttle | undefined;
   let cleanupTimer: NodeJS.Timeout | undefined;
   let startError: string | undefined = 'not started yet';
@@ -90,13 +97,20 @@ export async function startBridge(settings: BridgeSettings, logger: Logger, opti
     const db = mongo.db(settings.MONGO_DB);
     throttle = await createThrottle(db, { pairWindowS: settings.PAIR_WINDOW_S, userMaxPerHour: settings.USER_MAX_PER_HOUR });
     await ensureTopics(kafka, [
+      { ...usersTopic, name: settings.USERS_TOPIC },
       { ...topics.matches, name: settings.MATCHES_TOPIC },
       { ...bridgeTopics.requests, name: settings.REQUESTS_TOPIC },
       { ...bridgeTopics.responses, name: settings.RESPONSE_TOPIC },
     ]);
     producer ??= await createProducer(kafka);
+    const projection = storageProjection(db);
+    const owners = createDeviceOwners();
+    await deviceFeed?.stop(); // a start that failed after it
+    deviceFeed = await followDeviceOwners(settings, { kafka, admin, projection, owners, logger, metrics });
+    const feed = deviceFeed;
     const handleMatches = matchHandler({
-      projection: storageProjection(db),
+      projection,
+      devices: deviceDirectory(owners, async () => feed.reach((await watermarks(admin, settings.USERS_TOPIC)).high)),
       throttle,
       producer,
       requestsTopic: settings.REQUESTS_TOPIC,
@@ -155,6 +169,7 @@ export async function startBridge(settings: BridgeSettings, logger: Logger, opti
         await ready;
         clearInterval(cleanupTimer);
         await consumer?.stop();
+        await deviceFeed?.stop();
         await http.close();
         await producer?.disconnect();
         await admin.disconnect();
@@ -163,4 +178,27 @@ export async function startBridge(settings: BridgeSettings, logger: Logger, opti
       return closed;
     },
   };
+}
+
+/** Loads the devices of storage's projection, then follows the `users` log from the projector's offsets until caught up. */
+async function followDeviceOwners(
+  settings: BridgeSettings,
+  context: { kafka: Kafka; admin: Admin; projection: StorageProjection; owners: DeviceOwners; logger: Logger; metrics: BridgeMetrics },
+): Promise<LogFeed> {
+  const { kafka, admin, projection, owners, logger, metrics } = context;
+  const start = await projectorStart(admin, settings.PROJECTOR_GROUP, settings.USERS_TOPIC); // before the documents: see projectorStart
+  for await (const doc of projection.devices()) owners.load(doc);
+  const feed = await startLogFeed({
+    kafka,
+    topic: settings.USERS_TOPIC,
+    groupId: `${settings.BRIDGE_GROUP}.devices.${hostname()}.${randomUUID()}`,
+    start,
+    logger,
+    parse: parseUserRecord,
+    apply: owners.apply,
+    onInvalid: () => metrics.invalidUserRecords.inc(),
+  });
+  await feed.reach((await watermarks(admin, settings.USERS_TOPIC)).high);
+  logger.info({ subscriptions: owners.size() }, 'devices loaded and caught up with the log');
+  return feed;
 }

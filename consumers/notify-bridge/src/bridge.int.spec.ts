@@ -1,6 +1,8 @@
 // The notify bridge on the local stack: match events in (a topic of its own),
-// push requests out; titles and devices from a storage projection seeded in
-// Mongo; the pair window and the per-user cap in Mongo; a clock the test moves.
+// push requests out; titles from a storage projection seeded in Mongo; devices
+// from that projection and the users log; the pair window and the per-user cap
+// in Mongo; a clock the test moves.
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MatchData } from '@pushtech/listings';
 import { waitFor } from '@pushtech/testing';
@@ -12,16 +14,25 @@ const CAP = 3;
 const clock = testClock();
 let t: TestBridge;
 
+/** A device as storage's projection holds it. */
+const deviceDocument = (userId: string, subscriptionId: string) => {
+  const at = new Date().toISOString();
+  const eventId = randomUUID();
+  return { _id: subscriptionId, subscriptionId, userId, platform: 'ios', state: 'active', registeredAt: at, registrationId: eventId, eventIds: [eventId], updatedAt: at };
+};
+
 beforeAll(async () => {
-  t = await startTestBridge(testSettings({ PAIR_WINDOW_S: WINDOW_S, USER_MAX_PER_HOUR: CAP }), clock);
-  // The storage projection as the bridge reads it: titles in `listings`, devices in `devices`.
+  // Devices of alice … dina are in the projection when the bridge starts; those of the others come through the users log after it.
+  t = await startTestBridge(testSettings({ PAIR_WINDOW_S: WINDOW_S, USER_MAX_PER_HOUR: CAP }), clock, async (db) => {
+    await db.collection('devices').insertMany(['alice', 'bob', 'carl', 'dina'].map((userId) => deviceDocument(userId, `${userId}-phone`)) as never[]);
+  });
+  for (const userId of ['emma', 'fred', 'gus', 'hank', 'ivy']) await t.produceDevice('device.registered', userId, `${userId}-phone`);
+  await t.produceDevice('device.registered', 'nils', 'nils-old-phone');
+  await t.produceDevice('device.removed', 'nils', 'nils-old-phone'); // removed: nils has no device
+  // The storage projection as the bridge reads it per batch: titles in `listings`.
   await t.db.collection('listings').insertMany([
     { _id: 's-bike', title: 'bike' }, { _id: 'o-bike', title: 'City bike, 28"' },
     ...['o1', 'o2', 'o3', 'o4', 's-lamp', 'o-lamp', 's-sofa', 'o-sofa', 's-desk', 'o-desk', 's-crash', 'o-crash'].map((id) => ({ _id: id, title: id })),
-  ] as never[]);
-  await t.db.collection('devices').insertMany([
-    ...['alice', 'bob', 'carl', 'dina', 'emma', 'fred', 'gus', 'hank', 'ivy'].map((userId) => ({ _id: `${userId}-phone`, userId, state: 'active', platform: 'ios' })),
-    { _id: 'nils-old-phone', userId: 'nils', state: 'removed', platform: 'android' }, // removed: nils has no device
   ] as never[]);
 });
 
@@ -133,6 +144,18 @@ describe('match.found → one push request for each owner', () => {
     await waitFor(() => (requestedFor('s-bike|o2').length === 1 ? true : undefined), 'carl notified');
     expect(requestedFor('s-bike|o2')[0]!.args.userIds).toEqual(['carl']);
     expect(await t.metric('notify_bridge_skipped_total', 'reason="no_device"')).toBe(1);
+  });
+
+  it('a device registered just before its match counts; once removed, the user is skipped', async () => {
+    await t.produceDevice('device.registered', 'olga', 'olga-phone');
+    await found(match('s-lamp', 'o3', { searchOwnerId: 'olga', offerOwnerId: 'carl' })); // right after: the feed may not have it yet
+    await waitFor(() => (requestedFor('s-lamp|o3').length === 2 ? true : undefined), 'olga and carl notified');
+    await t.produceDevice('device.removed', 'olga', 'olga-phone');
+    await found(match('s-lamp', 'o4', { searchOwnerId: 'olga', offerOwnerId: 'carl' }));
+    const olgas = () => skippedFor('s-lamp|o4').filter((s) => s.userId === 'olga');
+    await waitFor(() => (olgas().length === 1 ? true : undefined), 'olga skipped');
+    expect(olgas()).toEqual([{ reason: 'no_device', userId: 'olga', pair: 's-lamp|o4' }]);
+    expect(requestedFor('s-lamp|o4').filter((r) => r.args.userIds[0] === 'olga')).toEqual([]);
   });
 
   it('match.lost → nothing', async () => {

@@ -12,6 +12,7 @@ import type { ConsumedMessage, Producer } from '@pushtech/kafka';
 import { pairKey } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
 import { parseMatchRecord, type MatchRecord } from './match-records.ts';
+import type { DeviceDirectory } from './device-owners.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import { matchNotifications, type Notification } from './notification.ts';
 import { decisionKey, pushRequest, requestUuid, type PushRequest } from './notify-request.ts';
@@ -22,6 +23,7 @@ export type SkipReason = 'no_device' | 'pair_window' | 'user_cap' | 'already_req
 
 export interface MatchHandlerOptions {
   projection: StorageProjection;
+  devices: DeviceDirectory;
   throttle: Throttle;
   producer: Producer;
   requestsTopic: string;
@@ -109,13 +111,13 @@ export function matchHandler(options: MatchHandlerOptions) {
     if (stale > 0) logger.info({ stale, maxAgeS: options.matchMaxAgeS }, 'match events decided too long ago: not notified');
     if (found.length === 0) return result;
 
-    const titles = await titlesOf(found);
+    const owners = [...new Set(found.flatMap(({ record }) => [record.event.data.searchOwnerId, record.event.data.offerOwnerId]))];
+    const [titles, withDevices] = await Promise.all([titlesOf(found), options.devices.usersWithDevices(owners)]);
     const candidates: Candidate[] = found.flatMap(({ pair, record }) => {
       const { searchId, offerId } = record.event.data;
       return matchNotifications(record.event.data, { search: titles.get(searchId), offer: titles.get(offerId) })
         .map((notification) => ({ pair, record, notification }));
     });
-    const withDevices = await projection.usersWithDevices([...new Set(candidates.map((c) => c.notification.userId))]);
 
     const sent: string[] = [];
     const capped: string[] = [];

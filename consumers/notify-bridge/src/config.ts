@@ -1,6 +1,7 @@
 import { hostPorts, int, oneOf, string, url, type ConfigOf } from '@pushtech/config';
 import { topics } from '@pushtech/events';
 import { logLevels } from '@pushtech/logging';
+import { usersTopic } from '@pushtech/storage';
 import { bridgeTopics } from './topics.ts';
 
 const DAY_S = 86_400;
@@ -15,6 +16,10 @@ export const bridgeConfigSpec = {
   /** The database of storage's projection (titles, devices) and of the bridge's own `notify_pairs`, `notify_user_hours`. */
   MONGO_DB: string({ default: 'pushtech' }),
   MATCHES_TOPIC: string({ default: topics.matches.name }),
+  /** Storage's log of devices: who may get a push is held in memory from it. */
+  USERS_TOPIC: string({ default: usersTopic.name }),
+  /** Storage's projector group: the devices are loaded from the projection as of its offsets on USERS_TOPIC. */
+  PROJECTOR_GROUP: string({ default: 'storage-projector' }),
   REQUESTS_TOPIC: string({ default: bridgeTopics.requests.name }),
   /** The notifier answers here (`responseTopic` of every request); it also names the bridge as a producer for the notifier's fair share. */
   RESPONSE_TOPIC: string({ default: bridgeTopics.responses.name }),

@@ -11,6 +11,8 @@ describe('notify bridge config', () => {
       MONGO_URL: 'mongodb://127.0.0.1:27117',
       MONGO_DB: 'pushtech',
       MATCHES_TOPIC: 'matches',
+      USERS_TOPIC: 'users',
+      PROJECTOR_GROUP: 'storage-projector',
       REQUESTS_TOPIC: 'notify.requests',
       RESPONSE_TOPIC: 'notify.results.bridge',
       BRIDGE_GROUP: 'notify-bridge',

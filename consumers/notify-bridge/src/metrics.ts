@@ -31,6 +31,11 @@ export function createBridgeMetrics(registry: Registry) {
       labelNames: ['type'] as const,
       registers,
     }),
+    invalidUserRecords: new Counter({
+      name: 'notify_bridge_invalid_user_records_total',
+      help: 'Records of USERS_TOPIC that are not valid device events (logged, then skipped).',
+      registers,
+    }),
     lastDecisionTime: new Gauge({
       name: 'notify_bridge_last_decision_time_seconds',
       help: 'When the newest match event handled was decided (epoch seconds).',

@@ -1,11 +1,13 @@
 /**
- * Reads of storage's Mongo projection: listing titles and who has a device.
+ * Reads of storage's Mongo projection: listing titles, and the devices (loaded
+ * once at start: device-owners.ts).
  * The collections are the ones `projection_meta` names (`{ _id: "current",
  * listings, matches, devices }`, switched by a rebuild), else `listings` and
  * `devices` — read at most once a second, as storage's own readers do
  * (services/storage/src/projection-collections.ts).
  */
 import { findByIds, type Db } from '@pushtech/mongo';
+import type { DeviceDocument } from '@pushtech/storage';
 
 export const META_COLLECTION = 'projection_meta';
 
@@ -18,8 +20,8 @@ interface MetaDocument {
 export interface StorageProjection {
   /** Titles of the listings the projection has, by id. */
   titles(ids: string[]): Promise<Map<string, string>>;
-  /** The users among `userIds` with at least one active device. */
-  usersWithDevices(userIds: string[]): Promise<Set<string>>;
+  /** Every document of the devices collection, in batches. */
+  devices(): AsyncIterable<DeviceDocument>;
 }
 
 export function storageProjection(db: Db, cacheMs = 1_000): StorageProjection {
@@ -37,11 +39,8 @@ export function storageProjection(db: Db, cacheMs = 1_000): StorageProjection {
       const docs = await findByIds(db.collection<{ _id: string; title?: unknown }>((await names()).listings), ids, { projection: { title: 1 } });
       return new Map(docs.filter((d) => typeof d.title === 'string').map((d) => [d._id, d.title as string]));
     },
-    async usersWithDevices(userIds) {
-      if (userIds.length === 0) return new Set();
-      const users = await db.collection<{ _id: string; userId: string; state: string }>((await names()).devices)
-        .distinct('userId', { userId: { $in: userIds }, state: 'active' });
-      return new Set(users as string[]);
+    async *devices() {
+      yield* db.collection<DeviceDocument>((await names()).devices).find({}, { batchSize: 5_000 });
     },
   };
 }

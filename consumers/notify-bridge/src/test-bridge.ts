@@ -4,6 +4,7 @@ import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } 
 import { pairKey, type MatchEvent } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
 import { connectMongo, type Db, type MongoClient } from '@pushtech/mongo';
+import { userRecord, type DeviceEvent } from '@pushtech/storage';
 import { readTopic, stackAddresses, uniqueName, waitFor, type TopicReader } from '@pushtech/testing';
 import { startBridge, type Bridge, type BridgeSettings } from './app.ts';
 import type { BatchResult } from './bridge.ts';
@@ -21,6 +22,8 @@ export function testSettings(change: Partial<BridgeSettings> = {}): BridgeSettin
     MONGO_URL: mongoUrl,
     MONGO_DB: uniqueName('bridge'),
     MATCHES_TOPIC: uniqueName('matches'),
+    USERS_TOPIC: uniqueName('users'),
+    PROJECTOR_GROUP: uniqueName('projector'), // commits nothing: the devices log is read from its beginning
     REQUESTS_TOPIC: uniqueName('requests'),
     RESPONSE_TOPIC: uniqueName('responses'),
     BRIDGE_GROUP: uniqueName('bridge'),
@@ -48,6 +51,8 @@ export interface TestBridge {
   requests: TopicReader;
   /** What each batch of `matches` led to, in order. */
   batches: BatchResult[];
+  /** Storage's record of a device registered (or removed) on the users topic. */
+  produceDevice(type: 'device.registered' | 'device.removed', userId: string, subscriptionId: string): Promise<void>;
   /** A matcher's record; decided at `time`, by default the test clock's now. */
   produceMatch(event: MatchEvent, time?: Date): Promise<string>;
   /** Waits until the batches skipped `count` notifications in all (of any reason), returns them. */
@@ -58,17 +63,19 @@ export interface TestBridge {
   stop(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
-export async function startTestBridge(settings = testSettings(), clock = testClock()): Promise<TestBridge> {
+/** `beforeStart`: writes the database as storage's projection would have it when the bridge starts. */
+export async function startTestBridge(settings = testSettings(), clock = testClock(), beforeStart?: (db: Db) => Promise<void>): Promise<TestBridge> {
   const logger = testLogger();
   const kafka = createKafka({ clientId: 'notify-bridge-test', brokers: settings.KAFKA_BROKERS, logger });
   await ensureTopics(kafka, [
     { name: settings.MATCHES_TOPIC, partitions: 3, retentionMs: -1 },
     { ...bridgeTopics.requests, name: settings.REQUESTS_TOPIC },
   ]);
+  const mongo = await connectMongo(settings.MONGO_URL, { appName: 'notify-bridge-test' });
+  await beforeStart?.(mongo.db(settings.MONGO_DB));
   const batches: BatchResult[] = [];
   const bridge = await startBridge(settings, logger, { now: clock.now, onBatch: (result) => batches.push(result), titleRetryMs: 200 });
   await bridge.ready;
-  const mongo = await connectMongo(settings.MONGO_URL, { appName: 'notify-bridge-test' });
   const producer = await createProducer(kafka);
   const requests = await readTopic(kafka, settings.REQUESTS_TOPIC, logger);
   const skipped = () => batches.flatMap((b) => b.skipped);
@@ -81,6 +88,13 @@ export async function startTestBridge(settings = testSettings(), clock = testClo
     producer,
     requests,
     batches,
+    async produceDevice(type, userId, subscriptionId) {
+      const event: DeviceEvent = type === 'device.registered'
+        ? { type, data: { userId, subscriptionId, platform: 'ios' } }
+        : { type, data: { userId, subscriptionId } };
+      const { key, value } = userRecord(event);
+      await producer.send(settings.USERS_TOPIC, [{ key, value }]);
+    },
     async produceMatch(event, time = new Date(clock.now())) {
       const pair = pairKey(event.data.searchId, event.data.offerId);
       const envelope = createEnvelope({ source: 'matcher', type: event.type, subject: pair, time, data: { ...event.data } });

@@ -1,9 +1,10 @@
 /**
- * A listing feed: reads ALL partitions of `listings`, in a consumer group of
- * its own (one member, no commits), from the offsets it is given (the storage
- * projector's, at start) and hands each event to `apply` in log order (per
- * partition). Every instance of a service that holds listings in memory runs
- * one. A batch counts as done once `afterBatch` has resolved.
+ * A log feed: reads ALL partitions of a topic, in a consumer group of its own
+ * (one member, no commits), from the offsets it is given (the storage
+ * projector's, at start) and hands each valid record to `apply` in log order
+ * (per partition). Every instance of a service that holds a projection in
+ * memory runs one: the listing feed (`listings`), the notify bridge's device
+ * owners (`users`). A batch counts as done once `afterBatch` has resolved.
  *
  * The group exists only because kafkajs needs one: its position is kept here
  * and sought on every (re)join, so a rejoin never starts over.
@@ -15,16 +16,18 @@ import type { Consumer } from './kafka-types.ts';
 import { behind, reached, type Offsets } from './offsets.ts';
 import { parseListingRecord } from './records.ts';
 
-export interface ListingFeedOptions {
+export interface LogFeedOptions<T> {
   kafka: Kafka;
   topic: string;
   groupId: string;
   /** Next offset to apply, by partition. */
   start: Offsets;
   logger: Logger;
-  /** One valid event, in log order per partition. */
-  apply(event: ListingEvent): void;
-  /** A record that is not a valid listing event (logged here, then skipped). */
+  /** A record's value: what `apply` takes, or why it is not valid. */
+  parse(value: Buffer | null): { ok: true; value: T } | { ok: false; errors: unknown };
+  /** One valid record, in log order per partition. */
+  apply(value: T): void;
+  /** A record that is not valid (logged here, then skipped). */
   onInvalid?(): void;
   /** After a batch was applied, before the position moves past it (e.g. sends what the batch decided). */
   afterBatch?(): Promise<void>;
@@ -32,7 +35,9 @@ export interface ListingFeedOptions {
   onProgress?(lag: number): void;
 }
 
-export interface ListingFeed {
+export type ListingFeedOptions = Omit<LogFeedOptions<ListingEvent>, 'parse'>;
+
+export interface LogFeed {
   /** Next offset to apply, by partition; every batch before it has been through `afterBatch`. */
   position(): Offsets;
   /** Records on Kafka not applied yet, as of the last batch of each partition. */
@@ -43,7 +48,20 @@ export interface ListingFeed {
   stop(): Promise<void>;
 }
 
-export async function startListingFeed(options: ListingFeedOptions): Promise<ListingFeed> {
+/** A feed of topic `listings` (its records parsed as listing events). */
+export type ListingFeed = LogFeed;
+
+export function startListingFeed(options: ListingFeedOptions): Promise<LogFeed> {
+  return startLogFeed({
+    ...options,
+    parse: (value) => {
+      const parsed = parseListingRecord(value);
+      return parsed.ok ? { ok: true, value: parsed.event } : parsed;
+    },
+  });
+}
+
+export async function startLogFeed<T>(options: LogFeedOptions<T>): Promise<LogFeed> {
   const { kafka, topic, groupId, logger } = options;
   const position: Offsets = new Map(options.start);
   const highs: Offsets = new Map();
@@ -73,12 +91,12 @@ export async function startListingFeed(options: ListingFeedOptions): Promise<Lis
         if (!isRunning() || isStale()) break;
         const offset = Number(message.offset);
         if (offset < next) continue; // before the position sought (a fetch in flight during a seek)
-        const parsed = parseListingRecord(message.value);
+        const parsed = options.parse(message.value);
         if (parsed.ok) {
-          options.apply(parsed.event);
+          options.apply(parsed.value);
         } else {
           options.onInvalid?.();
-          logger.warn({ topic, partition, offset: message.offset, errors: parsed.errors }, 'listing record skipped: not a valid event');
+          logger.warn({ topic, partition, offset: message.offset, errors: parsed.errors }, 'record skipped: not a valid event');
         }
         resolveOffset(message.offset);
         next = offset + 1;
@@ -91,7 +109,7 @@ export async function startListingFeed(options: ListingFeedOptions): Promise<Lis
       await heartbeat();
     },
   });
-  logger.info({ groupId, start: Object.fromEntries(options.start) }, 'listing feed running');
+  logger.info({ topic, groupId, start: Object.fromEntries(options.start) }, 'log feed running');
 
   let stopped: Promise<void> | undefined;
   return {
@@ -109,7 +127,7 @@ export async function startListingFeed(options: ListingFeedOptions): Promise<Lis
           await admin.connect();
           await admin.deleteGroups([groupId]);
         } catch (err) {
-          logger.debug({ err, groupId }, 'listing feed group not deleted');
+          logger.debug({ err, groupId }, 'log feed group not deleted');
         } finally {
           await admin.disconnect();
         }
