@@ -1,7 +1,8 @@
 /**
  * Tracker ingest benchmark: events/s and p50/p99 latency for a GET beacon, a POST
  * single event and a POST batch of 50, next to a bare Fastify route answering 204
- * (the ceiling); then the tracker's p99 at half of its measured maximum rate.
+ * (the ceiling); then the tracker's p99 at half of its measured maximum rate, and the
+ * bare route's at the same pace (what the machine and the generator add on their own).
  *
  *   node bench/ingest-tracker.ts [--duration 5]
  *
@@ -242,10 +243,14 @@ export async function benchTracker(options: TrackerBenchOptions = {}): Promise<F
 
   const barePort = await freePort();
   const bare = await startServer([thisFile, '--bare-server', String(barePort)], {}, barePort);
+  const bareBeacon: Load = { url: `http://127.0.0.1:${barePort}/t/page.view?path=%2Fhome&anonymousId=a-1` };
+  let bareGet: Measured;
   try {
-    record('bare_get', await maxRate({ url: `http://127.0.0.1:${barePort}/t/page.view?path=%2Fhome&anonymousId=a-1` }, durationS, connections, bare.pid!));
-  } finally {
+    bareGet = await maxRate(bareBeacon, durationS, connections, bare.pid!);
+    record('bare_get', bareGet);
+  } catch (err) {
     await stopServer(bare);
+    throw err;
   }
 
   const trackerPort = await freePort();
@@ -286,6 +291,11 @@ export async function benchTracker(options: TrackerBenchOptions = {}): Promise<F
     await pacedRate(beacon, halfRate, 1, tracker.pid!); // warm-up at the new pace
     const half = await pacedRate(beacon, halfRate, durationS, tracker.pid!);
     report(`tracker_get @${halfRate}/s`, half);
+    // The floor of this machine and generator at the same pace: the bare route (its server idles meanwhile).
+    await pacedRate(bareBeacon, halfRate, 1, bare.pid!);
+    const bareHalf = await pacedRate(bareBeacon, halfRate, durationS, bare.pid!);
+    report(`bare_get @${halfRate}/s`, bareHalf);
+    figures.bare_p99_ms_at_half_load = round(bareHalf.p99Ms);
     if (half.requestsPerS < 0.95 * halfRate) {
       log(`note: only ${Math.round(half.requestsPerS)} of ${halfRate} requests/s were answered: the machine (load generator and other processes included) could not keep the pace, so the half-load latencies measure a backlog`);
     }
@@ -296,6 +306,7 @@ export async function benchTracker(options: TrackerBenchOptions = {}): Promise<F
     figures.tracker_p99_ms_at_half_load = round(half.p99Ms);
   } finally {
     await stopServer(tracker);
+    await stopServer(bare);
     await redis.del(stream);
     redis.disconnect();
   }

@@ -23,7 +23,7 @@ export function createTrackerMetrics(registry: Registry) {
     }),
     xaddSeconds: new Histogram({
       name: 'tracker_xadd_duration_seconds',
-      help: 'Time for Redis to take one request\'s entries (one XADD, or one MULTI of XADDs for a batch).',
+      help: 'Time for Redis to take a write: the single events of one event-loop turn (one pipeline of XADDs), or a batch request (one MULTI of XADDs).',
       buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     }),

@@ -79,10 +79,46 @@ export interface TrackerStreamOptions {
 export interface TrackerStream {
   /**
    * Resolves once Redis holds every event: one XADD, or one MULTI of XADDs
-   * (one round trip; all or none). Throws `StreamFullError` when the stream is
-   * over its high-water mark and `StreamUnavailableError` when Redis fails.
+   * (all or none). Single events of the same turn of the event loop go to Redis
+   * in one pipeline (see `coalescedXadd`). Throws `StreamFullError` when the
+   * stream is over its high-water mark and `StreamUnavailableError` when Redis
+   * fails.
    */
   append(events: readonly TrackedEvent[]): Promise<void>;
+}
+
+/**
+ * XADDs of one entry each, written to Redis together: every call made during
+ * one turn of the event loop joins one pipeline, sent by `setImmediate` — after
+ * the turn has read every socket that was ready. (ioredis's auto-pipelining
+ * sends on `process.nextTick`, which runs after each socket's callback: under
+ * HTTP load it wrote one command per request.) Each call gets its own result.
+ */
+export function coalescedXadd(redis: Redis, stream: string, onFlush?: (entries: number, seconds: number) => void): (entry: string) => Promise<void> {
+  let pending: { entry: string; resolve: () => void; reject: (err: unknown) => void }[] = [];
+
+  function flush(): void {
+    const batch = pending;
+    pending = [];
+    const started = performance.now();
+    const pipeline = redis.pipeline();
+    for (const { entry } of batch) pipeline.xadd(stream, '*', STREAM_FIELD, entry);
+    pipeline.exec().then((results) => {
+      onFlush?.(batch.length, (performance.now() - started) / 1000);
+      batch.forEach(({ resolve, reject }, i) => {
+        const err = results?.[i]?.[0];
+        if (results === null || err) reject(err ?? new Error('pipeline aborted'));
+        else resolve();
+      });
+    }, (err: unknown) => {
+      for (const { reject } of batch) reject(err);
+    });
+  }
+
+  return (entry) => new Promise<void>((resolve, reject) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push({ entry, resolve, reject });
+  });
 }
 
 export function createTrackerStream({ redis, stream, highWaterMark, metrics, logger }: TrackerStreamOptions): TrackerStream {
@@ -120,27 +156,28 @@ export function createTrackerStream({ redis, stream, highWaterMark, metrics, log
     if (full) throw new StreamFullError(length, highWaterMark);
   }
 
+  const xadd = coalescedXadd(redis, stream, (_entries, seconds) => metrics.xaddSeconds.observe(seconds));
+
   async function write(entries: string[]): Promise<void> {
-    if (entries.length === 1) {
-      await redis.xadd(stream, '*', STREAM_FIELD, entries[0]!);
-      return;
+    if (entries.length === 1) return xadd(entries[0]!);
+    const endTimer = metrics.xaddSeconds.startTimer();
+    try {
+      const results = await redis.multi(entries.map((entry) => ['xadd', stream, '*', STREAM_FIELD, entry])).exec();
+      const failed = results === null ? new Error('transaction aborted') : results.find(([err]) => err)?.[0];
+      if (failed) throw failed;
+    } finally {
+      endTimer();
     }
-    const results = await redis.multi(entries.map((entry) => ['xadd', stream, '*', STREAM_FIELD, entry])).exec();
-    const failed = results === null ? new Error('transaction aborted') : results.find(([err]) => err)?.[0];
-    if (failed) throw failed;
   }
 
   return {
     async append(events) {
       await ensureRoom();
       const entries = events.map((event) => JSON.stringify(event));
-      const endTimer = metrics.xaddSeconds.startTimer();
       try {
         await write(entries);
       } catch (err) {
         throw new StreamUnavailableError(err);
-      } finally {
-        endTimer();
       }
       length += entries.length;
     },
