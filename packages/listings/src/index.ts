@@ -5,3 +5,4 @@ export * from './match-rule.ts';
 export * from './cells.ts';
 export * from './events.ts';
 export * from './match-events.ts';
+export * from './event-schemas.ts';

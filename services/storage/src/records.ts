@@ -5,55 +5,11 @@
  * in; a record that fails is logged and counted by the projector, never applied.
  */
 import { z } from 'zod';
-import { createEnvelope, fieldErrors, validateEnvelope, type Envelope, type FieldError } from '@pushtech/events';
-import type { ListingEvent, MatchEvent } from '@pushtech/listings';
+import { createEnvelope, parseEventRecord, type Envelope, type FieldError } from '@pushtech/events';
+import { listingEventSchemas, matchEventSchemas, type ListingEvent, type MatchEvent } from '@pushtech/listings';
 import { PLATFORMS, type DeviceEvent } from './device-decider.ts';
 
 export const STORAGE_SOURCE = 'storage';
-
-const point = z.object({
-  type: z.literal('Point'),
-  coordinates: z.tuple([z.number().min(-180).max(180), z.number().min(-90).max(90)]),
-});
-const version = z.int().min(1);
-const id = z.string().min(1);
-
-const listing = z.object({
-  id,
-  kind: z.enum(['offer', 'search']),
-  ownerId: z.string().min(1),
-  title: z.string(),
-  description: z.string().optional(),
-  tags: z.array(z.string()),
-  location: point,
-  radiusM: z.number().positive(),
-  follow: z.boolean(),
-  status: z.enum(['active', 'paused', 'closed']),
-  imageIds: z.array(z.string()),
-  expiresAt: z.iso.datetime({ offset: true }).optional(),
-  version,
-});
-
-const listingEventData = {
-  'listing.created': listing,
-  'listing.updated': listing,
-  'listing.moved': z.object({ id, location: point, version }),
-  'listing.paused': z.object({ id, version }),
-  'listing.resumed': z.object({ id, version }),
-  'listing.closed': z.object({ id, version }),
-} as const;
-
-const matchData = z.object({
-  searchId: id,
-  offerId: id,
-  searchOwnerId: z.string(),
-  offerOwnerId: z.string(),
-  distanceM: z.number().min(0),
-  searchVersion: z.int().min(0),
-  offerVersion: z.int().min(0),
-});
-
-const matchEventData = { 'match.found': matchData, 'match.lost': matchData } as const;
 
 const userId = z.string().min(1);
 const subscriptionId = z.string().min(1).max(128);
@@ -73,30 +29,19 @@ export interface Recorded<E> {
 
 export type Parsed<E> = { ok: true; value: Recorded<E> } | { ok: false; errors: FieldError[] };
 
-function parse<E>(value: Buffer | null, schemas: Record<string, z.ZodType>): Parsed<E> {
-  if (value === null) return { ok: false, errors: [{ field: 'value', rule: 'must not be empty' }] };
-  let json: unknown;
-  try {
-    json = JSON.parse(value.toString('utf8'));
-  } catch {
-    return { ok: false, errors: [{ field: 'value', rule: 'must be JSON' }] };
-  }
-  const envelope = validateEnvelope(json);
-  if (!envelope.ok) return envelope;
-  const { id: eventId, type, time, data } = envelope.value;
-  const schema = schemas[type];
-  if (schema === undefined) return { ok: false, errors: [{ field: 'type', rule: `must be one of ${Object.keys(schemas).join(', ')}` }] };
-  const checked = schema.safeParse(data);
-  if (!checked.success) return { ok: false, errors: fieldErrors(checked.error, 'data') };
-  return { ok: true, value: { eventId, time, event: { type, data: checked.data } as E } };
+function parse<E>(value: Buffer | null, schemas: Readonly<Record<string, z.ZodType>>): Parsed<E> {
+  const parsed = parseEventRecord<E>(value, schemas);
+  if (!parsed.ok) return parsed;
+  const { envelope: { id: eventId, time }, event } = parsed.value;
+  return { ok: true, value: { eventId, time, event } };
 }
 
 export function parseListingRecord(value: Buffer | null): Parsed<ListingEvent> {
-  return parse<ListingEvent>(value, listingEventData);
+  return parse<ListingEvent>(value, listingEventSchemas);
 }
 
 export function parseMatchRecord(value: Buffer | null): Parsed<MatchEvent> {
-  return parse<MatchEvent>(value, matchEventData);
+  return parse<MatchEvent>(value, matchEventSchemas);
 }
 
 export function parseUserRecord(value: Buffer | null): Parsed<DeviceEvent> {
