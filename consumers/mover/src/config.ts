@@ -16,7 +16,7 @@ export const moverConfigSpec = {
   /** A listing moves only when the owner is at least this far (metres) from where it is. */
   MIN_MOVE_M: number({ default: 25, min: 0, max: 100_000 }),
   /** At most one move per user per this many milliseconds; the positions in between are coalesced. */
-  MIN_INTERVAL_MS: int({ default: 1_000, min: 0, max: 3_600_000 }),
+  MIN_INTERVAL_MS: int({ default: 500, min: 0, max: 3_600_000 }),
   /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
   PORT: int({ default: 8085, min: 0, max: 65_535 }),
   LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
