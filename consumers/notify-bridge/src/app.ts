@@ -106,6 +106,7 @@ export async function startBridge(settings: BridgeSettings, logger: Logger, opti
     const projection = storageProjection(db);
     const owners = createDeviceOwners();
     await deviceFeed?.stop(); // a start that failed after it
+    await admin.connect();
     deviceFeed = await followDeviceOwners(settings, { kafka, admin, projection, owners, logger, metrics });
     const feed = deviceFeed;
     const handleMatches = matchHandler({
