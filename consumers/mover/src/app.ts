@@ -22,7 +22,7 @@ import { topics } from '@pushtech/events';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
-import { currentCollections, loadListings, projectorStart, startListingFeed, watermarks, type Admin, type ListingFeed } from '@pushtech/listing-log';
+import { currentCollections, followProjection, loadListings, parseListingEvent, type Admin, type ListingFeed } from '@pushtech/listing-log';
 import { connectMongo } from '@pushtech/mongo';
 import type { MoverConfig } from './config.ts';
 import { createFollowingListings, type FollowingListings } from './following-listings.ts';
@@ -189,25 +189,27 @@ async function followListings(
   context: { kafka: Kafka; admin: Admin; following: FollowingListings; logger: Logger; metrics: MoverMetrics },
 ): Promise<ListingFeed> {
   const { kafka, admin, following, logger, metrics } = context;
-  const start = await projectorStart(admin, settings.PROJECTOR_GROUP, settings.LISTINGS_TOPIC);
-  const mongo = await connectMongo(settings.MONGO_URL, { appName: 'mover' });
-  try {
-    const db = mongo.db(settings.MONGO_DB);
-    await loadListings({ db, collection: (await currentCollections(db)).listings, filter: { follow: true }, load: following.load, logger });
-  } finally {
-    await mongo.close();
-  }
-  const feed = await startListingFeed({
+  const feed = await followProjection({
     kafka,
+    admin,
     topic: settings.LISTINGS_TOPIC,
+    projectorGroup: settings.PROJECTOR_GROUP,
     groupId: `${settings.MOVER_GROUP}.feed.${hostname()}.${randomUUID()}`,
-    start,
     logger,
+    async load() {
+      const mongo = await connectMongo(settings.MONGO_URL, { appName: 'mover' });
+      try {
+        const db = mongo.db(settings.MONGO_DB);
+        await loadListings({ db, collection: (await currentCollections(db)).listings, filter: { follow: true }, load: following.load, logger });
+      } finally {
+        await mongo.close();
+      }
+    },
+    parse: parseListingEvent,
     apply: following.apply,
     onInvalid: () => metrics.invalidListingRecords.inc(),
     onProgress: () => metrics.followingListings.set(following.size()),
   });
-  await feed.reach((await watermarks(admin, settings.LISTINGS_TOPIC)).high);
   metrics.followingListings.set(following.size());
   logger.info({ following: following.size() }, 'following listings loaded and caught up with the log');
   return feed;

@@ -14,7 +14,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { topics } from '@pushtech/events';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, runConsumer, type Kafka, type Producer, type RunningConsumer } from '@pushtech/kafka';
-import { projectorStart, startLogFeed, watermarks, type Admin, type LogFeed } from '@pushtech/listing-log';
+import { followProjection, watermarks, type Admin, type LogFeed } from '@pushtech/listing-log';
 import type { Logger } from '@pushtech/logging';
 import { connectMongo, pingMongo, type MongoClient } from '@pushtech/mongo';
 import { parseUserRecord, usersTopic } from '@pushtech/storage';
@@ -187,19 +187,20 @@ async function followDeviceOwners(
   context: { kafka: Kafka; admin: Admin; projection: StorageProjection; owners: DeviceOwners; logger: Logger; metrics: BridgeMetrics },
 ): Promise<LogFeed> {
   const { kafka, admin, projection, owners, logger, metrics } = context;
-  const start = await projectorStart(admin, settings.PROJECTOR_GROUP, settings.USERS_TOPIC); // before the documents: see projectorStart
-  for await (const doc of projection.devices()) owners.load(doc);
-  const feed = await startLogFeed({
+  const feed = await followProjection({
     kafka,
+    admin,
     topic: settings.USERS_TOPIC,
+    projectorGroup: settings.PROJECTOR_GROUP,
     groupId: `${settings.BRIDGE_GROUP}.devices.${hostname()}.${randomUUID()}`,
-    start,
     logger,
+    async load() {
+      for await (const doc of projection.devices()) owners.load(doc);
+    },
     parse: parseUserRecord,
     apply: owners.apply,
     onInvalid: () => metrics.invalidUserRecords.inc(),
   });
-  await feed.reach((await watermarks(admin, settings.USERS_TOPIC)).high);
   logger.info({ subscriptions: owners.size() }, 'devices loaded and caught up with the log');
   return feed;
 }

@@ -12,8 +12,9 @@
 import type { Kafka } from '@pushtech/kafka';
 import type { ListingEvent } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
-import type { Consumer } from './kafka-types.ts';
-import { behind, reached, type Offsets } from './offsets.ts';
+import type { Admin, Consumer } from './kafka-types.ts';
+import { behind, reached, watermarks, type Offsets } from './offsets.ts';
+import { projectorStart } from './start.ts';
 import { parseListingRecord } from './records.ts';
 
 export interface LogFeedOptions<T> {
@@ -51,14 +52,29 @@ export interface LogFeed {
 /** A feed of topic `listings` (its records parsed as listing events). */
 export type ListingFeed = LogFeed;
 
+/** A record of `listings` as a feed reads it. */
+export function parseListingEvent(value: Buffer | null): { ok: true; value: ListingEvent } | { ok: false; errors: unknown } {
+  const parsed = parseListingRecord(value);
+  return parsed.ok ? { ok: true, value: parsed.event } : parsed;
+}
+
 export function startListingFeed(options: ListingFeedOptions): Promise<LogFeed> {
-  return startLogFeed({
-    ...options,
-    parse: (value) => {
-      const parsed = parseListingRecord(value);
-      return parsed.ok ? { ok: true, value: parsed.event } : parsed;
-    },
-  });
+  return startLogFeed({ ...options, parse: parseListingEvent });
+}
+
+/**
+ * Holds a projection of storage in memory: reads the storage projector's
+ * offsets on `topic` (group `projectorGroup`) first, then `load`s the
+ * projection's documents (at least as new as those offsets), then applies the
+ * log from those offsets; resolves once the feed has caught up with the end
+ * of the log as of then.
+ */
+export async function followProjection<T>(options: Omit<LogFeedOptions<T>, 'start'> & { admin: Admin; projectorGroup: string; load(): Promise<void> }): Promise<LogFeed> {
+  const start = await projectorStart(options.admin, options.projectorGroup, options.topic);
+  await options.load();
+  const feed = await startLogFeed({ ...options, start });
+  await feed.reach((await watermarks(options.admin, options.topic)).high);
+  return feed;
 }
 
 export async function startLogFeed<T>(options: LogFeedOptions<T>): Promise<LogFeed> {
