@@ -42,11 +42,16 @@ export async function buildApp({ config, redis, logger, registry }: TrackerDeps)
 
   const stream = createTrackerStream({
     redis,
+    url: config.REDIS_URL,
+    connectionName: `tracker/${config.TRACKER_ID}/xadd`,
     stream: config.REDIS_STREAM,
     highWaterMark: config.STREAM_HIGH_WATER_MARK,
     metrics,
     logger,
   });
+  app.addHook('onClose', async () => stream.close());
+  // Redis down at start: the tracker starts anyway (and answers 503 until it is up).
+  if (!(await stream.whenReady(2_000))) logger.warn({ redis: config.REDIS_URL }, 'redis not reachable yet for the XADD connection: starting anyway');
   await app.register(trackRoutes, { stream, metrics, source: `tracker/${config.TRACKER_ID}` });
   return app;
 }

@@ -2,6 +2,7 @@ import { STREAM_FIELD, type TrackedEvent } from '@pushtech/events';
 import type { Logger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';
 import type { TrackerMetrics } from './tracker-metrics.ts';
+import { connectXadd } from './xadd-connection.ts';
 
 /** A request whose Redis command has no answer by then is answered 503. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
@@ -70,6 +71,10 @@ export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<boo
 
 export interface TrackerStreamOptions {
   redis: Redis;
+  /** Redis's URL, for the connection of the single-event XADDs (xadd-connection.ts). */
+  url: string;
+  /** That connection's name in Redis's CLIENT LIST. */
+  connectionName: string;
   stream: string;
   highWaterMark: number;
   metrics: TrackerMetrics;
@@ -78,50 +83,19 @@ export interface TrackerStreamOptions {
 
 export interface TrackerStream {
   /**
-   * Resolves once Redis holds every event: one XADD, or one MULTI of XADDs
-   * (all or none). Single events of the same turn of the event loop go to Redis
-   * in one pipeline (see `coalescedXadd`). Throws `StreamFullError` when the
-   * stream is over its high-water mark and `StreamUnavailableError` when Redis
-   * fails.
+   * Resolves once Redis holds every event: one XADD (the single events of one
+   * turn of the event loop share one write: xadd-connection.ts), or one MULTI
+   * of XADDs (all or none). Throws `StreamFullError` when the stream is over
+   * its high-water mark and `StreamUnavailableError` when Redis fails.
    */
   append(events: readonly TrackedEvent[]): Promise<void>;
+  /** Resolves true once the connection of the single-event XADDs is up, false after `timeoutMs`. */
+  whenReady(timeoutMs: number): Promise<boolean>;
+  /** Closes the connection of the single-event XADDs. */
+  close(): void;
 }
 
-/**
- * XADDs of one entry each, written to Redis together: every call made during
- * one turn of the event loop joins one pipeline, sent by `setImmediate` — after
- * the turn has read every socket that was ready. (ioredis's auto-pipelining
- * sends on `process.nextTick`, which runs after each socket's callback: under
- * HTTP load it wrote one command per request.) Each call gets its own result.
- */
-export function coalescedXadd(redis: Redis, stream: string, onFlush?: (entries: number, seconds: number) => void): (entry: string) => Promise<void> {
-  let pending: { entry: string; resolve: () => void; reject: (err: unknown) => void }[] = [];
-
-  function flush(): void {
-    const batch = pending;
-    pending = [];
-    const started = performance.now();
-    const pipeline = redis.pipeline();
-    for (const { entry } of batch) pipeline.xadd(stream, '*', STREAM_FIELD, entry);
-    pipeline.exec().then((results) => {
-      onFlush?.(batch.length, (performance.now() - started) / 1000);
-      batch.forEach(({ resolve, reject }, i) => {
-        const err = results?.[i]?.[0];
-        if (results === null || err) reject(err ?? new Error('pipeline aborted'));
-        else resolve();
-      });
-    }, (err: unknown) => {
-      for (const { reject } of batch) reject(err);
-    });
-  }
-
-  return (entry) => new Promise<void>((resolve, reject) => {
-    if (pending.length === 0) setImmediate(flush);
-    pending.push({ entry, resolve, reject });
-  });
-}
-
-export function createTrackerStream({ redis, stream, highWaterMark, metrics, logger }: TrackerStreamOptions): TrackerStream {
+export function createTrackerStream({ redis, url, connectionName, stream, highWaterMark, metrics, logger }: TrackerStreamOptions): TrackerStream {
   let length = 0;
   let lengthReadAt = -Infinity;
   let lengthRead: Promise<void> | undefined;
@@ -156,10 +130,13 @@ export function createTrackerStream({ redis, stream, highWaterMark, metrics, log
     if (full) throw new StreamFullError(length, highWaterMark);
   }
 
-  const xadd = coalescedXadd(redis, stream, (_entries, seconds) => metrics.xaddSeconds.observe(seconds));
+  const single = connectXadd({
+    url, name: connectionName, stream, field: STREAM_FIELD, timeoutMs: REDIS_COMMAND_TIMEOUT_MS, logger,
+    onFlush: (_entries, seconds) => metrics.xaddSeconds.observe(seconds),
+  });
 
   async function write(entries: string[]): Promise<void> {
-    if (entries.length === 1) return xadd(entries[0]!);
+    if (entries.length === 1) return single.xadd(entries[0]!);
     const endTimer = metrics.xaddSeconds.startTimer();
     try {
       const results = await redis.multi(entries.map((entry) => ['xadd', stream, '*', STREAM_FIELD, entry])).exec();
@@ -181,5 +158,7 @@ export function createTrackerStream({ redis, stream, highWaterMark, metrics, log
       }
       length += entries.length;
     },
+    whenReady: (timeoutMs) => single.whenReady(timeoutMs),
+    close: () => single.close(),
   };
 }
