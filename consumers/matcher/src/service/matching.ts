@@ -146,7 +146,10 @@ export function createMatching(options: MatchingOptions) {
 
   /**
    * Listings whose `expiresAt` is ≤ `now` lose the matches they had just before
-   * (decided with the versions held: storage applies equal versions in log order).
+   * (decided with the versions held: storage applies equal versions in log order),
+   * and leave the index: an expired listing can match nothing, and without this
+   * its slot would be held for as long as the process runs. A renewal comes as a
+   * `listing.updated` with the whole listing, which puts it back.
    * `apply` sweeps first, so every diff is taken with the expired already gone.
    */
   function sweepExpired(now: number): number {
@@ -159,6 +162,8 @@ export function createMatching(options: MatchingOptions) {
         const other = facts.get(match.id)!;
         if (emit('match.lost', pairData(next.id, own, match.id, other, match.distanceM), 'expiry')) decided++;
       }
+      index.remove(next.id);
+      facts.delete(next.id);
     }
     return decided;
   }

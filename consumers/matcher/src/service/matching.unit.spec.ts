@@ -70,6 +70,24 @@ describe('matching: the diff of one listing around each event', () => {
     expect(said()).toEqual([]);
   });
 
+  it('forgets an expired listing (its slot is free again); a renewal puts it back and it matches again', () => {
+    const { matching, said } = instance();
+    matching.apply({ type: 'listing.created', data: search }, NOW);
+    matching.apply({ type: 'listing.created', data: { ...offer, expiresAt: new Date(NOW + 10_000).toISOString() } }, NOW);
+    said();
+    expect(matching.size()).toBe(2);
+    matching.sweepExpired(NOW + 10_000);
+    expect(said()).toEqual(['match.lost s|o']);
+    expect(matching.size()).toBe(1);
+    expect(matching.facts('o')).toBeUndefined();
+    // Events that are not the whole listing change nothing for a listing it forgot.
+    expect(matching.apply({ type: 'listing.moved', data: { id: 'o', location: at(200), version: 2 } }, NOW + 20_000).changed).toBe(false);
+    const renewed = { ...offer, expiresAt: new Date(NOW + 3_600_000).toISOString(), version: 3 };
+    matching.apply({ type: 'listing.updated', data: renewed }, NOW + 30_000);
+    expect(said()).toEqual(['match.found s|o']);
+    expect(matching.facts('o')).toMatchObject({ version: 3 });
+  });
+
   it('decides only the pairs of the shards it owns: those of the search', () => {
     const shard = partitionOf('s', SHARDS);
     const owner = instance([shard]);
