@@ -1,6 +1,9 @@
 // The tracker's XADD connection on a real Redis: one write per event-loop turn,
 // answers in order, Redis's refusals, a Redis that goes away and comes back,
 // one that hangs, and AUTH.
+import { readFileSync } from 'node:fs';
+import { connect as tcpConnect, type AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STREAM_FIELD } from '@pushtech/events';
 import { createLogger } from '@pushtech/logging';
@@ -10,8 +13,8 @@ import { connectXadd, type XaddConnection } from './xadd-connection.ts';
 
 const logger = createLogger('xadd-test', 'silent');
 const open: XaddConnection[] = [];
-const connect = (url: string, stream: string, onFlush?: (entries: number) => void, timeoutMs = 1_000, name = 'xadd-test') => {
-  const connection = connectXadd({ url, name, stream, field: STREAM_FIELD, timeoutMs, logger, onFlush });
+const connect = (url: string, stream: string, onFlush?: (entries: number) => void, timeoutMs = 1_000, name = 'xadd-test', tls?: { ca: Buffer }) => {
+  const connection = connectXadd({ url, name, stream, field: STREAM_FIELD, timeoutMs, logger, onFlush, tls });
   open.push(connection);
   return connection;
 };
@@ -39,6 +42,35 @@ describe('on the stack\'s Redis', () => {
     const stored = (await redis.xrange(stream, '-', '+')).map(([, fields]) => fields);
     expect(stored).toEqual([...Array.from({ length: 50 }, (_, i) => [STREAM_FIELD, `entry-${i} ü`]), [STREAM_FIELD, 'next turn']]);
     await redis.del(stream);
+  });
+
+  it('rediss://: speaks TLS and verifies the server (a self-signed test certificate, trusted only when passed as `ca`)', async () => {
+    // TLS in front of the stack's Redis: the test certificate is for 127.0.0.1 and valid until 2126.
+    const cert = readFileSync(new URL('./fixtures/tls-test-cert.pem', import.meta.url));
+    const key = readFileSync(new URL('./fixtures/tls-test-key.pem', import.meta.url));
+    const redisPort = Number(new URL(stackAddresses().redisUrl).port);
+    const proxy = createTlsServer({ cert, key }, (client) => {
+      const upstream = tcpConnect({ host: '127.0.0.1', port: redisPort });
+      client.pipe(upstream).pipe(client);
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    proxy.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const url = `rediss://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const stream = uniqueName('test:xadd:tls:');
+      const trusting = connect(url, stream, undefined, 1_000, 'xadd-test', { ca: cert });
+      expect(await trusting.whenReady(5_000)).toBe(true);
+      await trusting.xadd('over tls');
+      expect((await redis.xrange(stream, '-', '+')).map(([, fields]) => fields)).toEqual([[STREAM_FIELD, 'over tls']]);
+      const untrusting = connect(url, uniqueName('test:xadd:tls:'));
+      expect(await untrusting.whenReady(500)).toBe(false); // the certificate is refused: never ready
+      await expect(untrusting.xadd('never sent')).rejects.toThrow(/unreachable/);
+      await redis.del(stream);
+    } finally {
+      proxy.close();
+    }
   });
 
   it('Redis\'s refusal fails the calls it refused', async () => {

@@ -21,7 +21,7 @@
  * taken for another call's) and made again with back-off.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '@pushtech/logging';
 
 export interface XaddConnectionOptions {
@@ -33,6 +33,8 @@ export interface XaddConnectionOptions {
   field: string;
   timeoutMs: number;
   logger: Logger;
+  /** For `rediss://`: more TLS options (e.g. `ca` for a private CA); by default Node's trusted CAs verify the server. */
+  tls?: ConnectionOptions;
   /** Told after each write was answered: how many entries, in how many seconds. */
   onFlush?(entries: number, seconds: number): void;
 }
@@ -124,7 +126,7 @@ export function connectXadd(options: XaddConnectionOptions): XaddConnection {
     if (closed) return;
     const port = Number(url.port || 6379);
     const host = url.hostname;
-    const next = url.protocol === 'rediss:' ? tlsConnect({ host, port, servername: host }) : tcpConnect({ host, port });
+    const next = url.protocol === 'rediss:' ? tlsConnect({ host, port, servername: host, ...options.tls }) : tcpConnect({ host, port });
     socket = next;
     next.setNoDelay(true);
     next.setEncoding('latin1');
