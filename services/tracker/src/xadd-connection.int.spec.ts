@@ -73,6 +73,17 @@ describe('on the stack\'s Redis', () => {
     }
   });
 
+  it('closed in the turn of a call: the call fails, nothing is written', async () => {
+    const stream = uniqueName('test:xadd:');
+    const connection = connect(stackAddresses().redisUrl, stream);
+    await connection.whenReady(5_000);
+    const call = connection.xadd('in the closing turn');
+    connection.close();
+    await expect(call).rejects.toThrow(/closed/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await redis.xlen(stream)).toBe(0);
+  });
+
   it('Redis\'s refusal fails the calls it refused', async () => {
     const key = uniqueName('test:xadd:string:');
     await redis.set(key, 'not a stream');
