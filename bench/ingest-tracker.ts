@@ -1,8 +1,11 @@
 /**
  * Tracker ingest benchmark: events/s and p50/p99 latency for a GET beacon, a POST
  * single event and a POST batch of 50, next to a bare Fastify route answering 204
- * (the ceiling); then the tracker's p99 at half of its measured maximum rate, and the
- * bare route's at the same pace (what the machine and the generator add on their own).
+ * (the ceiling) and to the same bare route that also waits for one XADD per event
+ * (`bare_xadd_vs_bare_ratio`: the ceiling of any tracker that answers once Redis has
+ * the event, on this machine); then the tracker's p99 at half of its measured maximum
+ * rate, and the bare route's at the same pace (what the machine and the generator add
+ * on their own).
  *
  *   node bench/ingest-tracker.ts [--duration 5]
  *
@@ -22,8 +25,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
+import { createEnvelope, STREAM_FIELD } from '@pushtech/events';
+import { createLogger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';
 import { freePort, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
+import { connectXadd } from '../services/tracker/src/xadd-connection.ts';
 
 const trackerEntry = fileURLToPath(new URL('../services/tracker/src/index.ts', import.meta.url));
 const thisFile = fileURLToPath(import.meta.url);
@@ -278,6 +284,16 @@ export async function benchTracker(options: TrackerBenchOptions = {}): Promise<F
     throw err;
   }
 
+  // The tracker's floor on this machine: the bare route plus the one Redis write per event the tracker must wait for.
+  const bareXaddPort = await freePort();
+  const bareXadd = await startServer([thisFile, '--bare-server', String(bareXaddPort), redisUrl, stream], {}, bareXaddPort);
+  try {
+    await freshStream(redis, stream);
+    record('bare_xadd_get', await maxRate({ ...bareBeacon, url: `http://127.0.0.1:${bareXaddPort}/t/page.view?path=%2Fhome&anonymousId=a-1` }, durationS, connections, bareXadd.pid!));
+  } finally {
+    await stopServer(bareXadd);
+  }
+
   const trackerPort = await freePort();
   const tracker = await startServer([trackerEntry], {
     PORT: String(trackerPort),
@@ -335,14 +351,38 @@ export async function benchTracker(options: TrackerBenchOptions = {}): Promise<F
     redis.disconnect();
   }
   figures.tracker_vs_bare_ratio = round(figures.tracker_get_events_per_s! / figures.bare_get_events_per_s!, 3);
+  figures.bare_xadd_vs_bare_ratio = round(figures.bare_xadd_get_events_per_s! / figures.bare_get_events_per_s!, 3);
+  figures.tracker_vs_bare_xadd_ratio = round(figures.tracker_get_events_per_s! / figures.bare_xadd_get_events_per_s!, 3);
   return figures;
 }
 
-/** The ceiling: Fastify answering 204 on the same path, no work at all. */
-async function serveBare(port: number): Promise<void> {
+/**
+ * The ceiling: Fastify answering 204 on the same path, no work at all. With a
+ * Redis URL and stream, the floor of the tracker's own design instead: the same
+ * route, answered once Redis has one XADD of a fixed envelope-sized entry, on the
+ * tracker's XADD connection, and no checks, envelope or metrics.
+ */
+async function serveBare(port: number, redisUrl?: string, stream?: string): Promise<void> {
   const app = Fastify();
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/t/:type', async (_request, reply) => reply.code(204).send());
+  if (redisUrl === undefined || stream === undefined) {
+    app.get('/t/:type', async (_request, reply) => reply.code(204).send());
+  } else {
+    const logger = createLogger('bench-bare-xadd', 'warn');
+    const xadd = connectXadd({ url: redisUrl, name: 'bench/bare-xadd', stream, field: STREAM_FIELD, timeoutMs: 1_000, logger });
+    const entry = JSON.stringify(createEnvelope({
+      source: 'tracker/bench',
+      type: 'page.view',
+      subject: 'a-1',
+      data: { path: '/home', context: { ip: '127.0.0.1', userAgent: 'bench/1.0', anonymousId: 'a-1' } },
+    }));
+    await xadd.whenReady(5_000);
+    app.get('/t/:type', async (_request, reply) => {
+      await xadd.xadd(entry);
+      return reply.code(204).send();
+    });
+    app.addHook('onClose', async () => xadd.close());
+  }
   await app.listen({ port, host: '127.0.0.1' });
   process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
@@ -350,7 +390,7 @@ async function serveBare(port: number): Promise<void> {
 if (process.argv[1] === thisFile) {
   const args = process.argv.slice(2);
   if (args[0] === '--bare-server') {
-    await serveBare(Number(args[1]));
+    await serveBare(Number(args[1]), args[2], args[3]);
   } else {
     const { values } = parseArgs({ args, options: { duration: { type: 'string', default: '5' } } });
     const durationS = Number(values.duration);
