@@ -101,6 +101,16 @@ describe('kubernetes', () => {
     }
   });
 
+  it('a service that must run alone never runs twice, not even during a rollout', () => {
+    // Their READMEs say why: stats counts only the partitions it holds, and the notifier's rate limit is per process.
+    for (const name of ['stats', 'notifier']) {
+      const deployment = workloads.find((w) => w.kind === 'Deployment' && w.metadata.name === name);
+      expect(deployment?.spec.replicas, name).toBe(1);
+      // The default RollingUpdate starts the new pod before the old one stops.
+      expect(deployment?.spec.strategy?.type, name).toBe('Recreate');
+    }
+  });
+
   it('the Dockerfile installs production dependencies on Node 24', () => {
     const dockerfile = read('Dockerfile');
     expect(dockerfile).toMatch(/^FROM node:24/m);
