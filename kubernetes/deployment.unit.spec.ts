@@ -26,6 +26,19 @@ function expectServiceReads(entry: string, variables: string[]) {
   expect(unknown, `${entry} does not read`).toEqual([]);
 }
 
+/** The value after `--name` in a redis-server command line. */
+function redisSetting(args: string[], name: string): string | undefined {
+  const at = args.indexOf(`--${name}`);
+  return at < 0 ? undefined : args[at + 1];
+}
+
+/** `768mb` (Redis) or `1Gi` (Kubernetes) in bytes. */
+function bytes(size: string | undefined): number {
+  const match = /^(\d+)(mb|gb|Mi|Gi)$/.exec(size ?? '');
+  if (!match) return Number.NaN;
+  return Number(match[1]) * (match[2]!.toLowerCase().startsWith('g') ? 2 ** 30 : 2 ** 20);
+}
+
 describe('docker-compose', () => {
   const compose = parse(read('docker-compose/docker-compose.yml'), { merge: true }) as {
     services: Record<string, { command?: string[]; environment?: Record<string, unknown>; image?: string; build?: { context: string; dockerfile: string } }>;
@@ -46,6 +59,12 @@ describe('docker-compose', () => {
       expect(existsSync(join(root, entry)), `${name}: ${entry}`).toBe(true);
       expectServiceReads(entry, Object.keys(service.environment ?? {}));
     }
+  });
+
+  it("the tracker's Redis refuses writes when full instead of evicting events", () => {
+    const command = compose.services['tracker-redis']!.command as unknown as string[];
+    expect(redisSetting(command, 'maxmemory-policy')).toBe('noeviction');
+    expect(bytes(redisSetting(command, 'maxmemory'))).toBeGreaterThan(0);
   });
 
   it('nginx routes to services on the ports they listen on', () => {
@@ -109,6 +128,13 @@ describe('kubernetes', () => {
       // The default RollingUpdate starts the new pod before the old one stops.
       expect(deployment?.spec.strategy?.type, name).toBe('Recreate');
     }
+  });
+
+  it("a tracker's Redis refuses writes when full instead of evicting events or outgrowing its container", () => {
+    const tracker = workloads.find((w) => w.metadata.name === 'tracker')!;
+    const redis = tracker.spec.template.spec.containers.find((c: { name: string }) => c.name === 'redis');
+    expect(redisSetting(redis.args, 'maxmemory-policy')).toBe('noeviction');
+    expect(bytes(redisSetting(redis.args, 'maxmemory'))).toBeLessThan(0.8 * bytes(redis.resources.limits.memory));
   });
 
   it('the Dockerfile installs production dependencies on Node 24', () => {

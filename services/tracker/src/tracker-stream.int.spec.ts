@@ -110,3 +110,52 @@ describe('Redis down', () => {
     expect((await t.entries()).filter((e) => e.type === 'a' || e.type === 'b')).toEqual([]);
   });
 });
+
+describe('Redis out of memory (maxmemory with noeviction, as deployed)', () => {
+  let server: PrivateServer;
+  let redis: Redis;
+  let t: TestTracker;
+
+  beforeAll(async () => {
+    server = await startPrivateRedis();
+    redis = await connectTestRedis(server.address);
+    t = await startTestTracker(redis, { REDIS_URL: server.address });
+  });
+  afterAll(async () => {
+    await t.close();
+    redis.disconnect();
+    await server.close();
+  });
+
+  it('answers 503 while Redis refuses writes, stores every event it answered 204 and none it refused, and takes events again once the stream is drained', async () => {
+    await redis.config('SET', 'maxmemory-policy', 'noeviction');
+    const used = Number(/^used_memory:(\d+)/m.exec(await redis.info('memory'))![1]);
+    await redis.config('SET', 'maxmemory', String(used + 256 * 1024));
+
+    const accepted: string[] = [];
+    const padding = 'x'.repeat(400);
+    let refused = 0;
+    // ~600 bytes an entry: the 256 KiB are gone after a few hundred events.
+    for (let n = 0; n < 5_000 && refused < 20; n++) {
+      const res = await t.app.inject({ url: `/t/page?n=${n}&padding=${padding}` });
+      if (res.statusCode === 204) accepted.push(res.headers['x-event-id'] as string);
+      else {
+        expect(res.statusCode).toBe(503);
+        expect(res.json()).toEqual({ error: 'redis_unavailable', message: 'the event was not stored: retry later' });
+        refused++;
+      }
+    }
+    expect(refused).toBe(20);
+    expect(accepted.length).toBeGreaterThan(100);
+    const batch = await t.app.inject(batchOfTwo);
+    expect(batch.statusCode).toBe(503);
+
+    expect((await t.entries()).map((e) => e.id)).toEqual(accepted);
+
+    // The kafkastore drains the stream: memory is free again.
+    await redis.xtrim(t.stream, 'MAXLEN', 0);
+    expect((await t.app.inject({ url: '/t/page?after=1' })).statusCode).toBe(204);
+    expect((await t.app.inject(batchOfTwo)).statusCode).toBe(200);
+    expect((await t.entries()).map((e) => e.type)).toEqual(['page', 'a', 'b']);
+  });
+});
