@@ -38,8 +38,6 @@ export async function buildApp({ config, redis, logger, registry }: TrackerDeps)
   if (config.CORS_ORIGINS.length > 0) {
     await app.register(cors, { origin: config.CORS_ORIGINS, methods: ['GET', 'POST'], credentials: true, maxAge: 600 });
   }
-  await app.register(healthPlugin, { checks: { redis: () => pingRedis(redis) }, registry });
-
   const stream = createTrackerStream({
     redis,
     url: config.REDIS_URL,
@@ -49,6 +47,7 @@ export async function buildApp({ config, redis, logger, registry }: TrackerDeps)
     metrics,
     logger,
   });
+  await app.register(healthPlugin, { checks: { redis: () => pingRedis(redis), stream: () => stream.checkRoom() }, registry });
   app.addHook('onClose', async () => stream.close());
   // Redis down at start: the tracker starts anyway (and answers 503 until it is up).
   if (!(await stream.whenReady(2_000))) logger.warn({ redis: config.REDIS_URL }, 'redis not reachable yet for the XADD connection: starting anyway');

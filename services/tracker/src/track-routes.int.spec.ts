@@ -451,9 +451,9 @@ describe('client IP and TRUST_PROXY', () => {
 });
 
 describe('health and metrics', () => {
-  it('/readyz checks Redis; /metrics counts accepted and rejected events and XADD latency', async () => {
+  it('/readyz checks Redis and room in the stream; /metrics counts accepted and rejected events and XADD latency', async () => {
     const t = await tracker();
-    expect((await t.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', checks: { redis: 'ok' } });
+    expect((await t.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', checks: { redis: 'ok', stream: 'ok' } });
     await t.app.inject({ url: '/t/a' });
     await postJson(t, '/t/batch', [{ type: 'b' }, { type: 'C' }]);
     await t.app.inject({ url: '/t/location?lat=100&lng=0' });

@@ -9,6 +9,14 @@ import { REDIS_COMMAND_TIMEOUT_MS, STREAM_LENGTH_TTL_MS } from './tracker-stream
 
 const batchOfTwo = { method: 'POST', url: '/t/batch', headers: { 'content-type': 'application/json' }, payload: '[{"type":"a"},{"type":"b"}]' } as const;
 
+/** A tracker that cannot store is unready (the load balancer sends its traffic elsewhere), not dead (no restart). */
+async function expectOutOfRotation(t: TestTracker, why: RegExp): Promise<void> {
+  const ready = await t.app.inject({ url: '/readyz' });
+  expect(ready.statusCode).toBe(503);
+  expect(ready.json().checks).toEqual({ redis: 'ok', stream: expect.stringMatching(why) });
+  expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
+}
+
 describe('high-water mark', () => {
   let redis: Redis;
   let t: TestTracker;
@@ -34,9 +42,11 @@ describe('high-water mark', () => {
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('tracker_unavailable_total{reason="stream_full",service="tracker"} 2');
     expect(metrics).toContain('tracker_stream_length{service="tracker"} 3');
+    await expectOutOfRotation(t, /high-water mark of 3/);
 
-    // The consumer drains the stream; the tracker sees it within the XLEN cache period.
+    // The consumer drains the stream; the tracker sees it within the XLEN cache period, its readiness check at once.
     await redis.xtrim(t.stream, 'MAXLEN', 0);
+    expect((await t.app.inject({ url: '/readyz' })).statusCode).toBe(200);
     await sleep(STREAM_LENGTH_TTL_MS + 50);
     expect((await t.app.inject({ url: '/t/page' })).statusCode).toBe(204);
     expect((await t.app.inject(batchOfTwo)).statusCode).toBe(200);
@@ -149,11 +159,13 @@ describe('Redis out of memory (maxmemory with noeviction, as deployed)', () => {
     expect(accepted.length).toBeGreaterThan(100);
     const batch = await t.app.inject(batchOfTwo);
     expect(batch.statusCode).toBe(503);
+    await expectOutOfRotation(t, /^error: OOM /);
 
     expect((await t.entries()).map((e) => e.id)).toEqual(accepted);
 
     // The kafkastore drains the stream: memory is free again.
     await redis.xtrim(t.stream, 'MAXLEN', 0);
+    expect((await t.app.inject({ url: '/readyz' })).statusCode).toBe(200);
     expect((await t.app.inject({ url: '/t/page?after=1' })).statusCode).toBe(204);
     expect((await t.app.inject(batchOfTwo)).statusCode).toBe(200);
     expect((await t.entries()).map((e) => e.type)).toEqual(['page', 'a', 'b']);

@@ -89,6 +89,14 @@ export interface TrackerStream {
    * its high-water mark and `StreamUnavailableError` when Redis fails.
    */
   append(events: readonly TrackedEvent[]): Promise<void>;
+  /**
+   * The readiness check: throws `StreamFullError` when the stream is over its
+   * high-water mark (read now, not from the cache), and Redis's refusal when
+   * Redis would refuse an XADD (full: `maxmemory` reached with `noeviction`).
+   * A tracker that cannot store leaves the load balancer's rotation, so its
+   * traffic goes to trackers that can; it comes back once its kafkastore drained it.
+   */
+  checkRoom(): Promise<void>;
   /** Resolves true once the connection of the single-event XADDs is up, false after `timeoutMs`. */
   whenReady(timeoutMs: number): Promise<boolean>;
   /** Closes the connection of the single-event XADDs. */
@@ -113,8 +121,8 @@ export function createTrackerStream({ redis, url, connectionName, stream, highWa
     return lengthRead;
   }
 
-  async function ensureRoom(): Promise<void> {
-    if (performance.now() - lengthReadAt > STREAM_LENGTH_TTL_MS) {
+  async function ensureRoom(maxAgeMs = STREAM_LENGTH_TTL_MS): Promise<void> {
+    if (performance.now() - lengthReadAt > maxAgeMs) {
       try {
         await readLength();
       } catch (err) {
@@ -157,6 +165,12 @@ export function createTrackerStream({ redis, url, connectionName, stream, highWa
         throw new StreamUnavailableError(err);
       }
       length += entries.length;
+    },
+    async checkRoom() {
+      await ensureRoom(0);
+      // Redis checks memory before it runs any command that may grow it, XADD included; with
+      // NOMKSTREAM on a key that does not exist, this one then does nothing.
+      await redis.xadd(`${stream}:room-probe`, 'NOMKSTREAM', '*', STREAM_FIELD, '');
     },
     whenReady: (timeoutMs) => single.whenReady(timeoutMs),
     close: () => single.close(),
