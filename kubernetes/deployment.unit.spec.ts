@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { BATCH_MAX_BYTES } from '../services/tracker/src/event-rules.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -32,11 +33,13 @@ function redisSetting(args: string[], name: string): string | undefined {
   return at < 0 ? undefined : args[at + 1];
 }
 
-/** `768mb` (Redis) or `1Gi` (Kubernetes) in bytes. */
+const UNITS: Record<string, number> = { mb: 2 ** 20, gb: 2 ** 30, Mi: 2 ** 20, Gi: 2 ** 30, k: 2 ** 10, m: 2 ** 20 };
+
+/** A size in bytes: Redis's `768mb`, Kubernetes's `1Gi`, nginx's `2m`. */
 function bytes(size: string | undefined): number {
-  const match = /^(\d+)(mb|gb|Mi|Gi)$/.exec(size ?? '');
-  if (!match) return Number.NaN;
-  return Number(match[1]) * (match[2]!.toLowerCase().startsWith('g') ? 2 ** 30 : 2 ** 20);
+  const match = /^(\d+)([a-zA-Z]+)$/.exec(size ?? '');
+  const unit = match ? UNITS[match[2]!] : undefined;
+  return unit === undefined ? Number.NaN : Number(match![1]) * unit;
 }
 
 describe('docker-compose', () => {
@@ -65,6 +68,15 @@ describe('docker-compose', () => {
     const command = compose.services['tracker-redis']!.command as unknown as string[];
     expect(redisSetting(command, 'maxmemory-policy')).toBe('noeviction');
     expect(bytes(redisSetting(command, 'maxmemory'))).toBeGreaterThan(0);
+  });
+
+  it('nginx lets the services answer an oversized body with their own JSON 413, and answers JSON beyond', () => {
+    const nginx = read('docker-compose/nginx.conf');
+    const limit = bytes(/client_max_body_size (\w+);/.exec(nginx)?.[1]);
+    expect(limit).toBeGreaterThan(BATCH_MAX_BYTES);
+    expect(nginx).toMatch(/error_page 413 = @body_too_large;/);
+    const answer = /location @body_too_large \{[^}]*default_type application\/json;\s*return 413 '([^']+)';/.exec(nginx)?.[1];
+    expect(JSON.parse(answer!)).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: `must be at most ${limit} bytes` }] });
   });
 
   it('nginx routes to services on the ports they listen on', () => {
@@ -135,6 +147,11 @@ describe('kubernetes', () => {
     const redis = tracker.spec.template.spec.containers.find((c: { name: string }) => c.name === 'redis');
     expect(redisSetting(redis.args, 'maxmemory-policy')).toBe('noeviction');
     expect(bytes(redisSetting(redis.args, 'maxmemory'))).toBeLessThan(0.8 * bytes(redis.resources.limits.memory));
+  });
+
+  it('the ingress lets the services answer an oversized body with their own JSON 413', () => {
+    const ingress = docs.find((d) => d.kind === 'Ingress')!;
+    expect(bytes(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'])).toBeGreaterThan(BATCH_MAX_BYTES);
   });
 
   it('the Dockerfile installs production dependencies on Node 24', () => {

@@ -2,7 +2,7 @@
 // to the tracker reach Kafka through the kafkastore, and show up on the page within seconds;
 // the stats consumer's charts come through kafidx's /api/stats. Saves test-results/kafidx.png.
 //
-// Chromium is Debian's package (scripts/install-chromium.sh installs it if it is missing),
+// Chromium is Debian's package (scripts/install-test-tools.sh installs it if it is missing),
 // driven by playwright-core (no browser download).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -41,8 +41,8 @@ let page: Page;
 
 function ensureChromium(): void {
   if (existsSync(CHROMIUM)) return;
-  const install = spawnSync('bash', [`${root}scripts/install-chromium.sh`], { stdio: 'inherit', timeout: 600_000 });
-  if (install.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`Chromium is missing and scripts/install-chromium.sh failed (exit ${install.status})`);
+  const install = spawnSync('bash', [`${root}scripts/install-test-tools.sh`], { stdio: 'inherit', timeout: 600_000 });
+  if (install.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`Chromium is missing and scripts/install-test-tools.sh failed (exit ${install.status})`);
 }
 
 /** Sends events through the tracker's batch route; answers their ids in order. */

@@ -1,0 +1,91 @@
+// The compose file's nginx.conf in a real nginx (Debian's; scripts/install-test-tools.sh
+// installs it), in front of a real tracker: the upstream addresses and the listen port
+// are the only lines changed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Redis } from '@pushtech/redis';
+import { freePort, waitFor } from '@pushtech/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTestRedis, startTestTracker, type TestTracker } from '../services/tracker/src/test-tracker.ts';
+
+const NGINX = '/usr/sbin/nginx';
+const conf = readFileSync(fileURLToPath(new URL('nginx.conf', import.meta.url)), 'utf8');
+
+/** The compose file's nginx.conf, pointed at 127.0.0.1 ports, with its files under `dir`. */
+function localConf(dir: string, port: number, upstreams: Record<string, number>): string {
+  let local = conf.replace(/listen 80;/, `listen 127.0.0.1:${port};`);
+  for (const [name, upstreamPort] of Object.entries(upstreams)) {
+    local = local.replace(new RegExp(`server ${name}:\\d+`), `server 127.0.0.1:${upstreamPort}`);
+  }
+  expect(local, 'every upstream rewritten').not.toMatch(/server [a-z]+:\d+/);
+  local = local.replace('http {', `http {\n  access_log ${dir}/access.log;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;`);
+  return `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\n${local}`;
+}
+
+describe('nginx.conf, run by nginx in front of a tracker', () => {
+  let dir: string;
+  let nginx: ChildProcess;
+  let base: string;
+  let redis: Redis;
+  let t: TestTracker;
+
+  beforeAll(async () => {
+    if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: ./pushtech test installs it (scripts/install-test-tools.sh)`);
+    redis = await connectTestRedis();
+    t = await startTestTracker(redis, { TRUST_PROXY: '1' });
+    const trackerPort = Number(new URL(await t.app.listen({ port: 0, host: '127.0.0.1' })).port);
+    const nobody = await freePort(); // storage and kafidx are not needed here
+    const port = await freePort();
+    dir = mkdtempSync(join(tmpdir(), 'pushtech-nginx-'));
+    mkdirSync(join(dir, 'logs'));
+    // Started as root, nginx's workers run as nobody: they write request bodies in here.
+    chmodSync(dir, 0o755);
+    for (const temp of ['body', 'proxy']) mkdirSync(join(dir, temp), { mode: 0o777 });
+    writeFileSync(join(dir, 'nginx.conf'), localConf(dir, port, { tracker: trackerPort, storage: nobody, kafidx: nobody }));
+    nginx = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    nginx.stderr!.on('data', (chunk) => (stderr += chunk));
+    base = `http://127.0.0.1:${port}`;
+    await waitFor(async () => {
+      if (nginx.exitCode !== null) throw new Error(`nginx exited ${nginx.exitCode}: ${stderr}`);
+      return (await fetch(`${base}/healthz`).catch(() => undefined))?.ok || undefined;
+    }, 'nginx answering', 10_000, 50);
+  });
+
+  afterAll(async () => {
+    if (nginx?.exitCode === null) {
+      nginx.kill('SIGTERM');
+      await once(nginx, 'exit');
+    }
+    await t?.close();
+    redis?.disconnect();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('passes a beacon to the tracker, which stores the address nginx saw, not one the client forged', async () => {
+    const res = await fetch(`${base}/t/page.view?path=%2F`, { headers: { 'x-forwarded-for': '203.0.113.9' } });
+    expect(res.status).toBe(204);
+    const [event] = await t.entries();
+    expect(event!.id).toBe(res.headers.get('x-event-id'));
+    expect(event!.data.context).toMatchObject({ ip: '127.0.0.1' });
+  });
+
+  const batchOfBytes = (bytes: number) => JSON.stringify(Array.from({ length: Math.ceil(bytes / 1_000) }, () => ({ type: 'a', data: { p: 'x'.repeat(980) } })));
+
+  it("lets the tracker answer a batch over its 1 MiB with its own JSON 413", async () => {
+    const res = await fetch(`${base}/t/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batchOfBytes(1_500_000) });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: 'must be at most 1048576 bytes' }] });
+  });
+
+  it('answers a body over its own limit with JSON too', async () => {
+    const res = await fetch(`${base}/t/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: batchOfBytes(3_000_000) });
+    expect(res.status).toBe(413);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: 'must be at most 2097152 bytes' }] });
+  });
+});
