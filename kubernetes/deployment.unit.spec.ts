@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { STOP_GRACE_MS } from '../services/kafkastore/src/kafkastore.ts';
 import { BATCH_MAX_BYTES } from '../services/tracker/src/event-rules.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -149,6 +150,15 @@ describe('kubernetes', () => {
     const containers = tracker.spec.template.spec.containers as { name: string; readinessProbe?: unknown }[];
     // A pod is ready only when every container with a readiness probe is; the kafkastore's /readyz fails while Kafka is away.
     expect(containers.filter((c) => c.readinessProbe !== undefined).map((c) => c.name).sort()).toEqual(['redis', 'tracker']);
+  });
+
+  it('a tracker pod going away leaves nothing in its Redis: its kafkastore stops after the tracker, with time to drain', () => {
+    const tracker = workloads.find((w) => w.metadata.name === 'tracker')!;
+    const kafkastore = tracker.spec.template.spec.containers.find((c: { name: string }) => c.name === 'kafkastore');
+    const [sleep, seconds] = kafkastore.lifecycle.preStop.exec.command;
+    expect(sleep).toBe('sleep');
+    // preStop, then the kafkastore's drain on SIGTERM, within the pod's grace period.
+    expect(Number(seconds) + STOP_GRACE_MS / 1000).toBeLessThan(tracker.spec.template.spec.terminationGracePeriodSeconds);
   });
 
   it("a tracker's Redis refuses writes when full instead of evicting events or outgrowing its container", () => {

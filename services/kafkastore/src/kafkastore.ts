@@ -33,7 +33,10 @@ export interface KafkastoreOptions {
   claimIdleMs: number;
   /** How often the stream length and pending gauges are refreshed. */
   gaugeRefreshMs?: number;
-  /** On stop, how long a batch that Kafka does not accept keeps being retried before it is left pending in Redis. */
+  /**
+   * On stop, how long it goes on moving what the stream still holds, and retrying a batch
+   * that Kafka does not accept, before it leaves the rest in Redis.
+   */
   stopGraceMs?: number;
   enrich?: Enrich;
 }
@@ -47,15 +50,21 @@ export interface KafkastoreStatus {
 
 export interface Kafkastore {
   status(): KafkastoreStatus;
-  /** Finishes the batch in hand (produce + ack), stops the loops and closes the reading connection. */
+  /**
+   * Moves what the stream still holds (so a tracker pod that goes away leaves nothing
+   * behind), within the stop grace period; then stops the loops and closes the reading connection.
+   */
   stop(): Promise<void>;
 }
+
+/** The default of `stopGraceMs`. */
+export const STOP_GRACE_MS = 10_000;
 
 export function startKafkastore(options: KafkastoreOptions): Kafkastore {
   const { producer, metrics, eventsTopic, dlqTopic, batchMaxEvents, batchMaxWaitMs, claimIdleMs } = options;
   const logger = options.logger.child({ component: 'kafkastore', stream: options.stream, consumer: options.consumer });
   const enrich = options.enrich ?? createEnricher();
-  const stopGraceMs = options.stopGraceMs ?? 10_000;
+  const stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
   const names = { stream: options.stream, group: options.group, consumer: options.consumer };
 
   const reader = options.redis.duplicate();
@@ -102,10 +111,13 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
     }
     if (drainPending) {
       const entries = await readerStream.readPending(pendingCursor, batchMaxEvents);
-      if (entries.length === 0) drainPending = false;
-      else pendingCursor = entries.at(-1)!.id;
-      return entries;
+      if (entries.length > 0) {
+        pendingCursor = entries.at(-1)!.id;
+        return entries;
+      }
+      drainPending = false;
     }
+    // Empty only when nothing new came within the wait: what stop() takes for "drained".
     return readerStream.readNew(batchMaxEvents, batchMaxWaitMs);
   }
 
@@ -149,7 +161,8 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
     }
   }
 
-  async function handle(entries: StreamEntry[]): Promise<void> {
+  /** False when stopping made it give up on the batch (produce or acknowledge): its entries stay pending in Redis. */
+  async function handle(entries: StreamEntry[]): Promise<boolean> {
     metrics.eventsIn.inc(entries.length);
     metrics.batchSize.observe(entries.length);
     const started = performance.now();
@@ -182,25 +195,33 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
 
     const requests = produceRequests([{ topic: eventsTopic, messages: events }, { topic: dlqTopic, messages: rejected }]);
     for (const request of requests) {
-      if (!(await produce(request, entries.length))) return;
+      if (!(await produce(request, entries.length))) return false;
     }
     metrics.eventsOut.inc(events.length);
     metrics.dlq.inc(rejected.length);
-    await ackAndDelete(entries.map((e) => e.id));
+    return ackAndDelete(entries.map((e) => e.id));
   }
 
+  /** Until stop, then on until a read finds nothing more, or the grace period is over. */
   async function run(): Promise<void> {
-    while (!stopping) {
+    while (!(stopping && Date.now() >= stopDeadline)) {
       let entries: StreamEntry[];
       try {
         entries = await nextBatch();
         redisOk();
       } catch (err) {
+        if (stopping) return;
         await sleep(redisFailed(err, 'reading the stream'));
         continue;
       }
-      if (entries.length > 0) await handle(entries);
+      if (entries.length > 0) {
+        if (!(await handle(entries))) return;
+      } else if (stopping) {
+        logger.info('stream drained for stop');
+        return;
+      }
     }
+    logger.warn({ stopGraceMs }, 'stopping with entries still in the stream: the grace period is over');
   }
 
   /** Takes over entries pending longer than `claimIdleMs`; the loop then reads them from our pending list. */
