@@ -54,21 +54,25 @@ describe('high-water mark', () => {
   });
 });
 
+/** A tracker on a Redis of its own, which a test may stop, pause or fill. */
+async function trackerOnPrivateRedis(): Promise<{ server: PrivateServer; redis: Redis; t: TestTracker }> {
+  const server = await startPrivateRedis();
+  const redis = await connectTestRedis(server.address);
+  return { server, redis, t: await startTestTracker(redis, { REDIS_URL: server.address }) };
+}
+
+async function closeAll(server: PrivateServer, redis: Redis, t: TestTracker): Promise<void> {
+  await t.app.close();
+  redis.disconnect();
+  await server.close();
+}
+
 describe('Redis down', () => {
   let server: PrivateServer;
   let redis: Redis;
   let t: TestTracker;
-
-  beforeAll(async () => {
-    server = await startPrivateRedis();
-    redis = await connectTestRedis(server.address);
-    t = await startTestTracker(redis, { REDIS_URL: server.address });
-  });
-  afterAll(async () => {
-    await t.app.close();
-    redis.disconnect();
-    await server.close();
-  });
+  beforeAll(async () => ({ server, redis, t } = await trackerOnPrivateRedis()));
+  afterAll(() => closeAll(server, redis, t));
 
   async function unavailableAnswers(): Promise<number> {
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
@@ -125,17 +129,8 @@ describe('Redis out of memory (maxmemory with noeviction, as deployed)', () => {
   let server: PrivateServer;
   let redis: Redis;
   let t: TestTracker;
-
-  beforeAll(async () => {
-    server = await startPrivateRedis();
-    redis = await connectTestRedis(server.address);
-    t = await startTestTracker(redis, { REDIS_URL: server.address });
-  });
-  afterAll(async () => {
-    await t.close();
-    redis.disconnect();
-    await server.close();
-  });
+  beforeAll(async () => ({ server, redis, t } = await trackerOnPrivateRedis()));
+  afterAll(() => closeAll(server, redis, t));
 
   it('answers 503 while Redis refuses writes, stores every event it answered 204 and none it refused, and takes events again once the stream is drained', async () => {
     await redis.config('SET', 'maxmemory-policy', 'noeviction');
