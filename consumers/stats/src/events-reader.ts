@@ -5,7 +5,7 @@
  * The group still commits as it goes, so consumer-lag monitoring works as for any group.
  * Run one instance: a second one in the group would get half the partitions (and half the counts).
  */
-import type { Kafka } from '@pushtech/kafka';
+import { retryRetriable, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { countedEvent } from './event-dimensions.ts';
 import type { MinuteCounts } from './minute-counts.ts';
@@ -33,7 +33,7 @@ export async function startEventsReader(options: EventsReaderOptions): Promise<E
   await admin.connect();
   let starts: { partition: number; offset: string }[];
   try {
-    starts = await admin.fetchTopicOffsetsByTimestamp(topic, options.rebuildFrom);
+    starts = await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, options.rebuildFrom));
   } finally {
     await admin.disconnect();
   }

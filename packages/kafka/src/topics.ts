@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Admin, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 
 /** Topics are declared in code; the broker never creates them on its own. */
 export interface TopicSpec {
@@ -43,15 +43,15 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
 }
 
 /**
- * `admin.fetchTopicOffsets`, tried again while the broker's answer is a retriable error.
- * kafkajs' admin retries only an unknown topic and gives up at once on "not the leader":
- * what a partition answers for a moment while its leader moves (a broker restarting) or,
- * on a busy broker, just after the topic was created.
+ * `call` (an admin request: `() => admin.fetchTopicOffsets(topic)`), made again while it fails
+ * with a retriable error. kafkajs' admin retries only an unknown topic, and gives up at once on
+ * "not the leader": what a partition answers for a moment while its leader moves (a broker
+ * restarting) or, on a busy broker, just after the topic was created.
  */
-export async function fetchTopicOffsets(admin: Pick<Admin, 'fetchTopicOffsets'>, topic: string, attempts = 10): ReturnType<Admin['fetchTopicOffsets']> {
+export async function retryRetriable<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await admin.fetchTopicOffsets(topic);
+      return await call();
     } catch (err) {
       if (attempt >= attempts || (err as { retriable?: unknown }).retriable !== true) throw err;
       await sleep(Math.min(100 * 2 ** (attempt - 1), 1_000));

@@ -1,6 +1,6 @@
 import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { fetchTopicOffsets } from './topics.ts';
+import { retryRetriable } from './topics.ts';
 
 // What the broker answers for a moment while a partition's leader moves: kafkajs builds it from
 // its error table entry (its typings say Error, its constructor reads type, code and retriable).
@@ -22,22 +22,22 @@ function adminAnswering(answers: (Error | typeof offsets)[]) {
   };
 }
 
-describe('fetchTopicOffsets', () => {
+describe('retryRetriable(() => admin.fetchTopicOffsets(topic))', () => {
   it('asks again while the broker answers "not the leader"', async () => {
     const admin = adminAnswering([notLeader(), notLeader(), offsets]);
-    expect(await fetchTopicOffsets(admin, 'events')).toEqual(offsets);
+    expect(await retryRetriable(() => admin.fetchTopicOffsets('events'))).toEqual(offsets);
     expect(admin.calls).toEqual(['events', 'events', 'events']);
   });
 
   it('gives up after its attempts, with the broker’s error', async () => {
     const admin = adminAnswering([notLeader(), notLeader(), notLeader()]);
-    await expect(fetchTopicOffsets(admin, 'events', 3)).rejects.toThrow('not the leader');
+    await expect(retryRetriable(() => admin.fetchTopicOffsets('events'), 3)).rejects.toThrow('not the leader');
     expect(admin.calls).toHaveLength(3);
   });
 
   it('does not ask again after an error that retrying cannot fix', async () => {
     const admin = adminAnswering([new KafkaJSNumberOfRetriesExceeded(new Error('connection refused'), { retryCount: 2, retryTime: 300 }), offsets]);
-    await expect(fetchTopicOffsets(admin, 'events')).rejects.toThrow('connection refused');
+    await expect(retryRetriable(() => admin.fetchTopicOffsets('events'))).rejects.toThrow('connection refused');
     expect(admin.calls).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 /** Offsets of a topic's partitions, as plain numbers (Kafka offsets stay far below 2^53). */
-import { fetchTopicOffsets } from '@pushtech/kafka';
+import { retryRetriable } from '@pushtech/kafka';
 import type { Admin } from './kafka-types.ts';
 
 export type Offsets = Map<number, number>;
@@ -14,7 +14,7 @@ export interface Watermarks {
 export async function watermarks(admin: Admin, topic: string): Promise<Watermarks> {
   const low: Offsets = new Map();
   const high: Offsets = new Map();
-  for (const p of await fetchTopicOffsets(admin, topic)) {
+  for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
     low.set(p.partition, Number(p.low));
     high.set(p.partition, Number(p.high));
   }

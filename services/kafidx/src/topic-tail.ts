@@ -7,7 +7,7 @@
  * in one piece, oldest first, before any live message.
  */
 import { randomUUID } from 'node:crypto';
-import { fetchTopicOffsets, type Kafka } from '@pushtech/kafka';
+import { retryRetriable, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { decodeValue, type ViewedMessage } from './message-filter.ts';
 
@@ -63,7 +63,7 @@ export async function startTail(options: TailOptions): Promise<TopicTail> {
   const backlogEnds = new Map<string, number>();
   const starts: { topic: string; partition: number; offset: number }[] = [];
   for (const topic of topics) {
-    for (const p of await fetchTopicOffsets(admin, topic)) {
+    for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
       const high = Number(p.high);
       const start = Math.max(Number(p.low), high - last);
       next.set(partitionKey(topic, p.partition), start);

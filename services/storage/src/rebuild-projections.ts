@@ -14,7 +14,7 @@
  * The old collections stay (their names are returned) unless `dropOld`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fetchTopicOffsets, runConsumer, type Kafka } from '@pushtech/kafka';
+import { retryRetriable, runConsumer, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { ensureIndexes, isFerretDb, type Db } from '@pushtech/mongo';
 import type { DeviceDocument } from './device-document.ts';
@@ -68,7 +68,7 @@ async function endOffsets(kafka: Kafka, topics: string[]): Promise<Offsets> {
   try {
     const offsets: Offsets = new Map();
     for (const topic of topics) {
-      for (const p of await fetchTopicOffsets(admin, topic)) {
+      for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
         offsets.set(partitionKey(topic, p.partition), { low: Number(p.low), high: Number(p.high) });
       }
     }
