@@ -98,6 +98,8 @@ describe('kubernetes', () => {
   const docs = kustomization.resources.flatMap((file) => parseAllDocuments(read(`kubernetes/${file}`)).map((d) => d.toJS() as Record<string, any>));
   const workloads = docs.filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet');
   const services = docs.filter((d) => d.kind === 'Service');
+  const trackerPod = () => workloads.find((w) => w.metadata.name === 'tracker')!.spec.template.spec;
+  const trackerContainer = (name: string) => trackerPod().containers.find((c: { name: string }) => c.name === name);
 
   it('kustomization lists every manifest', () => {
     const files = readdirSync(join(root, 'kubernetes')).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
@@ -146,24 +148,20 @@ describe('kubernetes', () => {
   });
 
   it('a Kafka outage leaves the trackers in rotation: the tracker and its Redis decide the pod is ready, not its kafkastore', () => {
-    const tracker = workloads.find((w) => w.metadata.name === 'tracker')!;
-    const containers = tracker.spec.template.spec.containers as { name: string; readinessProbe?: unknown }[];
+    const containers = trackerPod().containers as { name: string; readinessProbe?: unknown }[];
     // A pod is ready only when every container with a readiness probe is; the kafkastore's /readyz fails while Kafka is away.
     expect(containers.filter((c) => c.readinessProbe !== undefined).map((c) => c.name).sort()).toEqual(['redis', 'tracker']);
   });
 
   it('a tracker pod going away leaves nothing in its Redis: its kafkastore stops after the tracker, with time to drain', () => {
-    const tracker = workloads.find((w) => w.metadata.name === 'tracker')!;
-    const kafkastore = tracker.spec.template.spec.containers.find((c: { name: string }) => c.name === 'kafkastore');
-    const [sleep, seconds] = kafkastore.lifecycle.preStop.exec.command;
+    const [sleep, seconds] = trackerContainer('kafkastore').lifecycle.preStop.exec.command;
     expect(sleep).toBe('sleep');
     // preStop, then the kafkastore's drain on SIGTERM, within the pod's grace period.
-    expect(Number(seconds) + STOP_GRACE_MS / 1000).toBeLessThan(tracker.spec.template.spec.terminationGracePeriodSeconds);
+    expect(Number(seconds) + STOP_GRACE_MS / 1000).toBeLessThan(trackerPod().terminationGracePeriodSeconds);
   });
 
   it("a tracker's Redis refuses writes when full instead of evicting events or outgrowing its container", () => {
-    const tracker = workloads.find((w) => w.metadata.name === 'tracker')!;
-    const redis = tracker.spec.template.spec.containers.find((c: { name: string }) => c.name === 'redis');
+    const redis = trackerContainer('redis');
     expect(redisSetting(redis.args, 'maxmemory-policy')).toBe('noeviction');
     expect(bytes(redisSetting(redis.args, 'maxmemory'))).toBeLessThan(0.8 * bytes(redis.resources.limits.memory));
   });

@@ -221,7 +221,7 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
         return;
       }
     }
-    logger.warn({ stopGraceMs }, 'stopping with entries still in the stream: the grace period is over');
+    logger.warn({ stopGraceMs }, 'stop grace period over: what the stream still holds waits there for the next start');
   }
 
   /** Takes over entries pending longer than `claimIdleMs`; the loop then reads them from our pending list. */
