@@ -13,7 +13,10 @@ export interface TopicSpec {
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const days = (n: number) => n * DAY_MS;
 
-/** Creates the topics that do not exist yet; existing ones are left as they are. Safe to run on every start. */
+/**
+ * Creates the topics that do not exist yet; existing ones are left as they are. Safe to run on
+ * every start. Returns once every partition of `topics` has a leader.
+ */
 export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -23,7 +26,9 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
     if (missing.length === 0) return;
     // Several services may create the same topic at once: losing that race is fine.
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs' own wait gives up when the broker does not know the topic yet ("does not host
+      // this topic-partition"), which a busy broker answers just after creating it.
+      waitForLeaders: false,
       topics: missing.map((t) => ({
         topic: t.name,
         numPartitions: t.partitions,
@@ -37,6 +42,7 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
       const now = new Set(await admin.listTopics());
       if (!missing.every((t) => now.has(t.name))) throw err;
     });
+    await retryRetriable(() => admin.fetchTopicMetadata({ topics: missing.map((t) => t.name) }), 20);
   } finally {
     await admin.disconnect();
   }
@@ -44,9 +50,10 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
 
 /**
  * `call` (an admin request: `() => admin.fetchTopicOffsets(topic)`), made again while it fails
- * with a retriable error. kafkajs' admin retries only an unknown topic, and gives up at once on
- * "not the leader": what a partition answers for a moment while its leader moves (a broker
- * restarting) or, on a busy broker, just after the topic was created.
+ * with a retriable error, up to `attempts` times (back-off 100 ms doubling to 1 s). kafkajs'
+ * admin retries only an unknown topic, and gives up at once on "not the leader": what a partition
+ * answers for a moment while its leader moves (a broker restarting) or, on a busy broker, just
+ * after the topic was created.
  */
 export async function retryRetriable<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
   for (let attempt = 1; ; attempt++) {
