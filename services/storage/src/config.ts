@@ -1,7 +1,7 @@
 import { hostPorts, int, oneOf, port, secret, string, url, type ConfigOf } from '@pushtech/config';
 import { topics } from '@pushtech/events';
 import { logLevels } from '@pushtech/logging';
-import { JWT_SECRET_MIN_LENGTH } from './auth.ts';
+import { JWT_SECRET_MIN_LENGTH } from '@pushtech/auth';
 import { usersTopic } from './users-topic.ts';
 
 /** Every variable the storage service reads (README has the table, `.env.example` the defaults). */

@@ -7,7 +7,7 @@ import type { OutgoingMessage, Producer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import type { Db } from '@pushtech/mongo';
 import { buildApp, type StorageApp } from './app.ts';
-import { signToken } from './auth.ts';
+import { signToken } from '@pushtech/auth';
 import type { DeviceDocument } from './device-document.ts';
 import { createStorageMetrics } from './metrics.ts';
 import { DEFAULT_COLLECTIONS, type CollectionPointer } from './projection-collections.ts';

@@ -1,5 +1,5 @@
 /** What other packages (the demo, tests) may import from @pushtech/storage. */
-export { signToken, verifyToken, DEFAULT_TOKEN_LIFETIME } from './auth.ts';
+export { signToken, verifyToken, DEFAULT_TOKEN_LIFETIME } from '@pushtech/auth';
 export { startStorage, storageTopics, type Storage, type StorageSettings } from './storage.ts';
 export { storageConfigSpec, type StorageConfig } from './config.ts';
 export { rebuildProjections, type RebuildOptions, type RebuildResult } from './rebuild-projections.ts';

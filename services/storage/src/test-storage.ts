@@ -5,7 +5,7 @@ import type { Listing, ListingEvent, MatchEvent } from '@pushtech/listings';
 import type { DeviceEvent } from './device-decider.ts';
 import { createEnvelope } from '@pushtech/events';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
-import { signToken } from './auth.ts';
+import { signToken } from '@pushtech/auth';
 import { listingRecord, userRecord } from './records.ts';
 import { startStorage, type StartOptions, type Storage, type StorageSettings } from './storage.ts';
 

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit, secret } from '@pushtech/config';
-import { DEFAULT_TOKEN_LIFETIME, JWT_SECRET_MIN_LENGTH, signToken } from './auth.ts';
+import { DEFAULT_TOKEN_LIFETIME, JWT_SECRET_MIN_LENGTH, signToken } from '@pushtech/auth';
 
 const usage = 'usage: npm run token -w services/storage -- <userId> [--expires-in 30d]   (JWT_SECRET from the environment)';
 

@@ -5,7 +5,7 @@
  * device-input.ts; the same schemas make the OpenAPI document.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { authenticate } from '../auth.ts';
+import { authenticate } from '@pushtech/auth';
 import { runDeviceCommand, type DeviceCommandDeps, type DeviceCommandResult } from '../device-commands.ts';
 import { toDeviceView } from '../device-document.ts';
 import { deviceParams, registerDeviceBody } from '../device-input.ts';

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { newId } from '@pushtech/events';
 import type { Listing } from '@pushtech/listings';
-import { authenticate } from '../auth.ts';
+import { authenticate } from '@pushtech/auth';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { ApiError, parseInput } from '../http-errors.ts';
 import { runCommand, type CommandDeps, type CommandResult } from '../listing-commands.ts';
