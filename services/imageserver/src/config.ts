@@ -1,0 +1,24 @@
+import { int, oneOf, port, secret, string, type ConfigOf } from '@pushtech/config';
+import { JWT_SECRET_MIN_LENGTH } from '@pushtech/auth';
+import { logLevels } from '@pushtech/logging';
+
+/** Every variable the imageserver reads (README has the table, `.env.example` the defaults). */
+export const imageserverConfigSpec = {
+  PORT: port({ default: 8091 }),
+  HOST: string({ default: '0.0.0.0' }),
+  /** The volume the images live on. */
+  IMAGES_DIR: string({ default: '.images' }),
+  /** The same key as storage's: uploads and deletes need a bearer token. */
+  JWT_SECRET: secret({ minLength: JWT_SECRET_MIN_LENGTH }),
+  /** Largest upload accepted, in bytes (413 beyond). */
+  MAX_UPLOAD_BYTES: int({ default: 10 * 1024 * 1024, min: 1024, max: 100 * 1024 * 1024 }),
+  /** Largest width × height decoded (400 beyond): decoding takes 4 bytes a pixel. */
+  MAX_PIXELS: int({ default: 40_000_000, min: 1, max: 250_000_000 }),
+  /** Uploads decoded at once; each takes a core and up to 4 × MAX_PIXELS bytes while it lasts. */
+  PROCESSING_CONCURRENCY: int({ default: 2, min: 1, max: 64 }),
+  /** Uploads waiting for their turn; beyond this the upload is answered 503 with Retry-After. */
+  MAX_WAITING_UPLOADS: int({ default: 16, min: 0, max: 10_000 }),
+  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
+};
+
+export type ImageserverConfig = ConfigOf<typeof imageserverConfigSpec>;

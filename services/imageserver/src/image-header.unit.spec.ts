@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { encoded } from './fixtures/test-images.ts';
+import { readImageHeader } from './image-header.ts';
+
+describe('readImageHeader', () => {
+  it.each(['jpeg', 'png', 'webp', 'webpLossless'] as const)('reads the format and size of a %s file', async (format) => {
+    const header = readImageHeader(await encoded(format, 37, 21));
+    expect(header).toEqual({ format: format === 'webpLossless' ? 'webp' : format, width: 37, height: 21 });
+  });
+
+  it('reads a PNG that declares 50,000 × 50,000 pixels without decoding it', () => {
+    const png = Buffer.alloc(33);
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(png);
+    png.writeUInt32BE(13, 8);
+    png.write('IHDR', 12, 'latin1');
+    png.writeUInt32BE(50_000, 16);
+    png.writeUInt32BE(50_000, 20);
+    expect(readImageHeader(png)).toEqual({ format: 'png', width: 50_000, height: 50_000 });
+  });
+
+  it('skips the segments before a JPEG frame (EXIF, tables)', async () => {
+    const jpeg = await encoded('jpeg', 300, 200);
+    const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0x10, 0x02]), Buffer.alloc(0x1000)]);
+    expect(readImageHeader(Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]))).toEqual({ format: 'jpeg', width: 300, height: 200 });
+  });
+
+  it('is undefined for what is not an image, or ends before its size', async () => {
+    expect(readImageHeader(Buffer.from('GIF89a\x01\x00\x01\x00'))).toBeUndefined();
+    expect(readImageHeader(Buffer.from('{"not":"an image"}'))).toBeUndefined();
+    expect(readImageHeader(Buffer.alloc(0))).toBeUndefined();
+    for (const format of ['jpeg', 'png', 'webp'] as const) {
+      const file = await encoded(format, 10, 10);
+      expect(readImageHeader(file.subarray(0, 12)), format).toBeUndefined();
+    }
+  });
+});
