@@ -1,0 +1,203 @@
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Transformer } from '@napi-rs/image';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signToken } from '@pushtech/auth';
+import { loadConfig } from '@pushtech/config';
+import { createLogger } from '@pushtech/logging';
+import { createApp, type ImageserverApp } from './app.ts';
+import { imageserverConfigSpec } from './config.ts';
+import { encoded, withExif } from './fixtures/test-images.ts';
+
+const SECRET = 'imageserver-test-secret-at-least-32-chars';
+const logger = createLogger('imageserver-test', 'silent');
+const dirs: string[] = [];
+
+async function startApp(env: Record<string, string> = {}, imagesDir?: string): Promise<ImageserverApp> {
+  const dir = imagesDir ?? (await mkdtemp(join(tmpdir(), 'imageserver-')));
+  dirs.push(dir);
+  return createApp(loadConfig(imageserverConfigSpec, { JWT_SECRET: SECRET, IMAGES_DIR: dir, ...env }), logger);
+}
+const bearer = async (userId: string) => ({ authorization: `Bearer ${await signToken(userId, SECRET)}` });
+
+let app: ImageserverApp;
+let alice: { authorization: string };
+let bob: { authorization: string };
+beforeAll(async () => {
+  app = await startApp();
+  alice = await bearer('alice');
+  bob = await bearer('bob');
+});
+afterAll(async () => {
+  await app.close();
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const upload = (body: Buffer | string, headers: Record<string, string>, target = app) =>
+  target.http.inject({ method: 'POST', url: '/images', payload: body, headers: { 'content-type': 'image/jpeg', ...headers } });
+
+describe('POST /images', () => {
+  it('stores a phone photo: 201 with its id, upright size and variant URLs; every variant is served as WebP without its EXIF', async () => {
+    const photo = withExif(await encoded('jpeg', 3000, 1500), 6, 'GPS 52.5200 N 13.4050 E');
+    const response = await upload(photo, alice);
+    expect(response.statusCode).toBe(201);
+    const image = response.json();
+    expect(response.headers.location).toBe(`/images/${image.id}`);
+    expect(image).toMatchObject({
+      ownerId: 'alice', width: 1500, height: 3000,
+      variants: {
+        large: { width: 1024, height: 2048, type: 'image/webp', url: `/images/${image.id}/large` },
+        medium: { width: 512, height: 1024, url: `/images/${image.id}/medium` },
+        thumb: { width: 128, height: 256, url: `/images/${image.id}/thumb` },
+      },
+    });
+    expect((await app.http.inject(`/images/${image.id}`)).json()).toEqual(image);
+
+    for (const name of ['large', 'medium', 'thumb'] as const) {
+      const served = await app.http.inject(image.variants[name].url);
+      expect(served.statusCode).toBe(200);
+      expect(served.headers['content-type']).toBe('image/webp');
+      expect(served.headers['cache-control']).toBe('public, max-age=86400');
+      expect(Number(served.headers['content-length'])).toBe(image.variants[name].bytes);
+      expect(served.rawPayload.includes('GPS 52.5200')).toBe(false);
+      const metadata = await new Transformer(served.rawPayload).metadata();
+      expect([metadata.format, metadata.width, metadata.height]).toEqual(['webp', image.variants[name].width, image.variants[name].height]);
+    }
+  });
+
+  it.each([['image/png', 'png'], ['image/webp', 'webp'], ['application/octet-stream', 'jpeg']] as const)('takes %s (a %s file)', async (type, format) => {
+    const response = await upload(await encoded(format, 64, 48), { ...alice, 'content-type': type });
+    expect(response.statusCode).toBe(201);
+    expect(response.json()).toMatchObject({ width: 64, height: 48, variants: { thumb: { width: 64, height: 48 } } });
+  });
+
+  it('answers 304 to a browser that has the variant already', async () => {
+    const { variants } = (await upload(await encoded('png', 30, 30), { ...alice, 'content-type': 'image/png' })).json();
+    const first = await app.http.inject(variants.thumb.url);
+    const again = await app.http.inject({ url: variants.thumb.url, headers: { 'if-none-match': first.headers.etag as string } });
+    expect(again.statusCode).toBe(304);
+    expect(again.rawPayload.length).toBe(0);
+  });
+
+  it('needs a bearer token', async () => {
+    const response = await upload(await encoded('jpeg', 10, 10), {});
+    expect(response.statusCode).toBe(401);
+    expect(response.json()).toEqual({ error: 'unauthorized', errors: [{ field: 'authorization', rule: 'is required: Bearer <token>' }] });
+  });
+
+  it('refuses what is not a JPEG, PNG or WebP image, naming the field and the rule; nothing is stored', async () => {
+    const before = await readdir(app.store.root);
+    const cases: [Buffer | string, Record<string, string>, number, object][] = [
+      ['GIF89a\x01\x00\x01\x00', {}, 400, { error: 'invalid_image', errors: [{ field: 'body', rule: 'must be a JPEG, PNG or WebP image' }] }],
+      ['', {}, 400, { error: 'invalid_image', errors: [{ field: 'body', rule: 'must be a JPEG, PNG or WebP image' }] }],
+      ['{"image":1}', { 'content-type': 'application/json' }, 415, { error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: 'must be one of image/jpeg, image/png, image/webp, application/octet-stream' }] }],
+      ['abc', { 'content-type': 'text/plain' }, 415, { error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: 'must be one of image/jpeg, image/png, image/webp, application/octet-stream' }] }],
+    ];
+    for (const [body, headers, status, answer] of cases) {
+      const response = await upload(body, { ...alice, ...headers });
+      expect([response.statusCode, response.json()], JSON.stringify(headers)).toEqual([status, answer]);
+    }
+    const png = await encoded('png', 50, 50);
+    const broken = await upload(Buffer.concat([png.subarray(0, 40), Buffer.alloc(200, 7)]), { ...alice, 'content-type': 'image/png' });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json().errors[0]).toMatchObject({ field: 'body', rule: expect.stringMatching(/^could not be decoded as png: /) });
+    expect(await readdir(app.store.root)).toEqual(before);
+    expect(await readdir(join(app.store.root, '.incoming'))).toEqual([]);
+  });
+
+  it('refuses a body over MAX_UPLOAD_BYTES (413) and an image over MAX_PIXELS (400) before decoding it', async () => {
+    const small = await startApp({ MAX_UPLOAD_BYTES: '2048', MAX_PIXELS: '10000' });
+    try {
+      const big = await upload(Buffer.alloc(4096, 1), alice, small);
+      expect([big.statusCode, big.json()]).toEqual([413, { error: 'body_too_large', errors: [{ field: 'body', rule: 'must be at most 2048 bytes' }] }]);
+      // 101 × 100 pixels: one row over the limit; a PNG of one colour is far under 2048 bytes.
+      const wide = await Transformer.fromRgbaPixels(new Uint8Array(101 * 100 * 4).fill(255), 101, 100).png();
+      const tooMany = await upload(wide, { ...alice, 'content-type': 'image/png' }, small);
+      expect([tooMany.statusCode, tooMany.json()]).toEqual([400, { error: 'invalid_image', errors: [{ field: 'body', rule: 'must be at most 10000 pixels (this one is 101×100)' }] }]);
+      const metrics = (await small.http.inject('/metrics')).body;
+      expect(metrics).toMatch(/imageserver_uploads_total\{outcome="too_large",service="imageserver"\} 2/);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('with every slot busy and no room to wait, answers 503 with Retry-After; the upload in hand is stored', async () => {
+    const one = await startApp({ PROCESSING_CONCURRENCY: '1', MAX_WAITING_UPLOADS: '0' });
+    try {
+      const photo = await encoded('jpeg', 2500, 2000);
+      const [first, second] = await Promise.all([upload(photo, alice, one), upload(photo, alice, one)]);
+      const statuses = [first.statusCode, second.statusCode].sort();
+      expect(statuses).toEqual([201, 503]);
+      const refused = first.statusCode === 503 ? first : second;
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.json()).toMatchObject({ error: 'busy' });
+      expect((await upload(photo, alice, one)).statusCode).toBe(201);
+    } finally {
+      await one.close();
+    }
+  });
+});
+
+describe('GET and DELETE /images/:id', () => {
+  it('an unknown image, variant or malformed id is a 404 or 400 naming the field', async () => {
+    const { id } = (await upload(await encoded('jpeg', 20, 20), alice)).json();
+    const unknown = '01900000-0000-7000-8000-000000000000';
+    const cases: [string, number, object][] = [
+      [`/images/${unknown}`, 404, { error: 'not_found', errors: [{ field: 'id', rule: 'no image has this id' }] }],
+      [`/images/${unknown}/thumb`, 404, { error: 'not_found', errors: [{ field: 'id', rule: 'no image has this id' }] }],
+      [`/images/${id}/original`, 404, { error: 'not_found', errors: [{ field: 'variant', rule: 'must be one of large, medium, thumb' }] }],
+      ['/images/..%2F..%2Fetc', 400, { error: 'invalid_request', errors: [{ field: 'id', rule: 'must be an image id (a lower-case UUIDv7, as POST /images answers)' }] }],
+      ['/pictures', 404, { error: 'not_found', errors: [{ field: 'path', rule: expect.stringContaining('POST /images') }] }],
+    ];
+    for (const [url, status, answer] of cases) {
+      const response = await app.http.inject(url);
+      expect([response.statusCode, response.json()], url).toEqual([status, answer]);
+    }
+  });
+
+  it('only the owner deletes; then the image and its variants are gone', async () => {
+    const image = (await upload(await encoded('jpeg', 20, 20), alice)).json();
+    const byBob = await app.http.inject({ method: 'DELETE', url: `/images/${image.id}`, headers: bob });
+    expect([byBob.statusCode, byBob.json()]).toEqual([403, { error: 'forbidden', errors: [{ field: 'authorization', rule: "must be a token of the image's owner" }] }]);
+    expect((await app.http.inject({ method: 'DELETE', url: `/images/${image.id}` })).statusCode).toBe(401);
+    expect((await app.http.inject({ method: 'DELETE', url: `/images/${image.id}`, headers: alice })).statusCode).toBe(204);
+    expect((await app.http.inject(`/images/${image.id}`)).statusCode).toBe(404);
+    expect((await app.http.inject(image.variants.large.url)).statusCode).toBe(404);
+    expect((await app.http.inject({ method: 'DELETE', url: `/images/${image.id}`, headers: alice })).statusCode).toBe(404);
+  });
+});
+
+describe('the volume', () => {
+  it('images outlive a restart; what a crash left half-written or half-deleted is removed on start', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'imageserver-'));
+    const first = await startApp({}, dir);
+    const { id } = (await upload(await encoded('jpeg', 20, 20), alice, first)).json();
+    await first.close();
+    await mkdir(join(dir, '.incoming', 'half-written'));
+    await writeFile(join(dir, '.incoming', 'half-written', 'large.webp'), 'partial');
+    await mkdir(join(dir, '.trash', 'half-deleted'));
+
+    const second = await startApp({}, dir);
+    try {
+      expect((await second.http.inject(`/images/${id}/thumb`)).statusCode).toBe(200);
+      expect(await readdir(join(dir, '.incoming'))).toEqual([]);
+      expect(await readdir(join(dir, '.trash'))).toEqual([]);
+      expect((await second.http.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { volume: 'ok' } });
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('src/index.ts stops with one clear line and exit code 78 on a bad value', () => {
+    const result = spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
+      env: { ...process.env, JWT_SECRET: SECRET, MAX_PIXELS: 'lots' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim()).toBe('config: MAX_PIXELS must be an integer between 1 and 250000000 (got "lots")');
+  });
+});
