@@ -4,7 +4,7 @@
 // very first run pays for the downloads and the FerretDB build.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, createConnection, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -193,4 +193,16 @@ describe('scripts/stack.sh (private instance)', () => {
     const again = await runStack(env, ['down'], 30_000);
     expect(again.code).toBe(0);
   }, 90_000);
+
+  // A broker with thousands of partitions writes over 20 MB of log while it starts: log4j rotates
+  // server.log under the readiness check, which then looked for "Kafka Server started" past the end.
+  it('up finds the broker ready when its log rotates during start-up', async () => {
+    const log = join(dir, 'kafka', 'logs', 'server.log');
+    writeFileSync(log, `${'x'.repeat(1023)}\n`.repeat(20 * 1024 - 1));
+    const run = await runStack(env, ['up'], 280_000);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain(`kafka ready on 127.0.0.1:${kafkaPort}`);
+    expect(statSync(log).size).toBeLessThan(20 * 1024 * 1024 - 1024);
+    expect((await runStack(env, ['down'], 60_000)).code).toBe(0);
+  }, 300_000);
 });

@@ -305,7 +305,14 @@ install_redis() {
 # per-server: start and readiness
 
 kafka_log() { echo "$(server_dir kafka)/logs/server.log"; }
-kafka_log_offset() { cat "$(server_dir kafka)/kafka.logoffset" 2>/dev/null || echo 0; }
+# Where this run's part of server.log starts; 0 once log4j has rotated the file (it is then
+# smaller than the offset: a broker loading thousands of partitions writes over 20 MB while starting).
+kafka_log_offset() {
+  local off size
+  off=$(cat "$(server_dir kafka)/kafka.logoffset" 2>/dev/null || echo 0)
+  size=$(stat -c %s "$(kafka_log)" 2>/dev/null || echo 0)
+  ((size >= off)) && echo "$off" || echo 0
+}
 
 # Ready = the broker port listens and this run's log has "Kafka Server started". Once seen, the pid
 # is noted in kafka.started, so later checks survive log rotation.
@@ -427,7 +434,6 @@ wait_ready() {
   local name=$1 limit start log off=0
   limit=$(start_timeout "$name")
   log=$(server_log "$name")
-  [[ $name == kafka ]] && off=$(kafka_log_offset)
   start=$SECONDS
   while ((SECONDS - start < limit)); do
     if "${name}_ready"; then
@@ -435,14 +441,14 @@ wait_ready() {
     fi
     if ! our_pid "$name" >/dev/null; then
       warn "$name exited during start-up; log: $log"
-      [[ $name == kafka ]] && tail_log "$(server_dir kafka)/logs/stdout.log"
+      if [[ $name == kafka ]]; then tail_log "$(server_dir kafka)/logs/stdout.log"; off=$(kafka_log_offset); fi
       tail_log "$log" "$off"
       return 1
     fi
     sleep 0.25
   done
   warn "$name not ready after ${limit} s on 127.0.0.1:$(main_port "$name"); log: $log"
-  [[ $name == kafka ]] && tail_log "$(server_dir kafka)/logs/stdout.log"
+  if [[ $name == kafka ]]; then tail_log "$(server_dir kafka)/logs/stdout.log"; off=$(kafka_log_offset); fi
   tail_log "$log" "$off"
   stop_servers "$name" >/dev/null 2>&1 || true
   warn "stopped the half-started $name"
