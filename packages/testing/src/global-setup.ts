@@ -1,9 +1,10 @@
 // Before the integration tests: fails the run early, with the command to fix
 // it, when the local stack is not reachable; then warms a new Kafka broker up.
+// After them: deletes the topics the tests made (named by uniqueName).
 import { createConnection } from 'node:net';
 import { createKafka, createProducer, ensureTopics, runConsumer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
-import { stackAddresses, waitFor } from './index.ts';
+import { stackAddresses, uniqueNameTime, waitFor } from './index.ts';
 
 function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -40,7 +41,31 @@ async function warmUpKafka(brokers: string[]): Promise<void> {
   }
 }
 
-export default async function checkStack(): Promise<void> {
+/**
+ * Deletes the topics whose uniqueName part says `stale(ms)`. Every test run makes a few hundred
+ * topics; left on the local broker they add up to thousands of partitions, and the broker then
+ * takes minutes to start.
+ */
+async function deleteTestTopics(brokers: string[], stale: (ms: number) => boolean): Promise<number> {
+  const kafka = createKafka({ clientId: 'test-topics-cleanup', brokers, logger: createLogger('cleanup', 'silent'), logLevel: 'none' });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const doomed = (await admin.listTopics()).filter((topic) => {
+      const ms = uniqueNameTime(topic);
+      return ms !== undefined && stale(ms);
+    });
+    for (let at = 0; at < doomed.length; at += 100) await admin.deleteTopics({ topics: doomed.slice(at, at + 100), timeout: 60_000 });
+    return doomed.length;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export default async function checkStack(): Promise<() => Promise<void>> {
+  const started = Date.now();
   const addresses = stackAddresses();
   const missing: string[] = [];
   for (const [name, hostPort] of Object.entries(addresses.endpoints)) {
@@ -51,4 +76,9 @@ export default async function checkStack(): Promise<void> {
     throw new Error(`local stack not reachable: ${missing.join(', ')}. Start it with: bash scripts/stack.sh up (or run the tests with ./pushtech test)`);
   }
   await warmUpKafka(addresses.kafkaBrokers);
+  // What an interrupted run left (not a run going on beside this one: those are younger).
+  await deleteTestTopics(addresses.kafkaBrokers, (ms) => ms < started - HOUR_MS);
+  return async () => {
+    await deleteTestTopics(addresses.kafkaBrokers, (ms) => ms >= started);
+  };
 }

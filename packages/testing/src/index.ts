@@ -26,6 +26,19 @@ export function uniqueName(prefix: string): string {
   return `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
+/** `uniqueName`'s time (8 base-36 digits of epoch ms, then 6 hex digits), anywhere in `name`. */
+const UNIQUE_PART = /(?=([0-9a-z]{8})[0-9a-f]{6})/g;
+const EARLIEST_UNIQUE_MS = Date.UTC(2025, 0, 1);
+
+/** When a name made with `uniqueName` (or holding one) was made; undefined for other names. */
+export function uniqueNameTime(name: string): number | undefined {
+  for (const match of name.matchAll(UNIQUE_PART)) {
+    const ms = parseInt(match[1]!, 36);
+    if (ms >= EARLIEST_UNIQUE_MS && ms <= Date.now()) return ms;
+  }
+  return undefined;
+}
+
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000, intervalMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
