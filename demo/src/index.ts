@@ -27,6 +27,7 @@ const config = loadConfigOrExit({
   KAFIDX_PORT: int({ min: 1, max: 65_535, default: 8086 }),
   STATS_PORT: int({ min: 1, max: 65_535, default: 8087 }),
   STORAGE_PORT: int({ min: 1, max: 65_535, default: 8083 }),
+  IMAGESERVER_PORT: int({ min: 1, max: 65_535, default: 8091 }),
 });
 
 const PORTS = { matcher: 8084, mover: 8085, notifier: 8088, standin: 8089, bridge: 8090 };
@@ -66,6 +67,10 @@ async function main(): Promise<void> {
   const standinUrl = `http://127.0.0.1:${PORTS.standin}`;
   const jwtSecret = randomBytes(32).toString('base64url');
   startService('storage', entry('services/storage/src/index.ts'), { ...common, PORT: String(config.STORAGE_PORT), JWT_SECRET: jwtSecret });
+  const imageserverUrl = `http://127.0.0.1:${config.IMAGESERVER_PORT}`;
+  startService('imageserver', entry('services/imageserver/src/index.ts'), {
+    PORT: String(config.IMAGESERVER_PORT), JWT_SECRET: jwtSecret, IMAGES_DIR: entry('.stack/demo-images'),
+  });
   startService('matcher', entry('consumers/matcher/src/service/main.ts'), { ...common, PORT: String(PORTS.matcher) });
   startService('mover', entry('consumers/mover/src/index.ts'), { ...common, PORT: String(PORTS.mover) });
   startService('notify-bridge', entry('consumers/notify-bridge/src/index.ts'), { ...common, PORT: String(PORTS.bridge) });
@@ -76,7 +81,7 @@ async function main(): Promise<void> {
   });
   const ready: [string, string][] = [
     ['tracker', trackerUrl], ['kafkastore', `http://127.0.0.1:${config.KAFKASTORE_PORT}`], ['stats', statsUrl], ['kafidx', kafidxUrl],
-    ['storage', storageUrl], ['matcher', `http://127.0.0.1:${PORTS.matcher}`], ['mover', `http://127.0.0.1:${PORTS.mover}`],
+    ['storage', storageUrl], ['imageserver', imageserverUrl], ['matcher', `http://127.0.0.1:${PORTS.matcher}`], ['mover', `http://127.0.0.1:${PORTS.mover}`],
     ['notify-bridge', `http://127.0.0.1:${PORTS.bridge}`], ['notifier', `http://127.0.0.1:${PORTS.notifier}`],
   ];
   await Promise.all(ready.map(([name, url]) => waitReady(name, url)));
@@ -111,8 +116,11 @@ async function main(): Promise<void> {
   const market = createMarketplace();
   const matchWatcher = await watchMatches(kafka, logger, topics.matches.name, market, Date.now(), say);
   const stopWatchingPushes = watchPushes(standinUrl, say);
-  await openMarketplace(market, storageUrl, jwtSecret, users, random);
+  const urls = { storage: storageUrl, imageserver: imageserverUrl };
+  await openMarketplace(market, urls, jwtSecret, users, random);
   say(`${users.length} users registered a phone; ${market.titles.size} listings created (searches follow their owners)`);
+  const [firstImage] = market.images.keys();
+  if (firstImage) say(`imageserver  ${market.images.size} offers have a photo, e.g. ${imageserverUrl}/images/${firstImage}/medium`);
   marketplaceOpened(market, say);
   let sent = 0;
   let failed = 0;
@@ -148,8 +156,8 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (arrived < sent && Date.now() < deadline) await sleep(100);
   say(`done after ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} events accepted, ${arrived} arrived in Kafka \`events\``);
-  await closeMarketplace(market, storageUrl, jwtSecret);
-  say(`closed the demo's ${market.owners.size} listings`);
+  await closeMarketplace(market, urls, jwtSecret);
+  say(`closed the demo's ${market.owners.size} listings and deleted their ${market.images.size} photos`);
   stopWatchingPushes();
   await Promise.all([watcher.stop(), matchWatcher.stop()]);
   await stopAll();

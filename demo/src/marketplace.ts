@@ -6,7 +6,8 @@ import type { Envelope } from '@pushtech/events';
 import { parseJson, runConsumer, type Kafka, type RunningConsumer } from '@pushtech/kafka';
 import type { MatchData } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
-import { signToken } from '@pushtech/storage';
+import { Transformer } from '@napi-rs/image';
+import { signToken } from '@pushtech/auth';
 import type { SimulatedUser } from './city.ts';
 
 const THINGS = ['bike', 'kids bike', 'lamp', 'sofa', 'guitar', 'pram'];
@@ -14,32 +15,52 @@ const THINGS = ['bike', 'kids bike', 'lamp', 'sofa', 'guitar', 'pram'];
 export interface Marketplace {
   titles: Map<string, string>;
   owners: Map<string, string>;
+  /** Image id → owner: each offer has a photo on the imageserver. */
+  images: Map<string, string>;
   /** Match lines wait here until every listing is created, so they can name both sides. */
   pending: string[][] | undefined;
 }
 
 async function call(url: string, token: string, body: unknown): Promise<{ id: string }> {
+  const image = body instanceof Uint8Array;
   const response = await fetch(url, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}`, 'content-type': image ? 'image/png' : 'application/json' },
+    body: image ? body : JSON.stringify(body),
   });
   if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as { id: string };
 }
 
 export function createMarketplace(): Marketplace {
-  return { titles: new Map(), owners: new Map(), pending: [] };
+  return { titles: new Map(), owners: new Map(), images: new Map(), pending: [] };
 }
 
-/** Registers a device per user and creates one listing per user: searches follow their owners. */
-export async function openMarketplace(market: Marketplace, storageUrl: string, jwtSecret: string, users: SimulatedUser[], random: () => number): Promise<void> {
-  const { titles, owners } = market;
+/** A 640 × 480 PNG in one colour (of `hue` degrees), standing in for a photo of the thing offered. */
+function photo(hue: number): Promise<Buffer> {
+  const [r, g, b] = [0, 8, 4].map((n) => {
+    const k = (n + hue / 30) % 12;
+    return Math.round(255 * (0.5 - 0.5 * Math.max(-1, Math.min(k - 3, 9 - k, 1))));
+  });
+  const pixels = new Uint8Array(640 * 480 * 4);
+  for (let at = 0; at < pixels.length; at += 4) pixels.set([r!, g!, b!, 255], at);
+  return Transformer.fromRgbaPixels(pixels, 640, 480).png();
+}
+
+/**
+ * Registers a device per user and creates one listing per user: searches follow their owners,
+ * offers have a photo on the imageserver.
+ */
+export async function openMarketplace(market: Marketplace, urls: { storage: string; imageserver: string }, jwtSecret: string, users: SimulatedUser[], random: () => number): Promise<void> {
+  const { titles, owners, images } = market;
+  const storageUrl = urls.storage;
   await Promise.all(users.map(async (user, i) => {
     const token = await signToken(user.userId, jwtSecret);
     await call(`${storageUrl}/me/devices`, token, { subscriptionId: crypto.randomUUID(), platform: i % 2 ? 'android' : 'ios' });
     const kind = i % 2 === 0 ? 'search' : 'offer';
     const title = THINGS[Math.floor(random() * THINGS.length)]!;
+    const imageIds = kind === 'offer' ? [(await call(`${urls.imageserver}/images`, token, await photo(i * 37))).id] : [];
+    for (const id of imageIds) images.set(id, user.userId);
     const listing = await call(`${storageUrl}/listings`, token, {
       kind,
       title,
@@ -47,18 +68,23 @@ export async function openMarketplace(market: Marketplace, storageUrl: string, j
       location: { type: 'Point', coordinates: [user.lng, user.lat] },
       radiusM: 600,
       follow: kind === 'search',
+      imageIds,
     });
     titles.set(listing.id, `${kind} "${title}"`);
     owners.set(listing.id, user.userId);
   }));
 }
 
-/** Closes the demo's listings, so the next run starts with an empty marketplace. */
-export async function closeMarketplace(market: Marketplace, storageUrl: string, jwtSecret: string): Promise<void> {
-  await Promise.all([...market.owners].map(async ([listingId, ownerId]) => {
+/** Closes the demo's listings and deletes their photos, so the next run starts with an empty marketplace. */
+export async function closeMarketplace(market: Marketplace, urls: { storage: string; imageserver: string }, jwtSecret: string): Promise<void> {
+  const remove = async (url: string, ownerId: string) => {
     const token = await signToken(ownerId, jwtSecret);
-    await fetch(`${storageUrl}/listings/${listingId}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
-  }));
+    await fetch(url, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+  };
+  await Promise.all([
+    ...[...market.owners].map(([listingId, ownerId]) => remove(`${urls.storage}/listings/${listingId}`, ownerId)),
+    ...[...market.images].map(([imageId, ownerId]) => remove(`${urls.imageserver}/images/${imageId}`, ownerId)),
+  ]);
 }
 
 /** Prints the match lines held back while the listings were being created. */
