@@ -13,6 +13,8 @@ COPY consumers ./consumers
 COPY demo ./demo
 # The root devDependency `node` (Node 24 for local runs) is not needed: the image has it.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# The imageserver's volume: a new named volume takes this directory's owner.
+RUN mkdir -p /var/lib/pushtech/images && chown node:node /var/lib/pushtech/images
 USER node
 EXPOSE 8080
 CMD ["node", "services/tracker/src/index.ts"]

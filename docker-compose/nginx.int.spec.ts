@@ -1,7 +1,8 @@
 // The compose file's nginx.conf in a real nginx (Debian's; scripts/install-test-tools.sh
-// installs it), in front of a real tracker: the upstream addresses and the listen port
-// are the only lines changed.
+// installs it), in front of a real tracker and imageserver: the upstream addresses and the
+// listen port are the only lines changed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,15 @@ import { fileURLToPath } from 'node:url';
 import type { Redis } from '@pushtech/redis';
 import { freePort, waitFor } from '@pushtech/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Transformer } from '@napi-rs/image';
+import { signToken } from '@pushtech/auth';
+import { loadConfig } from '@pushtech/config';
+import { createLogger } from '@pushtech/logging';
+import { createApp as createImageserver, type ImageserverApp } from '../services/imageserver/src/app.ts';
+import { imageserverConfigSpec } from '../services/imageserver/src/config.ts';
 import { connectTestRedis, startTestTracker, type TestTracker } from '../services/tracker/src/test-tracker.ts';
+
+const JWT_SECRET = 'nginx-test-secret-of-at-least-32-chars';
 
 const NGINX = '/usr/sbin/nginx';
 const conf = readFileSync(fileURLToPath(new URL('nginx.conf', import.meta.url)), 'utf8');
@@ -26,8 +35,9 @@ function localConf(dir: string, port: number, upstreams: Record<string, number>)
   return `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\n${local}`;
 }
 
-describe('nginx.conf, run by nginx in front of a tracker', () => {
+describe('nginx.conf, run by nginx in front of a tracker and an imageserver', () => {
   let dir: string;
+  let images: ImageserverApp;
   let nginx: ChildProcess;
   let base: string;
   let redis: Redis;
@@ -41,11 +51,13 @@ describe('nginx.conf, run by nginx in front of a tracker', () => {
     const nobody = await freePort(); // storage and kafidx are not needed here
     const port = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'pushtech-nginx-'));
+    images = await createImageserver(loadConfig(imageserverConfigSpec, { JWT_SECRET, IMAGES_DIR: join(dir, 'images') }), createLogger('imageserver', 'silent'));
+    const imagesPort = Number(new URL(await images.http.listen({ port: 0, host: '127.0.0.1' })).port);
     mkdirSync(join(dir, 'logs'));
     // Started as root, nginx's workers run as nobody: they write request bodies in here.
     chmodSync(dir, 0o755);
     for (const temp of ['body', 'proxy']) mkdirSync(join(dir, temp), { mode: 0o777 });
-    writeFileSync(join(dir, 'nginx.conf'), localConf(dir, port, { tracker: trackerPort, storage: nobody, kafidx: nobody }));
+    writeFileSync(join(dir, 'nginx.conf'), localConf(dir, port, { tracker: trackerPort, storage: nobody, kafidx: nobody, imageserver: imagesPort }));
     nginx = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     nginx.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -62,6 +74,7 @@ describe('nginx.conf, run by nginx in front of a tracker', () => {
       await once(nginx, 'exit');
     }
     await t?.close();
+    await images?.close();
     redis?.disconnect();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -87,5 +100,38 @@ describe('nginx.conf, run by nginx in front of a tracker', () => {
     expect(res.status).toBe(413);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(await res.json()).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: 'must be at most 2097152 bytes' }] });
+  });
+
+  describe('/images', () => {
+    /** A PNG of noise (it does not compress): about `megabytes` MB. */
+    const noisePng = (megabytes: number) => {
+      const side = Math.round(Math.sqrt((megabytes * 1e6) / 4));
+      return Transformer.fromRgbaPixels(randomBytes(side * side * 4), side, side).png();
+    };
+    it("takes an upload over the API's 2m and serves its variants", async () => {
+      const png = await noisePng(5);
+      expect(png.length).toBeGreaterThan(2 * 2 ** 20);
+      const res = await fetch(`${base}/images`, {
+        method: 'POST', body: png,
+        headers: { 'content-type': 'image/png', authorization: `Bearer ${await signToken('alice', JWT_SECRET)}` },
+      });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const image = (await res.json()) as { variants: { thumb: { url: string; bytes: number } } };
+      const thumb = await fetch(`${base}${image.variants.thumb.url}`);
+      expect(thumb.status).toBe(200);
+      expect(thumb.headers.get('content-type')).toBe('image/webp');
+      expect((await thumb.arrayBuffer()).byteLength).toBe(image.variants.thumb.bytes);
+    });
+
+    it("lets the imageserver answer an upload over its MAX_UPLOAD_BYTES with its own JSON 413, and answers JSON beyond nginx's own limit", async () => {
+      const headers = { 'content-type': 'image/png', authorization: `Bearer ${await signToken('alice', JWT_SECRET)}` };
+      const overImageserver = await fetch(`${base}/images`, { method: 'POST', body: Buffer.alloc(10.5 * 2 ** 20), headers });
+      expect(overImageserver.status).toBe(413);
+      expect(await overImageserver.json()).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: 'must be at most 10485760 bytes' }] });
+      const overNginx = await fetch(`${base}/images`, { method: 'POST', body: Buffer.alloc(12 * 2 ** 20), headers });
+      expect(overNginx.status).toBe(413);
+      expect(overNginx.headers.get('content-type')).toBe('application/json');
+      expect(await overNginx.json()).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: 'must be at most 11534336 bytes' }] });
+    });
   });
 });

@@ -7,9 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { STOP_GRACE_MS } from '../services/kafkastore/src/kafkastore.ts';
+import { imageserverConfigSpec } from '../services/imageserver/src/config.ts';
 import { BATCH_MAX_BYTES } from '../services/tracker/src/event-rules.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** The imageserver's default MAX_UPLOAD_BYTES. */
+const IMAGE_UPLOAD_MAX_BYTES = imageserverConfigSpec.MAX_UPLOAD_BYTES.read('MAX_UPLOAD_BYTES', undefined);
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 
 /** Every `.ts` source of the service an entry file belongs to, concatenated. */
@@ -50,7 +53,7 @@ describe('docker-compose', () => {
   const ours = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === 'node');
 
   it('runs every service and consumer from the project image', () => {
-    expect(ours.map(([name]) => name).sort()).toEqual(['kafidx', 'kafkastore', 'matcher', 'mover', 'notifier', 'notify-bridge', 'stats', 'storage', 'tracker']);
+    expect(ours.map(([name]) => name).sort()).toEqual(['imageserver', 'kafidx', 'kafkastore', 'matcher', 'mover', 'notifier', 'notify-bridge', 'stats', 'storage', 'tracker']);
     for (const [, service] of ours) {
       expect(service.image).toBe('pushtech:latest');
       expect(existsSync(join(root, 'docker-compose', service.build!.context, service.build!.dockerfile))).toBe(true);
@@ -77,6 +80,16 @@ describe('docker-compose', () => {
     expect(limit).toBeGreaterThan(BATCH_MAX_BYTES);
     expect(nginx).toMatch(/error_page 413 = @body_too_large;/);
     const answer = /location @body_too_large \{[^}]*default_type application\/json;\s*return 413 '([^']+)';/.exec(nginx)?.[1];
+    expect(JSON.parse(answer!)).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: `must be at most ${limit} bytes` }] });
+  });
+
+  it("nginx lets the imageserver answer an upload over its MAX_UPLOAD_BYTES with its own JSON 413, and answers JSON beyond", () => {
+    const nginx = read('docker-compose/nginx.conf');
+    const images = /location \/images \{([^}]*)\}/.exec(nginx)?.[1] ?? '';
+    const limit = bytes(/client_max_body_size (\w+);/.exec(images)?.[1]);
+    expect(limit).toBeGreaterThan(IMAGE_UPLOAD_MAX_BYTES);
+    expect(images).toMatch(/error_page 413 = @image_too_large;/);
+    const answer = /location @image_too_large \{[^}]*default_type application\/json;\s*return 413 '([^']+)';/.exec(nginx)?.[1];
     expect(JSON.parse(answer!)).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: `must be at most ${limit} bytes` }] });
   });
 
@@ -129,17 +142,19 @@ describe('kubernetes', () => {
     for (const service of services) {
       expect(workloads.some((w) => w.spec.template.metadata.labels.app === service.spec.selector.app), service.metadata.name).toBe(true);
     }
-    const ingress = docs.find((d) => d.kind === 'Ingress')!;
-    for (const path of ingress.spec.rules[0].http.paths) {
-      const { name, port } = path.backend.service;
-      const target = services.find((s) => s.metadata.name === name);
-      expect(target?.spec.ports.map((p: { port: number }) => p.port), name).toContain(port.number);
+    for (const ingress of docs.filter((d) => d.kind === 'Ingress')) {
+      for (const path of ingress.spec.rules[0].http.paths) {
+        const { name, port } = path.backend.service;
+        const target = services.find((s) => s.metadata.name === name);
+        expect(target?.spec.ports.map((p: { port: number }) => p.port), name).toContain(port.number);
+      }
     }
   });
 
   it('a service that must run alone never runs twice, not even during a rollout', () => {
     // Their READMEs say why: stats counts only the partitions it holds, and the notifier's rate limit is per process.
-    for (const name of ['stats', 'notifier']) {
+    // The imageserver's: its volume is ReadWriteOnce.
+    for (const name of ['stats', 'notifier', 'imageserver']) {
       const deployment = workloads.find((w) => w.kind === 'Deployment' && w.metadata.name === name);
       expect(deployment?.spec.replicas, name).toBe(1);
       // The default RollingUpdate starts the new pod before the old one stops.
@@ -166,9 +181,21 @@ describe('kubernetes', () => {
     expect(bytes(redisSetting(redis.args, 'maxmemory'))).toBeLessThan(0.8 * bytes(redis.resources.limits.memory));
   });
 
-  it('the ingress lets the services answer an oversized body with their own JSON 413', () => {
-    const ingress = docs.find((d) => d.kind === 'Ingress')!;
-    expect(bytes(ingress.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size'])).toBeGreaterThan(BATCH_MAX_BYTES);
+  it('the ingresses let the services answer an oversized body with their own JSON 413', () => {
+    const bodyLimit = (name: string) => bytes(docs.find((d) => d.kind === 'Ingress' && d.metadata.name === name)?.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']);
+    expect(bodyLimit('pushtech')).toBeGreaterThan(BATCH_MAX_BYTES);
+    expect(bodyLimit('pushtech-images')).toBeGreaterThan(IMAGE_UPLOAD_MAX_BYTES);
+  });
+
+  it("the imageserver's images live on its volume, writable by the image's user", () => {
+    const pod = workloads.find((w) => w.metadata.name === 'imageserver')!.spec.template.spec;
+    const container = pod.containers[0];
+    const imagesDir = container.env.find((e: { name: string }) => e.name === 'IMAGES_DIR').value;
+    const mount = container.volumeMounts.find((m: { mountPath: string }) => m.mountPath === imagesDir);
+    const volume = pod.volumes.find((v: { name: string }) => v.name === mount?.name);
+    expect(docs.some((d) => d.kind === 'PersistentVolumeClaim' && d.metadata.name === volume?.persistentVolumeClaim?.claimName)).toBe(true);
+    expect(pod.securityContext.fsGroup).toBe(1000); // user node of node:24-slim
+    expect(read('Dockerfile')).toContain(`chown node:node ${imagesDir}`);
   });
 
   it('the Dockerfile installs production dependencies on Node 24', () => {
