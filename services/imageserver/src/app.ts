@@ -70,14 +70,20 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
     if (record === undefined) throw invalid(404, 'not_found', 'id', 'no image has this id');
     return record;
   };
+  // Checked before the body is read: a request without a valid token is not worth 10 MB of memory.
+  const users = new WeakMap<FastifyRequest, string>();
+  const requireUser = async (request: FastifyRequest, reply: FastifyReply) => {
+    const userId = await authenticate(request, reply, config.JWT_SECRET);
+    if (userId === undefined) return reply;
+    users.set(request, userId);
+  };
   const refuseUpload = (outcome: UploadOutcome, error: ApiError): never => {
     metrics.uploads.inc({ outcome });
     throw error;
   };
 
-  http.post('/images', { bodyLimit: config.MAX_UPLOAD_BYTES }, async (request, reply) => {
-    const ownerId = await authenticate(request, reply, config.JWT_SECRET);
-    if (ownerId === undefined) return reply;
+  http.post('/images', { bodyLimit: config.MAX_UPLOAD_BYTES, onRequest: requireUser }, async (request, reply) => {
+    const ownerId = users.get(request)!;
     const body = request.body;
     if (!Buffer.isBuffer(body)) return refuseUpload('invalid', invalid(415, 'unsupported_media_type', 'content-type', `must be one of ${UPLOAD_TYPES.join(', ')}`));
     const header = readImageHeader(body);
@@ -136,9 +142,8 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
     return reply.type(VARIANT_TYPE).header('content-length', file.size).header('x-content-type-options', 'nosniff').send(file.stream);
   });
 
-  http.delete('/images/:id', async (request, reply) => {
-    const userId = await authenticate(request, reply, config.JWT_SECRET);
-    if (userId === undefined) return reply;
+  http.delete('/images/:id', { onRequest: requireUser }, async (request, reply) => {
+    const userId = users.get(request)!;
     const id = imageId(request.params);
     const record = await found(id);
     if (record.ownerId !== userId) throw invalid(403, 'forbidden', 'authorization', "must be a token of the image's owner");

@@ -82,10 +82,13 @@ describe('POST /images', () => {
     expect(again.rawPayload.length).toBe(0);
   });
 
-  it('needs a bearer token', async () => {
+  it('needs a bearer token, checked before the body is read', async () => {
+    const unauthorized = { error: 'unauthorized', errors: [{ field: 'authorization', rule: 'is required: Bearer <token>' }] };
     const response = await upload(await encoded('jpeg', 10, 10), {});
-    expect(response.statusCode).toBe(401);
-    expect(response.json()).toEqual({ error: 'unauthorized', errors: [{ field: 'authorization', rule: 'is required: Bearer <token>' }] });
+    expect([response.statusCode, response.json()]).toEqual([401, unauthorized]);
+    // Over MAX_UPLOAD_BYTES: the body would have been refused (413) had it been read first.
+    const big = await upload(Buffer.alloc(11 * 2 ** 20), {});
+    expect([big.statusCode, big.json()]).toEqual([401, unauthorized]);
   });
 
   it('refuses what is not a JPEG, PNG or WebP image, naming the field and the rule; nothing is stored', async () => {
