@@ -8,6 +8,12 @@ export type Check = () => Promise<unknown>;
 export interface HealthOptions {
   /** One check per dependency, by name: `{ redis: () => pingRedis(redis) }`. */
   checks: Record<string, Check>;
+  /**
+   * Dependencies without which only part of the service works (storage's reads go on without
+   * Kafka): reported beside `checks`, but a failure makes /readyz say `degraded` and stay 200,
+   * so the pod stays in rotation for what it can still do.
+   */
+  degradedBy?: Record<string, Check>;
   registry: Registry;
   /** A check slower than this counts as failed. */
   checkTimeoutMs?: number;
@@ -43,11 +49,12 @@ async function health(app: FastifyInstance, options: HealthOptions): Promise<voi
   app.get('/healthz', { logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { logLevel: 'warn' }, async (_request, reply) => {
-    const names = Object.keys(options.checks);
-    const results = await Promise.all(names.map((name) => runCheck(options.checks[name]!, timeoutMs)));
-    const checks = Object.fromEntries(names.map((name, i) => [name, results[i]]));
-    const ready = results.every((r) => r === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', checks });
+    const run = async (checks: Record<string, Check>) =>
+      Object.fromEntries(await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await runCheck(check, timeoutMs)] as const)));
+    const [required, optional] = await Promise.all([run(options.checks), run(options.degradedBy ?? {})]);
+    const allOk = (results: Record<string, string>) => Object.values(results).every((r) => r === 'ok');
+    const status = !allOk(required) ? 'unready' : allOk(optional) ? 'ready' : 'degraded';
+    return reply.code(status === 'unready' ? 503 : 200).send({ status, checks: { ...required, ...optional } });
   });
 
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {

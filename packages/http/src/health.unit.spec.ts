@@ -3,12 +3,12 @@ import { Counter } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetricsRegistry, healthPlugin } from './index.ts';
 
-async function appWith(checks: Record<string, () => Promise<unknown>>) {
+async function appWith(checks: Record<string, () => Promise<unknown>>, degradedBy?: Record<string, () => Promise<unknown>>) {
   const registry = createMetricsRegistry('health-test');
   const counter = new Counter({ name: 'things_total', help: 'things', registers: [registry] });
   counter.inc(3);
   const app = Fastify();
-  await app.register(healthPlugin, { checks, registry, checkTimeoutMs: 100 });
+  await app.register(healthPlugin, { checks, degradedBy, registry, checkTimeoutMs: 100 });
   return app;
 }
 
@@ -25,6 +25,17 @@ describe('health plugin', () => {
     const res = await app.inject('/readyz');
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ready', checks: { redis: 'ok', kafka: 'ok' } });
+  });
+
+  it('/readyz stays 200, degraded, when only a dependency in degradedBy fails; unready when a check fails too', async () => {
+    const down = () => Promise.reject(new Error('connection refused'));
+    const degraded = await (await appWith({ mongo: async () => 'ok' }, { kafka: down })).inject('/readyz');
+    expect([degraded.statusCode, degraded.json()]).toEqual([200, { status: 'degraded', checks: { mongo: 'ok', kafka: 'error: connection refused' } }]);
+    const unready = await (await appWith({ mongo: down }, { kafka: down })).inject('/readyz');
+    expect(unready.statusCode).toBe(503);
+    expect(unready.json().status).toBe('unready');
+    const ready = await (await appWith({ mongo: async () => 'ok' }, { kafka: async () => 'ok' })).inject('/readyz');
+    expect(ready.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok' } });
   });
 
   it('/readyz is 503 naming the dependency that fails or hangs', async () => {

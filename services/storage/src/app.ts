@@ -30,8 +30,11 @@ export interface StorageDeps {
   /** Where device events go (default `users`). */
   usersTopic?: string;
   readYourWritesTimeoutMs: number;
-  /** Readiness checks besides Mongo's (Kafka's, from whoever owns the client). */
-  checks?: Record<string, Check>;
+  /**
+   * Dependencies whose loss stops writes but not reads (Kafka's, from whoever owns the client):
+   * /readyz reports them and stays 200 (`degraded`). Mongo's loss makes it unready.
+   */
+  degradedBy?: Record<string, Check>;
 }
 
 /** The storage API, not listening yet: `index.ts` listens, tests use `inject()`. */
@@ -59,7 +62,7 @@ export async function buildApp(deps: StorageDeps) {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthPlugin, { checks: { mongo: () => pingMongo(deps.db), ...deps.checks }, registry: deps.registry });
+  await app.register(healthPlugin, { checks: { mongo: () => pingMongo(deps.db) }, degradedBy: deps.degradedBy, registry: deps.registry });
   await app.register(listingRoutes, {
     store: createListingStore(deps.pointer),
     jwtSecret: deps.jwtSecret,

@@ -83,7 +83,7 @@ export async function startStorage(settings: StorageSettings, logger: Logger, op
     listingsTopic: settings.LISTINGS_TOPIC,
     usersTopic: settings.USERS_TOPIC,
     readYourWritesTimeoutMs: settings.READ_YOUR_WRITES_TIMEOUT_MS,
-    checks: {
+    degradedBy: {
       kafka: async () => {
         await admin.connect();
         await admin.describeCluster();
