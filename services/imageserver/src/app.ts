@@ -104,7 +104,7 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
     metrics.waitingUploads.set(slots.queued);
     try {
       const timer = metrics.processingSeconds.startTimer();
-      const { width, height, variants } = await makeVariants(body).catch((err: unknown) =>
+      const { width, height, variants } = await makeVariants(body, header).catch((err: unknown) =>
         refuseUpload('invalid', invalid(400, 'invalid_image', 'body', `could not be decoded as ${header.format}: ${err instanceof Error ? err.message : String(err)}`)));
       timer();
       const record: ImageRecord = {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { encoded } from './fixtures/test-images.ts';
+import { encoded, pngWithExif, webpWithExif, withExif } from './fixtures/test-images.ts';
 import { readImageHeader } from './image-header.ts';
 
 describe('readImageHeader', () => {
   it.each(['jpeg', 'png', 'webp', 'webpLossless'] as const)('reads the format and size of a %s file', async (format) => {
     const header = readImageHeader(await encoded(format, 37, 21));
-    expect(header).toEqual({ format: format === 'webpLossless' ? 'webp' : format, width: 37, height: 21 });
+    expect(header).toEqual({ format: format === 'webpLossless' ? 'webp' : format, width: 37, height: 21, orientation: 1 });
   });
 
   it('reads a PNG that declares 50,000 × 50,000 pixels without decoding it', () => {
@@ -15,13 +15,21 @@ describe('readImageHeader', () => {
     png.write('IHDR', 12, 'latin1');
     png.writeUInt32BE(50_000, 16);
     png.writeUInt32BE(50_000, 20);
-    expect(readImageHeader(png)).toEqual({ format: 'png', width: 50_000, height: 50_000 });
+    expect(readImageHeader(png)).toEqual({ format: 'png', width: 50_000, height: 50_000, orientation: 1 });
   });
 
   it('skips the segments before a JPEG frame (EXIF, tables)', async () => {
     const jpeg = await encoded('jpeg', 300, 200);
     const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0x10, 0x02]), Buffer.alloc(0x1000)]);
-    expect(readImageHeader(Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]))).toEqual({ format: 'jpeg', width: 300, height: 200 });
+    expect(readImageHeader(Buffer.concat([jpeg.subarray(0, 2), app1, jpeg.subarray(2)]))).toEqual({ format: 'jpeg', width: 300, height: 200, orientation: 1 });
+  });
+
+  it('reads the EXIF orientation of a JPEG (APP1), a PNG (eXIf) and a WebP (EXIF chunk)', async () => {
+    for (const orientation of [3, 6, 8]) {
+      expect(readImageHeader(withExif(await encoded('jpeg', 40, 20), orientation, 'x'))).toEqual({ format: 'jpeg', width: 40, height: 20, orientation });
+      expect(readImageHeader(pngWithExif(await encoded('png', 40, 20), orientation))).toEqual({ format: 'png', width: 40, height: 20, orientation });
+      expect(readImageHeader(webpWithExif(await encoded('webp', 40, 20), 40, 20, orientation))).toEqual({ format: 'webp', width: 40, height: 20, orientation });
+    }
   });
 
   it('is undefined for what is not an image, or ends before its size', async () => {

@@ -1,4 +1,5 @@
 import { ResizeFit, Transformer } from '@napi-rs/image';
+import type { ImageHeader } from './image-header.ts';
 
 /** The sizes served: each fits inside a square of `box` pixels, never larger than the upload. */
 export const VARIANTS = { large: 2048, medium: 1024, thumb: 256 } as const;
@@ -20,20 +21,20 @@ export function fitInside(width: number, height: number, box: number): { width: 
 }
 
 /** EXIF orientations 5–8 turn the picture a quarter: its width is the file's height. */
-const turnsAQuarter = (orientation: number | undefined) => orientation !== undefined && orientation >= 5 && orientation <= 8;
+const turnsAQuarter = (orientation: number) => orientation >= 5 && orientation <= 8;
 
 /**
- * The image's upright size, and every variant of it as WebP, upright as its EXIF orientation says. The output
+ * The image's upright size, and every variant of it as WebP, upright as `header.orientation` says. The output
  * carries pixels only: no EXIF (a phone photo's carries where it was taken) or other metadata.
  * The file is decoded once; the smaller variants are made from the largest one's pixels.
  * Throws when `bytes` cannot be decoded.
  */
-export async function makeVariants(bytes: Buffer): Promise<{ width: number; height: number; variants: Record<VariantName, Variant> }> {
-  const { width, height, orientation } = await new Transformer(bytes).metadata(true);
+export async function makeVariants(bytes: Buffer, header: ImageHeader): Promise<{ width: number; height: number; variants: Record<VariantName, Variant> }> {
+  const { width, height, orientation } = header;
   const upright = turnsAQuarter(orientation) ? { width: height, height: width } : { width, height };
   const largest = fitInside(upright.width, upright.height, VARIANTS.large);
   // Resizing also makes the pixels RGBA, whatever the file held (grey, palette, RGB).
-  const pixels = await new Transformer(bytes).rotate().fastResize({ ...largest, fit: ResizeFit.Fill }).rawPixels();
+  const pixels = await new Transformer(bytes).rotate(orientation).fastResize({ ...largest, fit: ResizeFit.Fill }).rawPixels();
   if (pixels.length !== largest.width * largest.height * 4) throw new Error(`decoded ${pixels.length} bytes for ${largest.width}×${largest.height} RGBA`);
 
   const variants = {} as Record<VariantName, Variant>;

@@ -1,7 +1,10 @@
 import { Transformer } from '@napi-rs/image';
 import { describe, expect, it } from 'vitest';
-import { encoded, pixelAt, withExif } from './fixtures/test-images.ts';
-import { fitInside, makeVariants, VARIANT_NAMES } from './variants.ts';
+import { encoded, pixelAt, pngWithExif, webpWithExif, withExif } from './fixtures/test-images.ts';
+import { readImageHeader } from './image-header.ts';
+import { fitInside, makeVariants as makeVariantsOf, VARIANT_NAMES } from './variants.ts';
+
+const makeVariants = (bytes: Buffer) => makeVariantsOf(bytes, readImageHeader(bytes)!);
 
 const red = (pixel: number[]) => pixel[0]! > 200 && pixel[2]! < 60;
 const blue = (pixel: number[]) => pixel[2]! > 200 && pixel[0]! < 60;
@@ -48,6 +51,14 @@ describe('makeVariants', () => {
       expect(variants[name].bytes.includes('GPS 52.5200'), name).toBe(false);
       expect(variants[name].bytes.includes('Exif'), name).toBe(false);
     }
+  });
+
+  it.each(['png', 'webp'] as const)('turns a %s upright by its EXIF chunk too', async (format) => {
+    const file = format === 'png' ? pngWithExif(await encoded('png', 400, 200), 6) : webpWithExif(await encoded('webp', 400, 200), 400, 200, 6);
+    const { variants } = await makeVariants(file);
+    expect([variants.large.width, variants.large.height]).toEqual([200, 400]);
+    expect(red(await pixelAt(variants.large.bytes, 100, 5))).toBe(true);
+    expect(blue(await pixelAt(variants.large.bytes, 100, 394))).toBe(true);
   });
 
   it('throws on a file that only looks like an image', async () => {
