@@ -74,23 +74,26 @@ describe('docker-compose', () => {
     expect(bytes(redisSetting(command, 'maxmemory'))).toBeGreaterThan(0);
   });
 
-  it('nginx lets the services answer an oversized body with their own JSON 413, and answers JSON beyond', () => {
+  /** `block`'s client_max_body_size, and the JSON body nginx's named location `@name` answers. */
+  function nginxBodyLimit(block: string, name: string) {
     const nginx = read('docker-compose/nginx.conf');
-    const limit = bytes(/client_max_body_size (\w+);/.exec(nginx)?.[1]);
+    expect(block).toMatch(new RegExp(`error_page 413 = @${name};`));
+    const answer = new RegExp(`location @${name} \\{[^}]*default_type application/json;\\s*return 413 '([^']+)';`).exec(nginx)?.[1];
+    return { limit: bytes(/client_max_body_size (\w+);/.exec(block)?.[1]), answer: JSON.parse(answer!) as unknown };
+  }
+  const tooLarge = (limit: number) => ({ error: 'body_too_large', errors: [{ field: 'body', rule: `must be at most ${limit} bytes` }] });
+
+  it('nginx lets the services answer an oversized body with their own JSON 413, and answers JSON beyond', () => {
+    const { limit, answer } = nginxBodyLimit(read('docker-compose/nginx.conf'), 'body_too_large');
     expect(limit).toBeGreaterThan(BATCH_MAX_BYTES);
-    expect(nginx).toMatch(/error_page 413 = @body_too_large;/);
-    const answer = /location @body_too_large \{[^}]*default_type application\/json;\s*return 413 '([^']+)';/.exec(nginx)?.[1];
-    expect(JSON.parse(answer!)).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: `must be at most ${limit} bytes` }] });
+    expect(answer).toEqual(tooLarge(limit));
   });
 
   it("nginx lets the imageserver answer an upload over its MAX_UPLOAD_BYTES with its own JSON 413, and answers JSON beyond", () => {
-    const nginx = read('docker-compose/nginx.conf');
-    const images = /location \/images \{([^}]*)\}/.exec(nginx)?.[1] ?? '';
-    const limit = bytes(/client_max_body_size (\w+);/.exec(images)?.[1]);
+    const images = /location \/images \{([^}]*)\}/.exec(read('docker-compose/nginx.conf'))?.[1] ?? '';
+    const { limit, answer } = nginxBodyLimit(images, 'image_too_large');
     expect(limit).toBeGreaterThan(IMAGE_UPLOAD_MAX_BYTES);
-    expect(images).toMatch(/error_page 413 = @image_too_large;/);
-    const answer = /location @image_too_large \{[^}]*default_type application\/json;\s*return 413 '([^']+)';/.exec(nginx)?.[1];
-    expect(JSON.parse(answer!)).toEqual({ error: 'body_too_large', errors: [{ field: 'body', rule: `must be at most ${limit} bytes` }] });
+    expect(answer).toEqual(tooLarge(limit));
   });
 
   it('nginx routes to services on the ports they listen on', () => {

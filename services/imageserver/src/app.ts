@@ -115,7 +115,7 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
         height,
         variants: Object.fromEntries(VARIANT_NAMES.map((name) => [name, { width: variants[name].width, height: variants[name].height, bytes: variants[name].bytes.length }])) as ImageRecord['variants'],
       };
-      await store.save(record, Object.fromEntries(VARIANT_NAMES.map((name) => [name, variants[name].bytes])) as Record<VariantName, Buffer>);
+      await store.save(record, variants);
       metrics.uploads.inc({ outcome: 'stored' });
       request.log.info({ id: record.id, ownerId, format: header.format, width: header.width, height: header.height, bytes: body.length }, 'image stored');
       return reply.code(201).header('location', `/images/${record.id}`).send(describe(record));

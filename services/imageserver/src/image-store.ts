@@ -72,11 +72,11 @@ export class ImageStore {
     return join(this.root, id.slice(-2), id);
   }
 
-  async save(record: ImageRecord, files: Record<VariantName, Buffer>): Promise<void> {
+  async save(record: ImageRecord, files: Record<VariantName, { bytes: Buffer }>): Promise<void> {
     const incoming = join(this.root, INCOMING, record.id);
     await mkdir(incoming);
     try {
-      for (const [name, bytes] of Object.entries(files)) await writeDurably(join(incoming, `${name}.webp`), bytes);
+      for (const [name, { bytes }] of Object.entries(files)) await writeDurably(join(incoming, `${name}.webp`), bytes);
       await writeDurably(join(incoming, META), JSON.stringify(record));
       await syncDirectory(incoming);
       const shard = join(this.root, record.id.slice(-2));
