@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { FastifyError, FastifyRequest } from 'fastify';
 
 /**
  * Reads and drops what is left of a request's body, up to `maxBytes` or `timeoutMs`. Answering
@@ -23,4 +24,15 @@ export function discardRequestBody(request: IncomingMessage, maxBytes: number, t
     request.on('data', onData).once('end', done).once('error', done).once('close', done);
     request.resume();
   });
+}
+
+const MIB = 2 ** 20;
+
+/**
+ * For an error handler: when `err` is Fastify's "body too large", reads the rest of the body
+ * (up to 4 × the route's limit, at least 4 MiB: more than nginx lets through) before the 413 is sent.
+ */
+export async function discardRefusedBody(err: FastifyError, request: FastifyRequest): Promise<void> {
+  if (err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return;
+  await discardRequestBody(request.raw, Math.max(4 * (request.routeOptions.bodyLimit ?? MIB), 4 * MIB));
 }

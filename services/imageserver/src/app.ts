@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { authenticate } from '@pushtech/auth';
 import { newId, UUID_V7 } from '@pushtech/events';
-import { createMetricsRegistry, discardRequestBody, healthPlugin } from '@pushtech/http';
+import { createMetricsRegistry, discardRefusedBody, healthPlugin } from '@pushtech/http';
 import type { Logger } from '@pushtech/logging';
 import type { ImageserverConfig } from './config.ts';
 import { readImageHeader } from './image-header.ts';
@@ -156,10 +156,10 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
 
   http.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', errors: [{ field: 'path', rule: `must be one of ${ROUTES}` }] }));
   http.setErrorHandler(async (err: FastifyError, request, reply: FastifyReply) => {
+    await discardRefusedBody(err, request);
     if (err instanceof ApiError) return reply.code(err.status).send(err.body);
     if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       metrics.uploads.inc({ outcome: 'too_large' });
-      await discardRequestBody(request.raw, 2 * config.MAX_UPLOAD_BYTES);
       return reply.code(413).send({ error: 'body_too_large', errors: [{ field: 'body', rule: `must be at most ${config.MAX_UPLOAD_BYTES} bytes` }] });
     }
     if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {

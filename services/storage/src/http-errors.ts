@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { fieldErrors, type FieldError } from '@pushtech/events';
+import { discardRefusedBody } from '@pushtech/http';
 
 export type ErrorCode =
   | 'invalid_request'
@@ -91,7 +92,9 @@ export function setJsonErrors(app: FastifyInstance): void {
     });
   });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    // nginx, still sending a body refused as too large, would answer 502 instead of the 413.
+    await discardRefusedBody(err, request);
     if (err instanceof ApiError) {
       if (err.status >= 500) request.log.warn({ err: err.message }, 'request failed');
       return reply.code(err.status).send({ error: err.code, errors: err.errors });

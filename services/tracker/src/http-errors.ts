@@ -4,6 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FieldError } from '@pushtech/events';
+import { discardRefusedBody } from '@pushtech/http';
 import type { RejectReason, RuleBreak } from './event-rules.ts';
 import type { TrackerMetrics } from './tracker-metrics.ts';
 import { StreamFullError, StreamUnavailableError } from './tracker-stream.ts';
@@ -80,7 +81,9 @@ export function setJsonErrors(app: FastifyInstance, metrics: TrackerMetrics): vo
     });
   });
 
-  app.setErrorHandler((err: FastifyError, request, reply) => {
+  app.setErrorHandler(async (err: FastifyError, request, reply) => {
+    // nginx, still sending a body refused as too large, would answer 502 instead of the 413.
+    await discardRefusedBody(err, request);
     if (err instanceof StreamFullError) {
       metrics.unavailable.inc({ reason: 'stream_full' });
       request.log.debug({ err: err.message }, 'answered 503: stream full');
