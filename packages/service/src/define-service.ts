@@ -1,0 +1,238 @@
+/**
+ * The one way to be a service. A definition names its config, its dependencies, its routes and
+ * how it starts and stops; the runtime owns the rest:
+ *
+ * - config from the environment, validated at start (a bad value: one line, exit 78);
+ * - the pino logger, the Prometheus registry, Fastify with `/healthz`, `/readyz`, `/metrics`
+ *   and coded JSON errors, listening on `HOST`:`PORT`;
+ * - dependencies connected in order, each retried with back-off until it answers: the service
+ *   listens at once and is unready (503 `starting`) until they are connected and `start` is done;
+ * - stop (SIGTERM/SIGINT in `main`, `stop()` in tests), ordered and idempotent: the HTTP server
+ *   (answers what is in flight), then the definition's `stop`, then the dependencies in reverse.
+ */
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Registry } from 'prom-client';
+import { loadConfigOrExit, oneOf, port, string, type ConfigOf, type Reader, type Spec } from '@pushtech/config';
+import { createMetricsRegistry, healthPlugin, type Check } from '@pushtech/http';
+import { shutdownOnSignals } from '@pushtech/lifecycle';
+import { createLogger, logLevels, type Logger, type LogLevel } from '@pushtech/logging';
+import { UnavailableError } from './api-error.ts';
+import { retry, type BackoffPolicy } from './backoff.ts';
+import { answerBadUrl, setJsonErrors, type JsonErrorOptions } from './json-errors.ts';
+
+/** The variables every service reads: where it listens and how much it logs. */
+export function serviceConfig(defaults: { port: number }): { HOST: Reader<string>; PORT: Reader<number>; LOG_LEVEL: Reader<LogLevel> } {
+  return {
+    HOST: string({ default: '0.0.0.0' }),
+    PORT: port({ default: defaults.port }),
+    LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
+  };
+}
+
+type BaseConfig = { HOST: string; PORT: number; LOG_LEVEL: LogLevel };
+
+export interface ServiceContext<C> {
+  readonly name: string;
+  readonly config: C;
+  readonly logger: Logger;
+  readonly registry: Registry;
+  readonly http: FastifyInstance;
+  /** Aborted when the service stops: loops and retries end on it. */
+  readonly signal: AbortSignal;
+}
+
+export interface Dependency<T> {
+  /** Connects (and prepares: topics, indexes); retried with back-off until it resolves or the service stops. */
+  connect(signal: AbortSignal): Promise<T>;
+  /** Asked by `/readyz` once connected; throws when the dependency does not answer. */
+  check?(value: T): Promise<unknown>;
+  close?(value: T): Promise<unknown> | unknown;
+  /**
+   * Without it the service still does part of its work (storage reads on without Kafka): once
+   * connected, a failing check makes `/readyz` say `degraded` and stay 200.
+   */
+  degraded?: boolean;
+}
+
+export type Dependencies<D> = { [K in keyof D]: Dependency<D[K]> };
+
+/** Write `dependencies`, then `start`, then `routes`: TypeScript infers the types in that order. */
+export interface ServiceDefinition<S extends Spec, D extends Record<string, unknown>, R> {
+  name: string;
+  /** The variables the service reads; spread `serviceConfig({ port })` into it. */
+  config: S;
+  /** Fastify options other than the logger (body limit, trust proxy, router options, …). */
+  http?: Omit<FastifyServerOptions, 'logger' | 'loggerInstance'> & { logRequests?: boolean };
+  /** The common JSON errors, with the service's own kinds and counters. */
+  errors?: (ctx: ServiceContext<ConfigOf<S>>) => JsonErrorOptions;
+  /** Connected in the order given. */
+  dependencies?: (ctx: ServiceContext<ConfigOf<S>>) => Dependencies<D>;
+  /**
+   * Registers the routes before the server listens. `running()` returns what `start` returned,
+   * and throws a 503 `unavailable` ("starting") until then: call it inside handlers.
+   */
+  routes?: (http: FastifyInstance, ctx: ServiceContext<ConfigOf<S>>, running: () => R) => Promise<void> | void;
+  /** Runs once every dependency is connected; the service is ready when it resolves. */
+  start?: (ctx: ServiceContext<ConfigOf<S>>, deps: D) => Promise<R> | R;
+  /** Undoes `start`: drains its work. Dependencies are closed after it. */
+  stop?: (started: R, ctx: ServiceContext<ConfigOf<S>>) => Promise<unknown> | unknown;
+  /** More `/readyz` checks; `running()` throws until `start` is done, which fails the check. */
+  checks?: (ctx: ServiceContext<ConfigOf<S>>, running: () => R) => Record<string, Check>;
+  /** Back-off between connection attempts (default 250 ms doubling to 30 s). */
+  retry?: BackoffPolicy;
+}
+
+export interface StartOptions<C> {
+  /** The config as loaded (tests build it with `loadConfig(spec, env)`). */
+  config: C;
+  logger?: Logger;
+  registry?: Registry;
+  /** Listen on `HOST`:`PORT` (default true); tests that only `inject()` pass false. */
+  listen?: boolean;
+}
+
+export interface RunningService<C, R> {
+  readonly ctx: ServiceContext<C>;
+  readonly http: FastifyInstance;
+  /** `http://host:port` once listening. */
+  readonly url: string | undefined;
+  /** What `start` returned, once the dependencies are connected and `start` is done. */
+  readonly ready: Promise<R>;
+  /** Ordered, idempotent: HTTP, then the definition's `stop`, then the dependencies in reverse. */
+  stop(): Promise<void>;
+}
+
+export interface Service<S extends Spec, R> {
+  readonly name: string;
+  readonly configSpec: S;
+  start(options: StartOptions<ConfigOf<S>>): Promise<RunningService<ConfigOf<S>, R>>;
+  /** For `index.ts`: config from the environment, listen, stop on SIGTERM/SIGINT. */
+  main(): Promise<RunningService<ConfigOf<S>, R>>;
+}
+
+const DEFAULT_RETRY: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
+
+export function defineService<S extends Spec, D extends Record<string, unknown> = Record<string, never>, R = void>(
+  definition: ServiceDefinition<S, D, R>,
+): Service<S, R> {
+  type C = ConfigOf<S>;
+
+  async function start(options: StartOptions<C>): Promise<RunningService<C, R>> {
+    const config = options.config as C & BaseConfig;
+    const logger = options.logger ?? createLogger(definition.name, config.LOG_LEVEL);
+    const registry = options.registry ?? createMetricsRegistry(definition.name);
+    const { logRequests = false, ...fastifyOptions } = definition.http ?? {};
+    const http = Fastify({
+      frameworkErrors: answerBadUrl,
+      ...fastifyOptions,
+      loggerInstance: logger as FastifyBaseLogger,
+      ...(logRequests ? {} : { logController: new LogController({ disableRequestLogging: true }) }),
+    });
+    const stopping = new AbortController();
+    const ctx: ServiceContext<C> = { name: definition.name, config, logger, registry, http, signal: stopping.signal };
+
+    const dependencies = (definition.dependencies?.(ctx) ?? {}) as Dependencies<D>;
+    const connected: Partial<D> = {};
+    let startup = 'waiting for its dependencies';
+    let started: { value: R } | undefined;
+
+    const dependencyCheck = (name: keyof D & string) => async () => {
+      if (!(name in connected)) throw new Error(startup);
+      await dependencies[name].check?.(connected[name] as D[typeof name]);
+    };
+    const names = Object.keys(dependencies) as (keyof D & string)[];
+    const required = Object.fromEntries(names.filter((n) => !dependencies[n].degraded).map((n) => [n, dependencyCheck(n)]));
+    const degradedBy = Object.fromEntries(names.filter((n) => dependencies[n].degraded).map((n) => [n, dependencyCheck(n)]));
+    const running = (): R => {
+      if (!started) throw new UnavailableError(definition.name, `starting (${startup})`);
+      return started.value;
+    };
+    // First, so that it sees every route (for a 405's `Allow`).
+    setJsonErrors(http, definition.errors?.(ctx));
+    await http.register(healthPlugin, {
+      registry,
+      checks: {
+        ...required,
+        started: async () => {
+          if (!started) throw new Error(startup);
+        },
+        ...definition.checks?.(ctx, running),
+      },
+      degradedBy,
+    });
+    await definition.routes?.(http, ctx, running);
+
+    const ready = (async () => {
+      for (const name of names) {
+        startup = `connecting to ${name}`;
+        connected[name] = await retry(() => dependencies[name].connect(stopping.signal), {
+          policy: definition.retry ?? DEFAULT_RETRY,
+          signal: stopping.signal,
+          onFailure: (err, failures, delayMs) => {
+            startup = `connecting to ${name}: attempt ${failures} failed (${err instanceof Error ? err.message : String(err)})`;
+            logger.warn({ dependency: name, attempt: failures, retryInMs: delayMs, err: err instanceof Error ? err.message : String(err) }, 'dependency not reachable yet: retrying');
+          },
+        });
+        logger.info({ dependency: name }, 'dependency connected');
+      }
+      startup = 'starting';
+      stopping.signal.throwIfAborted();
+      const value = (await definition.start?.(ctx, connected as D)) as R;
+      started = { value };
+      logger.info('ready');
+      return value;
+    })();
+    // A stop before the service was ready rejects `ready` with the abort; that is not a failure.
+    ready.catch((err) => {
+      if (!stopping.signal.aborted) logger.error({ err }, 'start failed');
+    });
+
+    let url: string | undefined;
+    if (options.listen !== false) {
+      url = await http.listen({ host: config.HOST, port: config.PORT });
+      logger.info({ url }, 'listening');
+    }
+
+    let stopped: Promise<void> | undefined;
+    return {
+      ctx,
+      http,
+      get url() {
+        return url;
+      },
+      ready,
+      stop() {
+        stopped ??= (async () => {
+          stopping.abort(new Error(`${definition.name} is stopping`));
+          await http.close();
+          await ready.then(
+            (value) => definition.stop?.(value, ctx),
+            () => undefined,
+          );
+          for (const name of [...names].reverse()) {
+            if (name in connected) await dependencies[name].close?.(connected[name] as D[typeof name]);
+          }
+        })();
+        return stopped;
+      },
+    };
+  }
+
+  return {
+    name: definition.name,
+    configSpec: definition.config,
+    start,
+    async main() {
+      const config = loadConfigOrExit(definition.config);
+      const logger = createLogger(definition.name, (config as C & BaseConfig).LOG_LEVEL);
+      const service = await start({ config, logger });
+      service.ready.catch((err: unknown) => {
+        if (service.ctx.signal.aborted) return;
+        logger.fatal({ err }, 'could not start: exiting');
+        process.exit(1);
+      });
+      shutdownOnSignals(logger, [() => service.stop()]);
+      return service;
+    },
+  };
+}
