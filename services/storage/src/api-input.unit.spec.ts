@@ -2,19 +2,16 @@
 // checked before anything is read or written (a valid request reaches the
 // fake producer and, with a 0 ms read-your-writes wait, answers 202).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetricsRegistry } from '@pushtech/http';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
-import { createLogger } from '@pushtech/logging';
-import type { Db } from '@pushtech/mongo';
-import { buildApp, type StorageApp } from './app.ts';
+import type { FastifyInstance } from 'fastify';
 import { signToken } from '@pushtech/auth';
-import { createStorageMetrics } from './metrics.ts';
+import { startOnStandIns } from './test-storage.ts';
 import { DEFAULT_COLLECTIONS, type CollectionPointer } from './projection-collections.ts';
-import { createAppliedSignal } from './read-your-writes.ts';
 
 const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
 const sent: OutgoingMessage[] = [];
-let app: StorageApp;
+let service: Awaited<ReturnType<typeof startOnStandIns>>;
+let app: FastifyInstance;
 let token: string;
 
 const producer: Producer = {
@@ -30,24 +27,13 @@ const pointer = {
 } as unknown as CollectionPointer;
 
 beforeAll(async () => {
-  const registry = createMetricsRegistry('storage');
-  app = await buildApp({
-    db: {} as Db,
-    pointer,
-    producer,
-    logger: createLogger('storage-test', 'silent'),
-    registry,
-    metrics: createStorageMetrics(registry),
-    signal: createAppliedSignal(),
-    jwtSecret: SECRET,
-    listingsTopic: 'listings-unit',
-    readYourWritesTimeoutMs: 0,
-  });
+  service = await startOnStandIns({ pointer, producer }, { JWT_SECRET: SECRET, LISTINGS_TOPIC: 'listings-unit', READ_YOUR_WRITES_TIMEOUT_MS: '0' });
+  app = service.http;
   token = await signToken('alice', SECRET);
 });
 
 afterAll(async () => {
-  await app.close();
+  await service.stop();
 });
 
 const auth = () => ({ authorization: `Bearer ${token}` });
@@ -261,6 +247,13 @@ describe('everything else is JSON too', () => {
     expect(res.json()).toMatchObject({ error: 'not_found', errors: [{ field: 'path' }] });
   });
 
+  it('a known path with another method → 405 JSON naming the methods in Allow', async () => {
+    const res = await app.inject({ method: 'PUT', url: '/listings/x' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('DELETE, GET, HEAD, PATCH');
+    expect(res.json()).toEqual({ error: 'method_not_allowed', errors: [{ field: 'method', rule: 'must be one of DELETE, GET, HEAD, PATCH' }] });
+  });
+
   it('a listing that does not exist → 404 JSON', async () => {
     const res = await app.inject({ url: '/listings/0197f0a0-0000-7000-8000-000000000000' });
     expect(res.statusCode).toBe(404);
@@ -272,7 +265,7 @@ describe('everything else is JSON too', () => {
     expect(res.statusCode).toBe(200);
     const doc = res.json();
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/listings', '/listings/nearby', '/listings/{id}', '/listings/{id}/matches']));
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/healthz', '/readyz', '/metrics', '/listings', '/listings/nearby', '/listings/{id}', '/listings/{id}/matches']));
     expect(doc.paths['/listings'].post.requestBody.content['application/json'].schema.properties.radiusM).toMatchObject({ minimum: 50, maximum: 100_000 });
     expect(doc.paths['/listings'].post.security).toEqual([{ bearerAuth: [] }]);
     expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);

@@ -1,54 +1,51 @@
+/**
+ * The HTTP side of storage: Fastify options, the OpenAPI document and the routes
+ * (storage.ts gives them to defineService). The routes reach Mongo and Kafka through
+ * `running()`, which answers 503 `unavailable` until storage has started.
+ */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
-import type { Registry } from 'prom-client';
-import { healthPlugin, type Check } from '@pushtech/http';
-import type { Producer } from '@pushtech/kafka';
-import type { Logger } from '@pushtech/logging';
-import { pingMongo, type Db } from '@pushtech/mongo';
-import { createDeviceStore } from './device-store.ts';
-import { answerBadUrl, setJsonErrors } from './http-errors.ts';
-import { createListingStore } from './listing-store.ts';
-import type { StorageMetrics } from './metrics.ts';
-import type { CollectionPointer } from './projection-collections.ts';
-import type { AppliedSignal } from './read-your-writes.ts';
+import type { FastifyInstance } from 'fastify';
+import type { JsonErrorOptions } from '@pushtech/service';
+import type { DeviceCommandDeps } from './device-commands.ts';
+import type { CommandDeps } from './listing-commands.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { listingRoutes } from './routes/listings.ts';
-import { usersTopic } from './users-topic.ts';
 
-export interface StorageDeps {
-  db: Db;
-  pointer: CollectionPointer;
-  producer: Producer;
-  logger: Logger;
-  registry: Registry;
-  metrics: StorageMetrics;
-  /** Wakes read-your-writes waiters when the projector of this process applies a batch. */
-  signal: AppliedSignal;
-  jwtSecret: string;
-  listingsTopic: string;
-  /** Where device events go (default `users`). */
-  usersTopic?: string;
-  readYourWritesTimeoutMs: number;
-  /**
-   * Dependencies whose loss stops writes but not reads (Kafka's, from whoever owns the client):
-   * /readyz reports them and stays 200 (`degraded`). Mongo's loss makes it unready.
-   */
-  degradedBy?: Record<string, Check>;
+/** What the routes use once storage has started: the stores and what commands need. */
+export interface StorageHandlers {
+  listings: CommandDeps;
+  devices: DeviceCommandDeps;
 }
 
-/** The storage API, not listening yet: `index.ts` listens, tests use `inject()`. */
-export async function buildApp(deps: StorageDeps) {
-  const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
-    bodyLimit: 64 * 1024,
-    routerOptions: { maxParamLength: 200 },
-    frameworkErrors: answerBadUrl,
+export const storageHttp = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 200 }, logRequests: true };
+
+/** A Mongo or Kafka driver error that reaches the handler: 503 `unavailable`, nothing was changed. */
+export const storageErrors: JsonErrorOptions = { dependencyErrors: { Mongo: 'mongo', Kafka: 'kafka' } };
+
+/**
+ * The runtime registers these before the routes below, so the OpenAPI plugin does not see
+ * them: described here (a new object each time: the plugin adds the routes to it).
+ */
+function healthPaths() {
+  const get = (summary: string, responses: Record<string, string>) => ({
+    get: { summary, tags: ['health'], responses: Object.fromEntries(Object.entries(responses).map(([code, description]) => [code, { description }])) },
   });
+  return {
+    '/healthz': get('Alive', { 200: '`{"status":"ok"}`' }),
+    '/readyz': get('Ready: Mongo reachable and the projector started; Kafka reported beside them', {
+      200: '`ready`, or `degraded` while Kafka is away (reads go on, writes answer 503); `checks` names each dependency',
+      503: '`unready`: starting (waiting for Mongo or Kafka), or Mongo away',
+    }),
+    '/metrics': get('Prometheus metrics', { 200: 'text exposition format' }),
+  };
+}
+
+export async function storageRoutes(app: FastifyInstance, options: { jwtSecret: string; running: () => StorageHandlers }): Promise<void> {
+  const { jwtSecret, running } = options;
   // Route schemas document the API (OpenAPI); zod checks the input in the handlers, and answers are sent as they are.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
-  setJsonErrors(app);
 
   await app.register(swagger, {
     openapi: {
@@ -59,35 +56,10 @@ export async function buildApp(deps: StorageDeps) {
         description: 'Listings (offers and searches), their matches, and users\' devices for push notifications. Writes are events on Kafka `listings` and `users`; reads come from the MongoDB projection. Writes and `/me/…` need `Authorization: Bearer <JWT>` (HS256, `sub` = user id). Every error is JSON: `{ error, errors: [{ field, rule }] }`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      paths: healthPaths(),
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  await app.register(healthPlugin, { checks: { mongo: () => pingMongo(deps.db) }, degradedBy: deps.degradedBy, registry: deps.registry });
-  await app.register(listingRoutes, {
-    store: createListingStore(deps.pointer),
-    jwtSecret: deps.jwtSecret,
-    commands: {
-      producer: deps.producer,
-      listingsTopic: deps.listingsTopic,
-      signal: deps.signal,
-      readYourWritesTimeoutMs: deps.readYourWritesTimeoutMs,
-      metrics: deps.metrics,
-      logger: deps.logger,
-    },
-  });
-  await app.register(deviceRoutes, {
-    store: createDeviceStore(deps.pointer),
-    jwtSecret: deps.jwtSecret,
-    commands: {
-      producer: deps.producer,
-      usersTopic: deps.usersTopic ?? usersTopic.name,
-      signal: deps.signal,
-      readYourWritesTimeoutMs: deps.readYourWritesTimeoutMs,
-      metrics: deps.metrics,
-      logger: deps.logger,
-    },
-  });
-  return app;
+  await app.register(listingRoutes, { jwtSecret, deps: () => running().listings });
+  await app.register(deviceRoutes, { jwtSecret, deps: () => running().devices });
 }
-
-export type StorageApp = Awaited<ReturnType<typeof buildApp>>;

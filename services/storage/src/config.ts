@@ -1,13 +1,12 @@
-import { hostPorts, int, oneOf, port, secret, string, url, type ConfigOf } from '@pushtech/config';
+import { hostPorts, int, secret, string, url, type ConfigOf } from '@pushtech/config';
 import { topics } from '@pushtech/events';
-import { logLevels } from '@pushtech/logging';
 import { JWT_SECRET_MIN_LENGTH } from '@pushtech/auth';
+import { serviceConfig } from '@pushtech/service';
 import { usersTopic } from './users-topic.ts';
 
 /** Every variable the storage service reads (README has the table, `.env.example` the defaults). */
 export const storageConfigSpec = {
-  PORT: port({ default: 8083 }),
-  HOST: string({ default: '0.0.0.0' }),
+  ...serviceConfig({ port: 8083 }),
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
   MONGO_DB: string({ default: 'pushtech' }),
@@ -20,7 +19,6 @@ export const storageConfigSpec = {
   PROJECTOR_GROUP: string({ default: 'storage-projector' }),
   /** How long a create or update waits for the projection before answering 202. */
   READ_YOUR_WRITES_TIMEOUT_MS: int({ default: 5_000, min: 0, max: 60_000 }),
-  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 
 export type StorageConfig = ConfigOf<typeof storageConfigSpec>;

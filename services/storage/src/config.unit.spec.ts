@@ -39,7 +39,7 @@ describe('storage config', () => {
       loadConfig(storageConfigSpec, env);
       expect.unreachable();
     } catch (err) {
-      expect((err as ConfigErrors).errors.map((e) => e.variable)).toEqual(['PORT', 'MONGO_URL', 'READ_YOUR_WRITES_TIMEOUT_MS', 'LOG_LEVEL']);
+      expect((err as ConfigErrors).errors.map((e) => e.variable)).toEqual(['PORT', 'LOG_LEVEL', 'MONGO_URL', 'READ_YOUR_WRITES_TIMEOUT_MS']);
     }
   });
 });

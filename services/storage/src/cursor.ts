@@ -1,6 +1,6 @@
 /** Opaque page cursors: base64url of a small JSON object; a bad one is a 400 naming `cursor`. */
 import type { z } from 'zod';
-import { ApiError } from './http-errors.ts';
+import { ApiError } from '@pushtech/service';
 
 export function encodeCursor(value: object): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');

@@ -6,10 +6,10 @@
  */
 import type { Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
+import { UnavailableError } from '@pushtech/service';
 import { decide, type DeviceCommand } from './device-decider.ts';
 import { toDeviceState, toDeviceView, type DeviceDocument, type DeviceView } from './device-document.ts';
 import type { DeviceStore } from './device-store.ts';
-import { UnavailableError } from './http-errors.ts';
 import type { StorageMetrics } from './metrics.ts';
 import { awaitDocument, deviceSignalKey, type AppliedSignal, type Projected } from './read-your-writes.ts';
 import { userRecord } from './records.ts';

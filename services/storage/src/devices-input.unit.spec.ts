@@ -2,21 +2,18 @@
 // servers: a valid request reaches the fake producer and, with a 0 ms
 // read-your-writes wait, answers 202.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMetricsRegistry } from '@pushtech/http';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
-import { createLogger } from '@pushtech/logging';
-import type { Db } from '@pushtech/mongo';
-import { buildApp, type StorageApp } from './app.ts';
+import type { FastifyInstance } from 'fastify';
 import { signToken } from '@pushtech/auth';
+import { startOnStandIns } from './test-storage.ts';
 import type { DeviceDocument } from './device-document.ts';
-import { createStorageMetrics } from './metrics.ts';
 import { DEFAULT_COLLECTIONS, type CollectionPointer } from './projection-collections.ts';
-import { createAppliedSignal } from './read-your-writes.ts';
 
 const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
 const SUB = '1b3e7c52-9a4f-4d1e-8b6a-2f0c9d8e7a61';
 const sent: { topic: string; message: OutgoingMessage }[] = [];
-let app: StorageApp;
+let service: Awaited<ReturnType<typeof startOnStandIns>>;
+let app: FastifyInstance;
 let token: string;
 
 const producer: Producer = {
@@ -41,25 +38,13 @@ const pointer = {
 } as unknown as CollectionPointer;
 
 beforeAll(async () => {
-  const registry = createMetricsRegistry('storage');
-  app = await buildApp({
-    db: {} as Db,
-    pointer,
-    producer,
-    logger: createLogger('storage-test', 'silent'),
-    registry,
-    metrics: createStorageMetrics(registry),
-    signal: createAppliedSignal(),
-    jwtSecret: SECRET,
-    listingsTopic: 'listings-unit',
-    usersTopic: 'users-unit',
-    readYourWritesTimeoutMs: 0,
-  });
+  service = await startOnStandIns({ pointer, producer }, { JWT_SECRET: SECRET, LISTINGS_TOPIC: 'listings-unit', USERS_TOPIC: 'users-unit', READ_YOUR_WRITES_TIMEOUT_MS: '0' });
+  app = service.http;
   token = await signToken('bob', SECRET);
 });
 
 afterAll(async () => {
-  await app.close();
+  await service.stop();
 });
 
 const auth = async (userId = 'bob') => ({ authorization: `Bearer ${userId === 'bob' ? token : await signToken(userId, SECRET)}` });

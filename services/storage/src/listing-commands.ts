@@ -6,7 +6,7 @@
 import type { Producer } from '@pushtech/kafka';
 import type { Listing } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
-import { UnavailableError } from './http-errors.ts';
+import { UnavailableError } from '@pushtech/service';
 import { decide, ListingRejected, type ListingCommand } from './listing-decider.ts';
 import type { ListingStore } from './listing-store.ts';
 import type { StorageMetrics } from './metrics.ts';

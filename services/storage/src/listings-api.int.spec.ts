@@ -203,7 +203,7 @@ describe('concurrent writes and slow projections', () => {
 describe('health and metrics', () => {
   it('/readyz checks Kafka and Mongo; /metrics counts commands, projection and read-your-writes waits', async () => {
     const ready = await storage.app.inject({ url: '/readyz' });
-    expect(ready.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok' } });
+    expect(ready.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', started: 'ok', kafka: 'ok' } });
     const metrics = (await storage.app.inject({ url: '/metrics' })).body;
     expect(metrics).toMatch(/storage_commands_total\{command="createListing",outcome="applied"[^}]*\} \d+/);
     expect(metrics).toMatch(/storage_commands_total\{command="changeListing",outcome="forbidden"/);

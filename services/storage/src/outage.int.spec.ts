@@ -24,12 +24,12 @@ describe('when Kafka is unreachable', () => {
   it('reads go on, writes answer 503, /readyz stays 200 (degraded) naming Kafka; once Kafka is back, writes are taken and projected again', async () => {
     const before = await create('lamp');
     expect(before.statusCode).toBe(201);
-    expect((await storage.app.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok' } });
+    expect((await storage.app.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { mongo: 'ok', started: 'ok', kafka: 'ok' } });
 
     await kafka.stop();
     const readyz = await storage.app.inject('/readyz');
     expect(readyz.statusCode).toBe(200);
-    expect(readyz.json()).toEqual({ status: 'degraded', checks: { mongo: 'ok', kafka: expect.stringMatching(/^error: /) } });
+    expect(readyz.json()).toEqual({ status: 'degraded', checks: { mongo: 'ok', started: 'ok', kafka: expect.stringMatching(/^error: /) } });
     const read = await storage.app.inject(`/listings/${before.json().id}`);
     expect([read.statusCode, read.json().title]).toEqual([200, 'lamp']);
     const refused = await create('sofa');
@@ -49,6 +49,6 @@ describe('when Kafka is unreachable', () => {
       return response.statusCode === 200 ? response : undefined;
     }, 'the write projected', 90_000, 200);
     expect(projected.json().title).toBe('guitar');
-    expect((await storage.app.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok' } });
+    expect((await storage.app.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { mongo: 'ok', started: 'ok', kafka: 'ok' } });
   }, 240_000);
 });

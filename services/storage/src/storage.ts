@@ -1,33 +1,25 @@
 /**
- * Wiring: Mongo, Kafka (topics, producer), the projector and the HTTP app,
- * from config. `index.ts` runs it; the integration tests build the same.
+ * Wiring: storage as a service. Mongo (indexes) and Kafka (topics, producer) are its
+ * dependencies, connected with back-off while it already listens; once both are there the
+ * projector starts and storage is ready. Kafka is `degraded`: once started, reads go on
+ * without it and writes answer 503. `index.ts` runs it; the tests start the same.
  */
 import { topics } from '@pushtech/events';
-import { createMetricsRegistry } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer, type RunningConsumer } from '@pushtech/kafka';
-import type { Logger } from '@pushtech/logging';
-import { connectMongo, ensureIndexes, isFerretDb, type MongoClient } from '@pushtech/mongo';
-import { buildApp, type StorageApp } from './app.ts';
-import type { StorageConfig } from './config.ts';
+import { connectMongo, ensureIndexes, isFerretDb, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
+import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
+import { storageErrors, storageHttp, storageRoutes, type StorageHandlers } from './app.ts';
+import { storageConfigSpec, type StorageConfig } from './config.ts';
+import { createDeviceStore } from './device-store.ts';
+import { createListingStore } from './listing-store.ts';
 import { createStorageMetrics } from './metrics.ts';
-import { collectionPointer, projectionIndexes } from './projection-collections.ts';
+import { collectionPointer, projectionIndexes, type CollectionPointer } from './projection-collections.ts';
 import { startProjector } from './projector.ts';
 import { createAppliedSignal } from './read-your-writes.ts';
 import { usersTopic } from './users-topic.ts';
 
-export type StorageSettings = Pick<StorageConfig,
-  'KAFKA_BROKERS' | 'MONGO_URL' | 'MONGO_DB' | 'JWT_SECRET' | 'LISTINGS_TOPIC' | 'MATCHES_TOPIC' | 'USERS_TOPIC' | 'PROJECTOR_GROUP' | 'READ_YOUR_WRITES_TIMEOUT_MS'>;
-
-export interface Storage {
-  app: StorageApp;
-  kafka: Kafka;
-  mongo: MongoClient;
-  /** Stops in order: HTTP (answers in flight), projector (batch in hand), producer, Mongo. */
-  close(): Promise<void>;
-}
-
 /** Creates the topics named in `settings` with the partitions and retention of the declared ones. */
-export function storageTopics(settings: Pick<StorageSettings, 'LISTINGS_TOPIC' | 'MATCHES_TOPIC'> & Partial<Pick<StorageSettings, 'USERS_TOPIC'>>) {
+export function storageTopics(settings: Pick<StorageConfig, 'LISTINGS_TOPIC' | 'MATCHES_TOPIC'> & Partial<Pick<StorageConfig, 'USERS_TOPIC'>>) {
   return [
     { ...topics.listings, name: settings.LISTINGS_TOPIC },
     { ...topics.matches, name: settings.MATCHES_TOPIC },
@@ -35,72 +27,114 @@ export function storageTopics(settings: Pick<StorageSettings, 'LISTINGS_TOPIC' |
   ];
 }
 
-export interface StartOptions {
-  /** Run the projector in this process (default true). */
-  projector?: boolean;
-  /** Resolve only once the projector's group has joined (tests). */
-  awaitProjectorJoin?: boolean;
+/** The projections' database, indexes made. */
+export interface StorageMongo {
+  client: MongoClient;
+  db: Db;
+  pointer: CollectionPointer;
+  /** FerretDB: the projector checks its write guard on a read (projection-writer.ts). */
+  guardByRead: boolean;
 }
 
-export async function startStorage(settings: StorageSettings, logger: Logger, options: StartOptions = {}): Promise<Storage> {
-  const registry = createMetricsRegistry('storage');
-  const metrics = createStorageMetrics(registry);
-  const mongo = await connectMongo(settings.MONGO_URL, { appName: 'storage' });
-  const db = mongo.db(settings.MONGO_DB);
-  const pointer = collectionPointer(db);
-  await ensureIndexes(db, projectionIndexes((await pointer.current()).names));
+/** Kafka, topics made: the client (the projector's), the producer (commands'), and a probe for /readyz. */
+export interface StorageKafka {
+  client: Kafka;
+  producer: Producer;
+  ping(): Promise<unknown>;
+  disconnect(): Promise<void>;
+}
 
-  const kafka = createKafka({ clientId: 'storage', brokers: settings.KAFKA_BROKERS, logger });
-  await ensureTopics(kafka, storageTopics(settings));
-  const producer: Producer = await createProducer(kafka);
-  const signal = createAppliedSignal();
-  const admin = kafka.admin();
+export type StorageDependencies = { mongo: StorageMongo; kafka: StorageKafka };
 
-  let projector: RunningConsumer | undefined;
-  if (options.projector !== false) {
-    projector = await startProjector({
-      kafka,
-      groupId: settings.PROJECTOR_GROUP,
-      topics: { listings: settings.LISTINGS_TOPIC, matches: settings.MATCHES_TOPIC, users: settings.USERS_TOPIC },
-      target: () => pointer.current(),
-      logger: logger.child({ component: 'projector' }),
-      metrics,
-      signal,
-      guardByRead: await isFerretDb(db),
-      awaitJoin: options.awaitProjectorJoin,
-    });
+/** What `start` gives: the connections, the projector and what the routes use. */
+export interface RunningStorage extends StorageHandlers {
+  mongo: StorageMongo;
+  kafka: StorageKafka;
+  projector: RunningConsumer | undefined;
+}
+
+export interface StorageOptions {
+  /** Run the projector in this process (default true). */
+  projector?: boolean;
+  /** Be ready only once the projector's group has joined (tests). */
+  awaitProjectorJoin?: boolean;
+  /** Stand-ins for Mongo and Kafka (unit tests, without servers). */
+  dependencies?: (ctx: ServiceContext<StorageConfig>) => Dependencies<StorageDependencies>;
+}
+
+async function connectProjections(config: StorageConfig): Promise<StorageMongo> {
+  const client = await connectMongo(config.MONGO_URL, { appName: 'storage' });
+  try {
+    const db = client.db(config.MONGO_DB);
+    const pointer = collectionPointer(db);
+    await ensureIndexes(db, projectionIndexes((await pointer.current()).names));
+    return { client, db, pointer, guardByRead: await isFerretDb(db) };
+  } catch (err) {
+    await client.close();
+    throw err;
   }
+}
 
-  const app = await buildApp({
-    db,
-    pointer,
-    producer,
-    logger,
-    registry,
-    metrics,
-    signal,
-    jwtSecret: settings.JWT_SECRET,
-    listingsTopic: settings.LISTINGS_TOPIC,
-    usersTopic: settings.USERS_TOPIC,
-    readYourWritesTimeoutMs: settings.READ_YOUR_WRITES_TIMEOUT_MS,
-    degradedBy: {
-      kafka: async () => {
-        await admin.connect();
-        await admin.describeCluster();
-      },
-    },
-  });
-
+async function connectKafka({ config, logger }: ServiceContext<StorageConfig>): Promise<StorageKafka> {
+  const client = createKafka({ clientId: 'storage', brokers: config.KAFKA_BROKERS, logger });
+  await ensureTopics(client, storageTopics(config));
+  const producer = await createProducer(client);
+  const admin = client.admin();
   return {
-    app,
-    kafka,
-    mongo,
-    async close() {
-      await app.close();
-      await projector?.stop();
+    client,
+    producer,
+    async ping() {
+      await admin.connect();
+      return admin.describeCluster();
+    },
+    async disconnect() {
       await producer.disconnect();
       await admin.disconnect();
-      await mongo.close();
     },
   };
 }
+
+function storageDependencies(ctx: ServiceContext<StorageConfig>): Dependencies<StorageDependencies> {
+  return {
+    mongo: { connect: () => connectProjections(ctx.config), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
+    kafka: { connect: () => connectKafka(ctx), check: (kafka) => kafka.ping(), close: (kafka) => kafka.disconnect(), degraded: true },
+  };
+}
+
+export function storageService(options: StorageOptions = {}) {
+  return defineService({
+    name: 'storage',
+    config: storageConfigSpec,
+    http: storageHttp,
+    errors: () => storageErrors,
+    dependencies: options.dependencies ?? storageDependencies,
+    async start({ config, logger, registry }, { mongo, kafka }): Promise<RunningStorage> {
+      const metrics = createStorageMetrics(registry);
+      const signal = createAppliedSignal();
+      const projector = options.projector === false ? undefined : await startProjector({
+        kafka: kafka.client,
+        groupId: config.PROJECTOR_GROUP,
+        topics: { listings: config.LISTINGS_TOPIC, matches: config.MATCHES_TOPIC, users: config.USERS_TOPIC },
+        target: () => mongo.pointer.current(),
+        logger: logger.child({ component: 'projector' }),
+        metrics,
+        signal,
+        guardByRead: mongo.guardByRead,
+        awaitJoin: options.awaitProjectorJoin,
+      });
+      const commands = { producer: kafka.producer, signal, readYourWritesTimeoutMs: config.READ_YOUR_WRITES_TIMEOUT_MS, metrics, logger };
+      return {
+        mongo,
+        kafka,
+        projector,
+        listings: { ...commands, store: createListingStore(mongo.pointer), listingsTopic: config.LISTINGS_TOPIC },
+        devices: { ...commands, store: createDeviceStore(mongo.pointer), usersTopic: config.USERS_TOPIC },
+      };
+    },
+    routes: (http, { config }, running) => storageRoutes(http, { jwtSecret: config.JWT_SECRET, running }),
+    // HTTP is closed first (answers in flight), then the projector finishes its batch; Kafka and Mongo close after.
+    stop: (storage) => storage.projector?.stop(),
+  });
+}
+
+export const storage = storageService();

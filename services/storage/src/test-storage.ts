@@ -1,18 +1,27 @@
 /** For integration tests: a storage service on the local stack with its own topics and database. */
+import type { FastifyInstance } from 'fastify';
 import { createLogger } from '@pushtech/logging';
-import { createProducer, type Producer } from '@pushtech/kafka';
+import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
 import type { Listing, ListingEvent, MatchEvent } from '@pushtech/listings';
+import { loadConfig } from '@pushtech/config';
+import type { Db, MongoClient } from '@pushtech/mongo';
 import type { DeviceEvent } from './device-decider.ts';
 import { createEnvelope } from '@pushtech/events';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
 import { signToken } from '@pushtech/auth';
+import { storageConfigSpec, type StorageConfig } from './config.ts';
+import type { CollectionPointer } from './projection-collections.ts';
 import { listingRecord, userRecord } from './records.ts';
-import { startStorage, type StartOptions, type Storage, type StorageSettings } from './storage.ts';
+import { storageService, type StorageOptions } from './storage.ts';
 
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
 
-export interface TestStorage extends Storage {
-  settings: StorageSettings;
+export interface TestStorage {
+  /** The HTTP app, not listening: tests use `inject()`. */
+  app: FastifyInstance;
+  kafka: Kafka;
+  mongo: MongoClient;
+  settings: StorageConfig;
   token(userId: string): Promise<string>;
   /** A producer for writing records straight to the test's topics. */
   producer: Producer;
@@ -23,9 +32,15 @@ export interface TestStorage extends Storage {
   stop(options?: { keepDatabase?: boolean }): Promise<void>;
 }
 
-export function testSettings(change: Partial<StorageSettings> = {}): StorageSettings {
+export const testLogger = () => createLogger('storage-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
+
+/** The config of a storage on the local stack with topics, group and database of its own. */
+export function testSettings(change: Partial<StorageConfig> = {}): StorageConfig {
   const { kafkaBrokers, mongoUrl } = stackAddresses();
   return {
+    HOST: '127.0.0.1',
+    PORT: 0,
+    LOG_LEVEL: 'silent',
     KAFKA_BROKERS: kafkaBrokers,
     MONGO_URL: mongoUrl,
     MONGO_DB: uniqueName('storage'),
@@ -39,12 +54,18 @@ export function testSettings(change: Partial<StorageSettings> = {}): StorageSett
   };
 }
 
-export async function startTestStorage(settings = testSettings(), options: StartOptions = {}): Promise<TestStorage> {
-  const logger = createLogger('storage-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
-  const storage = await startStorage(settings, logger, { awaitProjectorJoin: true, ...options });
-  const producer = await createProducer(storage.kafka);
+/** Starts storage (not listening) and resolves once it is ready, its projector's group joined. */
+export async function startTestStorage(settings = testSettings(), options: StorageOptions = {}): Promise<TestStorage> {
+  const service = await storageService({ awaitProjectorJoin: true, ...options }).start({ config: settings, logger: testLogger(), listen: false });
+  const { kafka, mongo } = await service.ready.catch(async (err: unknown) => {
+    await service.stop();
+    throw err;
+  });
+  const producer = await createProducer(kafka.client);
   return {
-    ...storage,
+    app: service.http,
+    kafka: kafka.client,
+    mongo: mongo.client,
     settings,
     producer,
     token: (userId) => signToken(userId, settings.JWT_SECRET),
@@ -65,10 +86,27 @@ export async function startTestStorage(settings = testSettings(), options: Start
     },
     async stop(stopOptions = {}) {
       await producer.disconnect();
-      if (!stopOptions.keepDatabase) await storage.mongo.db(settings.MONGO_DB).dropDatabase().catch(() => {});
-      await storage.close();
+      if (!stopOptions.keepDatabase) await mongo.client.db(settings.MONGO_DB).dropDatabase().catch(() => {});
+      await service.stop();
     },
   };
+}
+
+/**
+ * Storage on stand-ins for Mongo and Kafka, ready, not listening (unit tests of the API:
+ * input rules, auth, errors, without servers). `env` as the environment would give it.
+ */
+export async function startOnStandIns(standIns: { pointer: CollectionPointer; producer: Producer }, env: Record<string, string>) {
+  const service = storageService({
+    projector: false,
+    dependencies: () => ({
+      mongo: { connect: async () => ({ client: {} as MongoClient, db: {} as Db, pointer: standIns.pointer, guardByRead: false }) },
+      kafka: { connect: async () => ({ client: {} as Kafka, producer: standIns.producer, ping: async () => {}, disconnect: async () => {} }) },
+    }),
+  });
+  const running = await service.start({ config: loadConfig(storageConfigSpec, env), logger: testLogger(), listen: false });
+  await running.ready;
+  return running;
 }
 
 /** A valid POST /listings body. */

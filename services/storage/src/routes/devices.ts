@@ -6,18 +6,17 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { authenticate } from '@pushtech/auth';
+import { ApiError, parseInput } from '@pushtech/service';
 import { runDeviceCommand, type DeviceCommandDeps, type DeviceCommandResult } from '../device-commands.ts';
 import { toDeviceView } from '../device-document.ts';
 import { deviceParams, registerDeviceBody } from '../device-input.ts';
-import type { DeviceStore } from '../device-store.ts';
-import { ApiError, parseInput } from '../http-errors.ts';
 import { openApiSchema } from '../listing-input.ts';
 import * as out from './response-schemas.ts';
 
 export interface DeviceRoutesOptions {
-  store: DeviceStore;
-  commands: Omit<DeviceCommandDeps, 'store'>;
   jwtSecret: string;
+  /** The store and what commands need; throws (503) while storage is starting. */
+  deps: () => DeviceCommandDeps;
 }
 
 const security = [{ bearerAuth: [] }];
@@ -30,8 +29,7 @@ const errors = {
 const acceptedDoc = out.responseSchema(out.deviceAccepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: read GET /me/devices later');
 
 export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
-  const { store, jwtSecret } = options;
-  const commandDeps: DeviceCommandDeps = { ...options.commands, store };
+  const { deps, jwtSecret } = options;
 
   function accepted(reply: FastifyReply, subscriptionId: string): FastifyReply {
     return reply.code(202).send({
@@ -65,7 +63,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     const userId = await authenticate(request, reply, jwtSecret);
     if (userId === undefined) return reply;
     const body = parseInput(registerDeviceBody, request.body, 'body');
-    const result: DeviceCommandResult = await runDeviceCommand(commandDeps, { type: 'registerDevice', data: { userId, ...body } });
+    const result: DeviceCommandResult = await runDeviceCommand(deps(), { type: 'registerDevice', data: { userId, ...body } });
     switch (result.outcome) {
       case 'applied':
         return reply.code(201).header('location', `/me/devices/${encodeURIComponent(body.subscriptionId)}`).send(result.device);
@@ -88,7 +86,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
   }, async (request, reply) => {
     const userId = await authenticate(request, reply, jwtSecret);
     if (userId === undefined) return reply;
-    return { items: (await store.byUser(userId)).map(toDeviceView) };
+    return { items: (await deps().store.byUser(userId)).map(toDeviceView) };
   });
 
   app.delete('/me/devices/:subscriptionId', {
@@ -109,7 +107,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     const userId = await authenticate(request, reply, jwtSecret);
     if (userId === undefined) return reply;
     const { subscriptionId } = parseInput(deviceParams, request.params, 'params');
-    const result = await runDeviceCommand(commandDeps, { type: 'removeDevice', data: { userId, subscriptionId } });
+    const result = await runDeviceCommand(deps(), { type: 'removeDevice', data: { userId, subscriptionId } });
     if (result.outcome === 'accepted') return accepted(reply, subscriptionId);
     return reply.code(204).send();
   });

@@ -8,8 +8,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { newId } from '@pushtech/events';
 import type { Listing } from '@pushtech/listings';
 import { authenticate } from '@pushtech/auth';
+import { ApiError, parseInput } from '@pushtech/service';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { ApiError, parseInput } from '../http-errors.ts';
 import { runCommand, type CommandDeps, type CommandResult } from '../listing-commands.ts';
 import { ListingRejected, type ListingCommand } from '../listing-decider.ts';
 import {
@@ -20,14 +20,13 @@ import {
   openApiSchema,
   ownerQuery,
 } from '../listing-input.ts';
-import type { ListingStore } from '../listing-store.ts';
 import { findNearby } from '../nearby.ts';
 import * as out from './response-schemas.ts';
 
 export interface ListingRoutesOptions {
-  store: ListingStore;
-  commands: Omit<CommandDeps, 'store'>;
   jwtSecret: string;
+  /** The store and what commands need; throws (503) while storage is starting. */
+  deps: () => CommandDeps;
 }
 
 const security = [{ bearerAuth: [] }];
@@ -43,12 +42,12 @@ const acceptedDoc = out.responseSchema(out.accepted, 'Recorded on Kafka, not yet
 const ownerCursor = z.strictObject({ id: z.string().min(1) });
 
 export async function listingRoutes(app: FastifyInstance, options: ListingRoutesOptions): Promise<void> {
-  const { store, jwtSecret } = options;
-  const commandDeps: CommandDeps = { ...options.commands, store };
+  const { deps, jwtSecret } = options;
+  const store = () => deps().store;
 
   async function command(command: ListingCommand): Promise<CommandResult> {
     try {
-      return await runCommand(commandDeps, command);
+      return await runCommand(deps(), command);
     } catch (err) {
       if (!(err instanceof ListingRejected)) throw err;
       switch (err.code) {
@@ -113,7 +112,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
   }, async (request) => {
     const query = parseInput(ownerQuery, request.query, 'query');
     const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor, ownerCursor).id;
-    const found = await store.byOwner({ ownerId: query.ownerId, status: query.status, beforeId, limit: query.limit + 1 });
+    const found = await store().byOwner({ ownerId: query.ownerId, status: query.status, beforeId, limit: query.limit + 1 });
     const items = found.slice(0, query.limit);
     const last = items[items.length - 1];
     return { items, nextCursor: found.length > query.limit && last !== undefined ? encodeCursor({ id: last.id }) : null };
@@ -126,13 +125,13 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       querystring: openApiSchema(nearbyQuery),
       response: { 200: out.responseSchema(out.nearbyPage, 'A page, nearest first (ties by id)'), 400: errors[400] },
     },
-  }, async (request) => findNearby(store, parseInput(nearbyQuery, request.query, 'query')));
+  }, async (request) => findNearby(store(), parseInput(nearbyQuery, request.query, 'query')));
 
   const idSchema = { params: openApiSchema(listingIdParams) };
 
   async function existing(request: FastifyRequest): Promise<Listing> {
     const { id } = parseInput(listingIdParams, request.params, 'params');
-    const listing = await store.get(id);
+    const listing = await store().get(id);
     if (listing === null) throw new ApiError(404, 'not_found', [{ field: 'id', rule: `listing ${id} does not exist` }]);
     return listing;
   }
@@ -187,9 +186,9 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
     },
   }, async (request) => {
     const listing = await existing(request);
-    const matches = await store.currentMatches(listing.id);
+    const matches = await store().currentMatches(listing.id);
     const otherIds = matches.map((m) => (m.searchId === listing.id ? m.offerId : m.searchId));
-    const others = new Map((await store.byIds(otherIds)).map((l) => [l.id, l]));
+    const others = new Map((await store().byIds(otherIds)).map((l) => [l.id, l]));
     const items = matches.map((m) => {
       const isSearch = m.searchId === listing.id;
       const otherId = isSearch ? m.offerId : m.searchId;
