@@ -1,10 +1,11 @@
 // Before the integration tests: fails the run early, with the command to fix
 // it, when the local stack is not reachable; then warms a new Kafka broker up.
 // After them: deletes the topics the tests made (named by uniqueName).
+import { randomBytes } from 'node:crypto';
 import { createConnection } from 'node:net';
 import { createKafka, createProducer, ensureTopics, runConsumer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
-import { stackAddresses, uniqueNameTime, waitFor } from './index.ts';
+import { stackAddresses, uniqueNameOrigin, waitFor } from './index.ts';
 
 function reachable(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -42,21 +43,21 @@ async function warmUpKafka(brokers: string[]): Promise<void> {
 }
 
 /**
- * Deletes the topics whose uniqueName part says `stale(ms)`. Every test run makes a few hundred
+ * Deletes the topics whose uniqueName part says `doomed(origin)`. Every test run makes a few hundred
  * topics; left on the local broker they add up to thousands of partitions, and the broker then
  * takes minutes to start.
  */
-async function deleteTestTopics(brokers: string[], stale: (ms: number) => boolean): Promise<number> {
+async function deleteTestTopics(brokers: string[], doomed: (origin: { ms: number; run: string }) => boolean): Promise<number> {
   const kafka = createKafka({ clientId: 'test-topics-cleanup', brokers, logger: createLogger('cleanup', 'silent'), logLevel: 'none' });
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const doomed = (await admin.listTopics()).filter((topic) => {
-      const ms = uniqueNameTime(topic);
-      return ms !== undefined && stale(ms);
+    const topics = (await admin.listTopics()).filter((topic) => {
+      const origin = uniqueNameOrigin(topic);
+      return origin !== undefined && doomed(origin);
     });
-    for (let at = 0; at < doomed.length; at += 100) await admin.deleteTopics({ topics: doomed.slice(at, at + 100), timeout: 60_000 });
-    return doomed.length;
+    for (let at = 0; at < topics.length; at += 100) await admin.deleteTopics({ topics: topics.slice(at, at + 100), timeout: 60_000 });
+    return topics.length;
   } finally {
     await admin.disconnect();
   }
@@ -66,6 +67,9 @@ const HOUR_MS = 60 * 60 * 1000;
 
 export default async function checkStack(): Promise<() => Promise<void>> {
   const started = Date.now();
+  // The test workers start after this and inherit it: every uniqueName of this run carries it.
+  const run = randomBytes(1).toString('hex');
+  process.env.PUSHTECH_TEST_RUN = run;
   const addresses = stackAddresses();
   const missing: string[] = [];
   for (const [name, hostPort] of Object.entries(addresses.endpoints)) {
@@ -77,8 +81,9 @@ export default async function checkStack(): Promise<() => Promise<void>> {
   }
   await warmUpKafka(addresses.kafkaBrokers);
   // What an interrupted run left (not a run going on beside this one: those are younger).
-  await deleteTestTopics(addresses.kafkaBrokers, (ms) => ms < started - HOUR_MS);
+  await deleteTestTopics(addresses.kafkaBrokers, (origin) => origin.ms < started - HOUR_MS);
   return async () => {
-    await deleteTestTopics(addresses.kafkaBrokers, (ms) => ms >= started);
+    // Only this run's: a run going on beside it (another checkout, another terminal) keeps its topics.
+    await deleteTestTopics(addresses.kafkaBrokers, (origin) => origin.ms >= started && origin.run === run);
   };
 }

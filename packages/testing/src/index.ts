@@ -20,23 +20,35 @@ export function stackAddresses(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
+/**
+ * Which test run made a name: two hex digits set by the global setup for the whole run
+ * (`PUSHTECH_TEST_RUN`), so that a run's cleanup deletes its own topics and not those of a run
+ * going on beside it; outside a test run, one per process.
+ */
+const RUN_TAG = /^[0-9a-f]{2}$/.test(process.env.PUSHTECH_TEST_RUN ?? '') ? process.env.PUSHTECH_TEST_RUN! : randomBytes(1).toString('hex');
+
 /** A name no other test (or earlier run) uses: Kafka topics, Mongo databases, Redis keys. */
 export function uniqueName(prefix: string): string {
   // Letters and digits only: FerretDB accepts only latin letters and digits in database names.
-  return `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  return `${prefix}${Date.now().toString(36)}${RUN_TAG}${randomBytes(2).toString('hex')}`;
 }
 
-/** `uniqueName`'s time (8 base-36 digits of epoch ms, then 6 hex digits), anywhere in `name`. */
-const UNIQUE_PART = /(?=([0-9a-z]{8})[0-9a-f]{6})/g;
+/** `uniqueName`'s time (8 base-36 digits of epoch ms), run tag (2 hex) and 4 random hex digits, anywhere in `name`. */
+const UNIQUE_PART = /(?=([0-9a-z]{8})([0-9a-f]{2})[0-9a-f]{4})/g;
 const EARLIEST_UNIQUE_MS = Date.UTC(2025, 0, 1);
+
+/** When and by which run a name made with `uniqueName` (or holding one) was made; undefined for other names. */
+export function uniqueNameOrigin(name: string): { ms: number; run: string } | undefined {
+  for (const match of name.matchAll(UNIQUE_PART)) {
+    const ms = parseInt(match[1]!, 36);
+    if (ms >= EARLIEST_UNIQUE_MS && ms <= Date.now()) return { ms, run: match[2]! };
+  }
+  return undefined;
+}
 
 /** When a name made with `uniqueName` (or holding one) was made; undefined for other names. */
 export function uniqueNameTime(name: string): number | undefined {
-  for (const match of name.matchAll(UNIQUE_PART)) {
-    const ms = parseInt(match[1]!, 36);
-    if (ms >= EARLIEST_UNIQUE_MS && ms <= Date.now()) return ms;
-  }
-  return undefined;
+  return uniqueNameOrigin(name)?.ms;
 }
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
