@@ -2,6 +2,7 @@
 // checked before anything is read or written (a valid request reaches the
 // fake producer and, with a 0 ms read-your-writes wait, answers 202).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_COLLECTIONS } from '@pushtech/contracts';
 import { createMetricsRegistry } from '@pushtech/http';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
@@ -9,7 +10,7 @@ import type { Db } from '@pushtech/mongo';
 import { buildApp, type StorageApp } from './app.ts';
 import { signToken } from '@pushtech/auth';
 import { createStorageMetrics } from './metrics.ts';
-import { DEFAULT_COLLECTIONS, type CollectionPointer } from './projection-collections.ts';
+import type { CollectionPointer } from './projection-collections.ts';
 import { createAppliedSignal } from './read-your-writes.ts';
 
 const SECRET = 'unit-test-secret-unit-test-secret-0123456789';

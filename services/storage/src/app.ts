@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { Registry } from 'prom-client';
+import { topics } from '@pushtech/contracts';
 import { healthPlugin, type Check } from '@pushtech/http';
 import type { Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
@@ -14,7 +15,6 @@ import type { CollectionPointer } from './projection-collections.ts';
 import type { AppliedSignal } from './read-your-writes.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { listingRoutes } from './routes/listings.ts';
-import { usersTopic } from './users-topic.ts';
 
 export interface StorageDeps {
   db: Db;
@@ -80,7 +80,7 @@ export async function buildApp(deps: StorageDeps) {
     jwtSecret: deps.jwtSecret,
     commands: {
       producer: deps.producer,
-      usersTopic: deps.usersTopic ?? usersTopic.name,
+      usersTopic: deps.usersTopic ?? topics.users.name,
       signal: deps.signal,
       readYourWritesTimeoutMs: deps.readYourWritesTimeoutMs,
       metrics: deps.metrics,

@@ -2,7 +2,7 @@
  * Wiring: Mongo, Kafka (topics, producer), the projector and the HTTP app,
  * from config. `index.ts` runs it; the integration tests build the same.
  */
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { createMetricsRegistry } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer, type RunningConsumer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
@@ -13,7 +13,6 @@ import { createStorageMetrics } from './metrics.ts';
 import { collectionPointer, projectionIndexes } from './projection-collections.ts';
 import { startProjector } from './projector.ts';
 import { createAppliedSignal } from './read-your-writes.ts';
-import { usersTopic } from './users-topic.ts';
 
 export type StorageSettings = Pick<StorageConfig,
   'KAFKA_BROKERS' | 'MONGO_URL' | 'MONGO_DB' | 'JWT_SECRET' | 'LISTINGS_TOPIC' | 'MATCHES_TOPIC' | 'USERS_TOPIC' | 'PROJECTOR_GROUP' | 'READ_YOUR_WRITES_TIMEOUT_MS'>;
@@ -31,7 +30,7 @@ export function storageTopics(settings: Pick<StorageSettings, 'LISTINGS_TOPIC' |
   return [
     { ...topics.listings, name: settings.LISTINGS_TOPIC },
     { ...topics.matches, name: settings.MATCHES_TOPIC },
-    { ...usersTopic, name: settings.USERS_TOPIC ?? usersTopic.name },
+    { ...topics.users, name: settings.USERS_TOPIC ?? topics.users.name },
   ];
 }
 

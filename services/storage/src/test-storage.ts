@@ -1,12 +1,10 @@
 /** For integration tests: a storage service on the local stack with its own topics and database. */
-import { createLogger } from '@pushtech/logging';
-import { createProducer, type Producer } from '@pushtech/kafka';
-import type { Listing, ListingEvent, MatchEvent } from '@pushtech/listings';
-import type { DeviceEvent } from './device-decider.ts';
-import { createEnvelope } from '@pushtech/events';
-import { stackAddresses, uniqueName } from '@pushtech/testing';
 import { signToken } from '@pushtech/auth';
-import { listingRecord, userRecord } from './records.ts';
+import { listingsTopic, matchesTopic, usersTopic, type DeviceEvent, type MatchEvent } from '@pushtech/contracts';
+import { createProducer, type Producer } from '@pushtech/kafka';
+import type { Listing, ListingEvent } from '@pushtech/listings';
+import { createLogger } from '@pushtech/logging';
+import { stackAddresses, uniqueName } from '@pushtech/testing';
 import { startStorage, type StartOptions, type Storage, type StorageSettings } from './storage.ts';
 
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
@@ -49,17 +47,17 @@ export async function startTestStorage(settings = testSettings(), options: Start
     producer,
     token: (userId) => signToken(userId, settings.JWT_SECRET),
     async produceListingEvent(event) {
-      const { envelope, key, value } = listingRecord(event);
+      const { envelope, key, value } = listingsTopic.encode(event);
       await producer.send(settings.LISTINGS_TOPIC, [{ key, value }]);
       return envelope.id;
     },
     async produceMatchEvent(event) {
-      const envelope = createEnvelope({ source: 'matcher', type: event.type, data: { ...event.data } });
-      await producer.send(settings.MATCHES_TOPIC, [{ key: `${event.data.searchId}|${event.data.offerId}`, value: JSON.stringify(envelope) }]);
+      const { envelope, key, value } = matchesTopic.encode(event);
+      await producer.send(settings.MATCHES_TOPIC, [{ key, value }]);
       return envelope.id;
     },
     async produceUserEvent(event) {
-      const { envelope, key, value } = userRecord(event);
+      const { envelope, key, value } = usersTopic.encode(event);
       await producer.send(settings.USERS_TOPIC, [{ key, value }]);
       return envelope.id;
     },

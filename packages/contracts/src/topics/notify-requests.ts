@@ -1,9 +1,16 @@
 /**
- * The notifier's input: one request per Kafka record on `notify.requests`
- * (DESIGN.md, "Notifier protocol"). Validated with zod; each rule's message is
- * what a failure response's `reason` says, after the field's path.
+ * Topic `notify.requests`: the notifier's input, one request per record
+ * (DESIGN.md, "Notifier protocol"; services/notifier/README.md). Any key: the
+ * notifier serves producers by response topic, not by partition; `key` here
+ * keeps one user's pushes in order. Kept 7 days.
+ *
+ * Written by the notify bridge (and any other producer of pushes); read by the
+ * notifier. `decode` is the notifier's validation: each rule's message is what
+ * a failure response's `reason` says, after the field's path.
  */
 import { z } from 'zod';
+import { days } from '@pushtech/kafka';
+import type { TopicContract } from '../topic.ts';
 
 export const OPERATIONS = ['copy', 'success', 'failure', 'retry'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -164,7 +171,7 @@ function replyOf(value: unknown): Reply {
 }
 
 /** Parses and validates one record's value. Never throws. */
-export function parseRequest(value: Buffer | string | null): ParsedRequest {
+function parseRequest(value: Buffer | string | null): ParsedRequest {
   let json: unknown;
   try {
     if (value === null) throw new Error('no value');
@@ -188,3 +195,23 @@ export function parseRequest(value: Buffer | string | null): ParsedRequest {
   if (type === '_connect') return { kind: 'connect', request: parsed.data as ConnectRequest };
   return { kind: 'ping', request: parsed.data as ControlRequest };
 }
+
+/** Any request the notifier accepts. */
+export type NotifyRequest = PushRequest | ConnectRequest | ControlRequest;
+
+/** The first target of a push (one user's pushes stay in order), else the uuid. */
+function requestKey(request: NotifyRequest): string {
+  const args = request.type === 'push' ? (request as PushRequest).args : undefined;
+  return args?.userIds?.[0] ?? args?.subscriptionIds?.[0] ?? request.uuid;
+}
+
+export const notifyRequestsTopic = {
+  spec: { name: 'notify.requests', partitions: 6, retentionMs: days(7) },
+  writers: ['notify-bridge'],
+  readers: ['notifier'],
+  key: requestKey,
+  encode(request: NotifyRequest): { key: string; value: string } {
+    return { key: requestKey(request), value: JSON.stringify(request) };
+  },
+  decode: parseRequest,
+} satisfies TopicContract;
