@@ -65,7 +65,7 @@ export async function startTestBridge(settings = testSettings(), clock = testClo
   const logger = testLogger();
   const kafka = createKafka({ clientId: 'notify-bridge-test', brokers: settings.KAFKA_BROKERS, logger });
   await ensureTopics(kafka, [
-    { name: settings.MATCHES_TOPIC, partitions: 3, retentionMs: -1 },
+    { ...topics.matches, name: settings.MATCHES_TOPIC, partitions: 3 },
     { ...topics.notifyRequests, name: settings.REQUESTS_TOPIC },
   ]);
   const mongo = await connectMongo(settings.MONGO_URL, { appName: 'notify-bridge-test' });

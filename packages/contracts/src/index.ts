@@ -1,7 +1,6 @@
 export { topics, contracts } from './all-topics.ts';
 export type { TopicContract, TopicDeclaration } from './topic.ts';
-export { eventTopic, parseEventRecord, type DataSchemas, type EncodedEvent, type EventTopic, type Recorded, type TypedEvent } from './event-topic.ts';
-export { parseJson, decodeJson } from './json.ts';
+export { eventTopic, type DataSchemas, type EncodedEvent, type EventTopic, type Recorded, type TypedEvent } from './event-topic.ts';
 export * from './topics/listings.ts';
 export * from './topics/matches.ts';
 export * from './topics/users.ts';

@@ -37,8 +37,8 @@ const typed = (rule: string) => (issue: { input?: unknown }) => (issue.input ===
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const topicPattern = /^[a-zA-Z0-9._-]+$/;
 
-export const uuid = z.string({ error: typed('must be a UUID') }).regex(uuidPattern, 'must be a UUID');
-export const topicName = z
+const uuid = z.string({ error: typed('must be a UUID') }).regex(uuidPattern, 'must be a UUID');
+const topicName = z
   .string({ error: typed('must be a Kafka topic name') })
   .min(1, 'must be a Kafka topic name')
   .max(LIMITS.topicMaxChars, `must be at most ${LIMITS.topicMaxChars} characters`)
@@ -46,7 +46,7 @@ export const topicName = z
 const seconds = z.number({ error: typed('must be a number of seconds since the epoch (UTC)') }).min(0, 'must not be negative');
 
 /** How the notifier treats one status class: `{ "operation": "retry", "ignore_version": true, "level": "info" }`. */
-export const styleEntry = z.strictObject(
+const styleEntry = z.strictObject(
   {
     operation: z.enum(OPERATIONS, { error: typed(`must be one of ${OPERATIONS.join(', ')}`) }),
     /** copy: the body as text, not parsed. */
@@ -62,7 +62,7 @@ export const styleEntry = z.strictObject(
 );
 export type StyleEntry = z.infer<typeof styleEntry>;
 
-export const style = z.strictObject(
+const style = z.strictObject(
   { '2xx': styleEntry.optional(), '4xx': styleEntry.optional(), '5xx': styleEntry.optional() },
   { error: typed('must be an object keyed by 2xx, 4xx, 5xx') },
 );
@@ -82,7 +82,7 @@ const ids = (what: string) => z
   .min(1, `must name at least one ${what.replace(/s$/, '')}`)
   .max(LIMITS.targetsMax, `must name at most ${LIMITS.targetsMax} ${what}`);
 
-export const pushArgs = z
+const pushArgs = z
   .strictObject(
     {
       /** OneSignal external ids (`include_aliases.external_id`). */
