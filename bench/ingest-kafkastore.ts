@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { topics, type TrackedEvent } from '@pushtech/events';
+import { eventsTopic, topics, type TrackedEvent } from '@pushtech/contracts';
 import { createKafka, createProducer, ensureTopics, type Kafka, type OutgoingMessage } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';
@@ -23,7 +23,6 @@ import { createEnricher } from '../services/kafkastore/src/enrich.ts';
 import { trackedEvents, xaddEvents } from '../services/kafkastore/src/fixtures/traffic.ts';
 import { startKafkastore } from '../services/kafkastore/src/kafkastore.ts';
 import { createKafkastoreMetrics } from '../services/kafkastore/src/metrics.ts';
-import { eventRecord } from '../services/kafkastore/src/records.ts';
 
 export interface KafkastoreBenchOptions {
   /** Events in the pre-filled stream (default 100,000). */
@@ -103,7 +102,7 @@ export async function benchKafkastore(options: KafkastoreBenchOptions = {}): Pro
     const events = trackedEvents(count, 42);
     const enrich = createEnricher();
     let started = performance.now();
-    const records = events.map((e) => eventRecord(enrich(e)));
+    const records = events.map((e) => eventsTopic.encode(enrich(e)));
     figures.enrich_only_events_per_s = Math.round(count / ((performance.now() - started) / 1000));
     log(`enrich only (parse excluded)   ${figures.enrich_only_events_per_s} events/s`);
 

@@ -42,14 +42,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CompressionTypes, Partitioners, type Message, type RecordMetadata } from 'kafkajs';
-import { createEnvelope } from '@pushtech/events';
+import { listingsTopic } from '@pushtech/contracts';
 import { createKafka, runConsumer, type Kafka, type OutgoingMessage, type RunningConsumer } from '@pushtech/kafka';
 import { destination, point, type Listing, type Point } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
 import { REFERENCE_WORKLOAD, referenceListings, seededRandom } from '@pushtech/matcher';
 import { connectMongo } from '@pushtech/mongo';
 import { freePort, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
-import { listingMovedRecord } from '../consumers/mover/src/listing-records.ts';
 import { partitionOf } from '../consumers/matcher/src/service/shards.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -90,8 +89,8 @@ function percentile(sorted: Float64Array, p: number): number {
 
 /** A `listings` record as storage writes it: key = the listing id, CloudEvents envelope, subject = the id. */
 function createdRecord(listing: Listing): OutgoingMessage {
-  const envelope = createEnvelope({ source: 'storage', type: 'listing.created', subject: listing.id, data: { ...listing } });
-  return { key: listing.id, value: JSON.stringify(envelope) };
+  const { key, value } = listingsTopic.encode({ type: 'listing.created', data: listing });
+  return { key, value };
 }
 
 interface MovingSearch {
@@ -306,8 +305,9 @@ export async function benchMoveToMatch(options: MoveToMatchBenchOptions = {}): P
         search.version++;
         const inside = search.version % 2 === 0;
         const distance = search.edgeM + (inside ? -1 : 1) * (5 + random() * 20);
-        const record = listingMovedRecord({ id: search.id, location: destination(search.offer, distance, search.bearing), version: search.version });
-        messages.push({ ...record, partition: partitionOf(search.id, PARTITIONS) });
+        const moved = { id: search.id, location: destination(search.offer, distance, search.bearing), version: search.version };
+        const { key, value } = listingsTopic.encode({ type: 'listing.moved', data: moved }, { source: 'mover' });
+        messages.push({ key, value, partition: partitionOf(search.id, PARTITIONS) });
         keys.push(`${search.id}#${search.version}`);
       }
       sentMoves += due;

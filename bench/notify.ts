@@ -21,6 +21,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { notifyResultsTopic, topics } from '@pushtech/contracts';
 import { createKafka, createProducer, ensureTopics, type Kafka } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { connectMongo } from '@pushtech/mongo';
@@ -29,7 +30,6 @@ import { startApp } from '../services/notifier/src/app.ts';
 import { benchLocationToPush } from './location-to-push.ts';
 import { loadNotifierConfig } from '../services/notifier/src/config.ts';
 import { pushRequest } from '../services/notifier/src/fixtures/requests.ts';
-import { notifierTopics, responseTopicSpec } from '../services/notifier/src/topics.ts';
 
 export interface NotifyBenchOptions {
   requests?: number;
@@ -65,7 +65,7 @@ async function standinStats(url: string): Promise<{ calls: number; created: numb
 async function run(kafka: Kafka, standinUrl: string, requests: number, client: 'onesignal-node' | 'fetch', concurrency: number, log: (line: string) => void): Promise<{ seconds: number; e2eSeconds: number }> {
   const { kafkaBrokers, mongoUrl } = stackAddresses();
   const names = { requests: uniqueName('bench-notify.requests-'), responses: uniqueName('bench-notify.results-'), db: uniqueName('benchnotify'), group: uniqueName('bench-notifier-') };
-  await ensureTopics(kafka, [{ ...notifierTopics.requests, name: names.requests }, responseTopicSpec(names.responses)]);
+  await ensureTopics(kafka, [{ ...topics.notifyRequests, name: names.requests }, notifyResultsTopic.specFor(names.responses)]);
   const producer = await createProducer(kafka);
   const responses = await readTopic(kafka, names.responses, logger);
   const config = loadNotifierConfig({

@@ -1,7 +1,7 @@
 // Issue 3, end to end on the real stack: events sent to the tracker over HTTP
 // arrive in Kafka, enriched by the kafkastore, under the ids the tracker gave them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnrichedEvent } from '@pushtech/events';
+import type { EnrichedEvent } from '@pushtech/contracts';
 import { createKafka } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { freePort, readTopic, stackAddresses, uniqueName } from '@pushtech/testing';

@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostPorts, int, loadConfigOrExit, url } from '@pushtech/config';
-import { topics, type EnrichedEvent } from '@pushtech/events';
+import { topics, type EnrichedEvent } from '@pushtech/contracts';
 import { createKafka, ensureTopics, parseJson, runConsumer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { createUsers, pageView, prng, walk } from './city.ts';

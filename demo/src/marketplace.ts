@@ -4,7 +4,7 @@
 // OneSignal stand-in are printed as they happen.
 import type { Envelope } from '@pushtech/events';
 import { parseJson, runConsumer, type Kafka, type RunningConsumer } from '@pushtech/kafka';
-import type { MatchData } from '@pushtech/listings';
+import type { MatchData } from '@pushtech/contracts';
 import type { Logger } from '@pushtech/logging';
 import { Transformer } from '@napi-rs/image';
 import { signToken } from '@pushtech/auth';

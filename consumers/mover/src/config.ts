@@ -1,5 +1,5 @@
 import { hostPorts, int, number, oneOf, string, url, type ConfigOf } from '@pushtech/config';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { logLevels } from '@pushtech/logging';
 
 /** Every variable the mover reads (README has the table, `.env.example` the defaults). */

@@ -2,7 +2,7 @@
  * Moves a user's following listings to a position: the ones held in memory
  * (following-listings.ts), and for each one at least MIN_MOVE_M away from its
  * location appends `listing.moved` to `listings`, with version = the listing's
- * version + 1, in the envelope storage writes (listing-records.ts).
+ * version + 1 (`listingsTopic` of @pushtech/contracts, source "mover").
  *
  * The feed reads this process's moves back a moment after they are written:
  * until then the moves written here are remembered, and their location and
@@ -10,10 +10,10 @@
  * of the same version is ignored by every consumer (storage's optimistic
  * concurrency); the next position moves the listing again.
  */
+import { listingsTopic } from '@pushtech/contracts';
 import type { Producer } from '@pushtech/kafka';
 import { haversineM, type Point } from '@pushtech/listings';
 import type { FollowingListings } from './following-listings.ts';
-import { listingMovedRecord } from './listing-records.ts';
 import type { MoverMetrics } from './metrics.ts';
 
 /** How long a move written here is remembered when the log does not show it (a lost conflict, a gone listing). */
@@ -51,7 +51,7 @@ export function createListingMover(options: { following: FollowingListings; prod
           continue;
         }
         const move = { id: listing.id, location, version: version + 1 };
-        records.push(listingMovedRecord(move));
+        records.push(listingsTopic.encode({ type: 'listing.moved', data: move }, { source: 'mover' }));
         moves.push([listing.id, { location, version: move.version, at: now }]);
       }
       await producer.send(topic, records);

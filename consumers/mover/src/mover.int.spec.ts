@@ -1,7 +1,8 @@
 // The mover on the real stack: location events in `events` → `listing.moved` in
 // `listings` for the user's active following listings, coalesced.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, topics, type EnrichedEvent } from '@pushtech/events';
+import { listingsTopic, topics, type EnrichedEvent } from '@pushtech/contracts';
+import { createEnvelope } from '@pushtech/events';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
 import { cellsFor, destination, haversineM, point, type Listing, type ListingEvent } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
@@ -58,11 +59,6 @@ function location(userId: string | undefined, at: ReturnType<typeof point>): { k
   return { key: userId ?? 'anon-1', value: JSON.stringify(event) };
 }
 
-/** A listing event on `listings` as storage writes it. */
-function listingRecord(event: ListingEvent): { key: string; value: string } {
-  const envelope = createEnvelope({ source: 'storage', type: event.type, subject: event.data.id, data: { ...event.data } });
-  return { key: event.data.id, value: JSON.stringify(envelope) };
-}
 
 const send = (...records: { key: string; value: string }[]) => producer.send(settings.EVENTS_TOPIC, records);
 const moved = () => moves.values<{ source: string; type: string; subject: string; time: string; data: Extract<ListingEvent, { type: 'listing.moved' }>['data'] }>();
@@ -145,7 +141,7 @@ describe('mover', () => {
 
   it('moves a following listing created after it started (from the log), and not once the listing is closed', async () => {
     const dave = { ...base, id: 'd-follows', kind: 'search' as const, ownerId: 'dave', version: 1 };
-    await producer.send(settings.LISTINGS_TOPIC, [listingRecord({ type: 'listing.created', data: dave })]);
+    await producer.send(settings.LISTINGS_TOPIC, [listingsTopic.encode({ type: 'listing.created', data: dave })]);
     const before = moves.messages.length;
     await expect.poll(async () => {
       await send(location('dave', east(400)));
@@ -154,7 +150,7 @@ describe('mover', () => {
     }, { timeout: 10_000, interval: 100 }).toBe(true);
     expect(moved().filter((e) => e.type === 'listing.moved' && e.subject === 'd-follows').map((e) => e.data.version)).toEqual([2]);
 
-    await producer.send(settings.LISTINGS_TOPIC, [listingRecord({ type: 'listing.closed', data: { id: 'd-follows', version: 3 } })]);
+    await producer.send(settings.LISTINGS_TOPIC, [listingsTopic.encode({ type: 'listing.closed', data: { id: 'd-follows', version: 3 } })]);
     const closedAt = moves.messages.length;
     await sleep(1_500);
     await send(location('dave', east(1_000)));

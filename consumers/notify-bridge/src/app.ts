@@ -11,13 +11,12 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { topics } from '@pushtech/events';
+import { topics, usersTopic } from '@pushtech/contracts';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, runConsumer, type Kafka, type Producer, type RunningConsumer } from '@pushtech/kafka';
 import { followProjection, watermarks, type Admin, type LogFeed } from '@pushtech/listing-log';
 import type { Logger } from '@pushtech/logging';
 import { connectMongo, pingMongo, type MongoClient } from '@pushtech/mongo';
-import { parseUserRecord, usersTopic } from '@pushtech/storage';
 import { matchHandler, type BatchResult } from './bridge.ts';
 import type { BridgeConfig } from './config.ts';
 import { createDeviceOwners, deviceDirectory, type DeviceOwners } from './device-owners.ts';
@@ -25,7 +24,6 @@ import { createBridgeMetrics, type BridgeMetrics } from './metrics.ts';
 import { storageProjection, type StorageProjection } from './projection.ts';
 import { responseHandler } from './responses.ts';
 import { createThrottle, type Throttle } from './throttle.ts';
-import { bridgeTopics } from './topics.ts';
 
 export type BridgeSettings = Omit<BridgeConfig, 'LOG_LEVEL'>;
 
@@ -97,10 +95,10 @@ export async function startBridge(settings: BridgeSettings, logger: Logger, opti
     const db = mongo.db(settings.MONGO_DB);
     throttle = await createThrottle(db, { pairWindowS: settings.PAIR_WINDOW_S, userMaxPerHour: settings.USER_MAX_PER_HOUR });
     await ensureTopics(kafka, [
-      { ...usersTopic, name: settings.USERS_TOPIC },
+      { ...topics.users, name: settings.USERS_TOPIC },
       { ...topics.matches, name: settings.MATCHES_TOPIC },
-      { ...bridgeTopics.requests, name: settings.REQUESTS_TOPIC },
-      { ...bridgeTopics.responses, name: settings.RESPONSE_TOPIC },
+      { ...topics.notifyRequests, name: settings.REQUESTS_TOPIC },
+      { ...topics.notifyResults, name: settings.RESPONSE_TOPIC },
     ]);
     producer ??= await createProducer(kafka);
     const projection = storageProjection(db);
@@ -197,7 +195,7 @@ async function followDeviceOwners(
     async load() {
       for await (const doc of projection.devices()) owners.load(doc);
     },
-    parse: parseUserRecord,
+    parse: usersTopic.decode,
     apply: owners.apply,
     onInvalid: () => metrics.invalidUserRecords.inc(),
   });

@@ -4,7 +4,7 @@
 // in Mongo; a clock the test moves.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MatchData } from '@pushtech/listings';
+import type { MatchData } from '@pushtech/contracts';
 import { waitFor } from '@pushtech/testing';
 import { decisionKey, requestUuid } from './notify-request.ts';
 import { startTestBridge, testClock, testSettings, type TestBridge } from './test-bridge.ts';

@@ -8,14 +8,13 @@
  * throttle.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { matchesTopic, notifyRequestsTopic, pairKey, type MatchEvent, type Recorded } from '@pushtech/contracts';
 import type { ConsumedMessage, Producer } from '@pushtech/kafka';
-import { pairKey } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
-import { parseMatchRecord, type MatchRecord } from './match-records.ts';
 import type { DeviceDirectory } from './device-owners.ts';
 import type { BridgeMetrics } from './metrics.ts';
 import { matchNotifications, type Notification } from './notification.ts';
-import { decisionKey, pushRequest, requestUuid, type PushRequest } from './notify-request.ts';
+import { decisionKey, pushRequest, requestUuid, type BridgePushRequest } from './notify-request.ts';
 import type { StorageProjection } from './projection.ts';
 import type { Throttle } from './throttle.ts';
 
@@ -40,7 +39,7 @@ export interface MatchHandlerOptions {
 }
 
 export interface BatchResult {
-  requests: PushRequest[];
+  requests: BridgePushRequest[];
   skipped: { reason: SkipReason; userId: string; pair: string }[];
 }
 
@@ -49,6 +48,9 @@ interface Candidate {
   record: MatchRecord;
   notification: Notification;
 }
+
+/** A record of `matches`: the matcher decided at `time`. */
+type MatchRecord = Recorded<MatchEvent>;
 
 const typeLabel = (record: MatchRecord) => (record.event.type === 'match.found' ? 'found' : 'lost');
 
@@ -60,7 +62,7 @@ export function matchHandler(options: MatchHandlerOptions) {
   function latestDecisions(messages: ConsumedMessage[]): Map<string, MatchRecord> {
     const latest = new Map<string, MatchRecord>();
     for (const message of messages) {
-      const parsed = parseMatchRecord(message.value);
+      const parsed = matchesTopic.decode(message.value);
       if (!parsed.ok) {
         metrics.matchEvents.inc({ type: 'unknown', outcome: 'invalid' });
         logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, key: message.key, errors: parsed.errors },
@@ -93,14 +95,15 @@ export function matchHandler(options: MatchHandlerOptions) {
     let stale = 0;
     let newest = 0;
     for (const [pair, record] of latestDecisions(messages)) {
-      newest = Math.max(newest, record.decidedAt);
+      const decidedAt = Date.parse(record.time);
+      newest = Math.max(newest, decidedAt);
       if (record.event.type === 'match.lost') {
         metrics.matchEvents.inc({ type: 'lost', outcome: 'handled' });
         continue;
       }
-      if (options.matchMaxAgeS > 0 && now - record.decidedAt > options.matchMaxAgeS * 1_000) {
+      if (options.matchMaxAgeS > 0 && now - decidedAt > options.matchMaxAgeS * 1_000) {
         metrics.matchEvents.inc({ type: 'found', outcome: 'stale' });
-        logger.debug({ pair, eventId: record.eventId, decidedAt: new Date(record.decidedAt).toISOString() }, 'match decided too long ago: not notified');
+        logger.debug({ pair, eventId: record.eventId, decidedAt: record.time }, 'match decided too long ago: not notified');
         stale++;
         continue;
       }
@@ -168,7 +171,7 @@ export function matchHandler(options: MatchHandlerOptions) {
       sent.push(key);
     });
 
-    await options.producer.send(options.requestsTopic, result.requests.map((r) => ({ key: r.args.userIds[0], value: JSON.stringify(r) })));
+    await options.producer.send(options.requestsTopic, result.requests.map((r) => notifyRequestsTopic.encode(r)));
     await throttle.settle(sent, 'sent');
     await throttle.settle(capped, 'capped');
     metrics.requests.inc(result.requests.length);

@@ -1,8 +1,6 @@
 import { hostPorts, int, oneOf, string, url, type ConfigOf } from '@pushtech/config';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { logLevels } from '@pushtech/logging';
-import { usersTopic } from '@pushtech/storage';
-import { bridgeTopics } from './topics.ts';
 
 const DAY_S = 86_400;
 
@@ -17,12 +15,12 @@ export const bridgeConfigSpec = {
   MONGO_DB: string({ default: 'pushtech' }),
   MATCHES_TOPIC: string({ default: topics.matches.name }),
   /** Storage's log of devices: who may get a push is held in memory from it. */
-  USERS_TOPIC: string({ default: usersTopic.name }),
+  USERS_TOPIC: string({ default: topics.users.name }),
   /** Storage's projector group: the devices are loaded from the projection as of its offsets on USERS_TOPIC. */
   PROJECTOR_GROUP: string({ default: 'storage-projector' }),
-  REQUESTS_TOPIC: string({ default: bridgeTopics.requests.name }),
+  REQUESTS_TOPIC: string({ default: topics.notifyRequests.name }),
   /** The notifier answers here (`responseTopic` of every request); it also names the bridge as a producer for the notifier's fair share. */
-  RESPONSE_TOPIC: string({ default: bridgeTopics.responses.name }),
+  RESPONSE_TOPIC: string({ default: topics.notifyResults.name }),
   BRIDGE_GROUP: string({ default: 'notify-bridge' }),
   /** At most one notification per pair and user in this many seconds (0: every found decision notifies). */
   PAIR_WINDOW_S: int({ default: 3_600, min: 0, max: 30 * DAY_S }),

@@ -5,7 +5,7 @@
  * (`evolveDeviceDocument`: the newest registration of a subscription wins, only
  * its user removes it). So the bridge asks no database who may get a push.
  */
-import { evolveDeviceDocument, type DeviceDocument, type DeviceEvent, type Recorded } from '@pushtech/storage';
+import { evolveDeviceDocument, type DeviceDocument, type DeviceEvent, type Recorded } from '@pushtech/contracts';
 
 export interface DeviceOwners {
   /** A document of the projection. */

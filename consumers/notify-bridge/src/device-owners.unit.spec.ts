@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { DeviceEvent, Recorded } from '@pushtech/storage';
+import type { DeviceEvent, Recorded } from '@pushtech/contracts';
 import { createDeviceOwners, deviceDirectory } from './device-owners.ts';
 
 let sequence = 0;

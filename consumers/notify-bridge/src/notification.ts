@@ -6,7 +6,7 @@
  *
  * A title the projection does not have (yet) reads "your search" / "your offer".
  */
-import type { MatchData } from '@pushtech/listings';
+import type { MatchData } from '@pushtech/contracts';
 
 export type Side = 'search' | 'offer';
 

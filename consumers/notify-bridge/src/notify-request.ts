@@ -1,6 +1,6 @@
 /**
  * The requests the bridge puts on `notify.requests`, in the notifier's
- * protocol (DESIGN.md, "Notifier protocol"; services/notifier/README.md):
+ * protocol (`PushRequest` of @pushtech/contracts; DESIGN.md, "Notifier protocol"):
  * a `push` to one user (OneSignal external id = our user id), answered on
  * the bridge's response topic: `success` for a 2xx, `failure` for a 4xx,
  * retried by the notifier on a 5xx (429 and 401 always).
@@ -11,6 +11,7 @@
  * nothing twice for one `idempotency_key` (= the uuid).
  */
 import { createHash } from 'node:crypto';
+import type { PushRequest, Style } from '@pushtech/contracts';
 
 /** The bridge's namespace for name-based (version 5) UUIDs. */
 const UUID_NAMESPACE = Buffer.from('62594b5ca9d24c0e8e3b76d4630a10fa', 'hex');
@@ -41,29 +42,20 @@ export const STYLE = {
   '2xx': { operation: 'success' },
   '4xx': { operation: 'failure' },
   '5xx': { operation: 'retry' },
-} as const;
+} as const satisfies Style;
 
-export interface PushRequest {
-  type: 'push';
+/** A push as the bridge makes it: to one user (keyed by it on `notify.requests`), about one pair. */
+export type BridgePushRequest = PushRequest & {
   responseTopic: string;
-  uuid: string;
-  versionUtcSeconds: number;
-  sentAt: number;
-  args: {
-    userIds: [string];
-    heading: string;
-    content: string;
-    data: { searchId: string; offerId: string; pair: string };
-  };
-  style: typeof STYLE;
-}
+  args: { userIds: [string]; heading: string; content: string; data: { searchId: string; offerId: string; pair: string } };
+};
 
 export interface RequestInput {
   uuid: string;
   userId: string;
   heading: string;
   content: string;
-  data: PushRequest['args']['data'];
+  data: BridgePushRequest['args']['data'];
   responseTopic: string;
   /** The bridge's version: its start time (seconds since the epoch). */
   versionUtcSeconds: number;
@@ -71,7 +63,7 @@ export interface RequestInput {
   now: number;
 }
 
-export function pushRequest(input: RequestInput): PushRequest {
+export function pushRequest(input: RequestInput): BridgePushRequest {
   return {
     type: 'push',
     responseTopic: input.responseTopic,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { notifyRequestsTopic } from '@pushtech/contracts';
 import { decisionKey, nameUuid, pushRequest, requestUuid } from './notify-request.ts';
 
 const UUID_V5 = /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -48,5 +49,7 @@ describe('pushRequest', () => {
       args: { userIds: ['alice'], heading: 'Offer nearby', content: 'An offer for “bike” is 300 m away', data: { searchId: 's1', offerId: 'o1', pair: 's1|o1' } },
       style: { '2xx': { operation: 'success' }, '4xx': { operation: 'failure' }, '5xx': { operation: 'retry' } },
     });
+    expect(notifyRequestsTopic.decode(notifyRequestsTopic.encode(request).value)).toEqual({ kind: 'push', request });
+    expect(notifyRequestsTopic.encode(request).key).toBe('alice');
   });
 });

@@ -1,21 +1,12 @@
 /**
  * Reads of storage's Mongo projection: listing titles, and the devices (loaded
- * once at start: device-owners.ts).
- * The collections are the ones `projection_meta` names (`{ _id: "current",
- * listings, matches, devices }`, switched by a rebuild), else `listings` and
- * `devices` — read at most once a second, as storage's own readers do
- * (services/storage/src/projection-collections.ts).
+ * once at start: device-owners.ts), in the collections `projection_meta`
+ * names (switched by a rebuild) — read at most once a second, as storage's own
+ * readers do.
  */
+import type { CollectionNames, DeviceDocument } from '@pushtech/contracts';
+import { currentCollections } from '@pushtech/listing-log';
 import { findByIds, type Db } from '@pushtech/mongo';
-import type { DeviceDocument } from '@pushtech/storage';
-
-export const META_COLLECTION = 'projection_meta';
-
-interface MetaDocument {
-  _id: string;
-  listings?: string;
-  devices?: string;
-}
 
 export interface StorageProjection {
   /** Titles of the listings the projection has, by id. */
@@ -25,13 +16,10 @@ export interface StorageProjection {
 }
 
 export function storageProjection(db: Db, cacheMs = 1_000): StorageProjection {
-  let cached: { at: number; listings: string; devices: string } | undefined;
-  async function names() {
-    if (cached === undefined || Date.now() - cached.at >= cacheMs) {
-      const meta = await db.collection<MetaDocument>(META_COLLECTION).findOne({ _id: 'current' });
-      cached = { at: Date.now(), listings: meta?.listings ?? 'listings', devices: meta?.devices ?? 'devices' };
-    }
-    return cached;
+  let cached: { at: number; names: CollectionNames } | undefined;
+  async function names(): Promise<CollectionNames> {
+    if (cached === undefined || Date.now() - cached.at >= cacheMs) cached = { at: Date.now(), names: await currentCollections(db) };
+    return cached.names;
   }
   return {
     async titles(ids) {

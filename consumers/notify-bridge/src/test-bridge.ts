@@ -1,15 +1,12 @@
 /** For integration tests: a notify bridge on the local stack with its own topics, group and database, and a clock the test moves. */
-import { createEnvelope } from '@pushtech/events';
+import { matchesTopic, topics, usersTopic, type DeviceEvent, type MatchEvent } from '@pushtech/contracts';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
-import { pairKey, type MatchEvent } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
 import { connectMongo, type Db, type MongoClient } from '@pushtech/mongo';
-import { userRecord, type DeviceEvent } from '@pushtech/storage';
 import { readTopic, stackAddresses, uniqueName, waitFor, type TopicReader } from '@pushtech/testing';
 import { startBridge, type Bridge, type BridgeSettings } from './app.ts';
 import type { BatchResult } from './bridge.ts';
-import type { PushRequest } from './notify-request.ts';
-import { bridgeTopics } from './topics.ts';
+import type { BridgePushRequest } from './notify-request.ts';
 
 export const testLogger = () => createLogger('notify-bridge-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
 
@@ -58,7 +55,7 @@ export interface TestBridge {
   /** Waits until the batches skipped `count` notifications in all (of any reason), returns them. */
   waitForSkipped(count: number): Promise<BatchResult['skipped']>;
   /** Waits until the requests topic has `count` requests in all, returns them. */
-  waitForRequests(count: number): Promise<PushRequest[]>;
+  waitForRequests(count: number): Promise<BridgePushRequest[]>;
   metric(name: string, labels?: string): Promise<number>;
   stop(options?: { keepDatabase?: boolean }): Promise<void>;
 }
@@ -68,8 +65,8 @@ export async function startTestBridge(settings = testSettings(), clock = testClo
   const logger = testLogger();
   const kafka = createKafka({ clientId: 'notify-bridge-test', brokers: settings.KAFKA_BROKERS, logger });
   await ensureTopics(kafka, [
-    { name: settings.MATCHES_TOPIC, partitions: 3, retentionMs: -1 },
-    { ...bridgeTopics.requests, name: settings.REQUESTS_TOPIC },
+    { ...topics.matches, name: settings.MATCHES_TOPIC, partitions: 3 },
+    { ...topics.notifyRequests, name: settings.REQUESTS_TOPIC },
   ]);
   const mongo = await connectMongo(settings.MONGO_URL, { appName: 'notify-bridge-test' });
   await beforeStart?.(mongo.db(settings.MONGO_DB));
@@ -92,19 +89,18 @@ export async function startTestBridge(settings = testSettings(), clock = testClo
       const event: DeviceEvent = type === 'device.registered'
         ? { type, data: { userId, subscriptionId, platform: 'ios' } }
         : { type, data: { userId, subscriptionId } };
-      const { key, value } = userRecord(event);
+      const { key, value } = usersTopic.encode(event);
       await producer.send(settings.USERS_TOPIC, [{ key, value }]);
     },
     async produceMatch(event, time = new Date(clock.now())) {
-      const pair = pairKey(event.data.searchId, event.data.offerId);
-      const envelope = createEnvelope({ source: 'matcher', type: event.type, subject: pair, time, data: { ...event.data } });
-      await producer.send(settings.MATCHES_TOPIC, [{ key: pair, value: JSON.stringify(envelope) }]);
+      const { envelope, key, value } = matchesTopic.encode(event, { time });
+      await producer.send(settings.MATCHES_TOPIC, [{ key, value }]);
       return envelope.id;
     },
     waitForSkipped: (count) => waitFor(() => (skipped().length >= count ? skipped() : undefined), `${count} skipped notifications`, 30_000),
     async waitForRequests(count) {
       await requests.waitForCount(count, 30_000);
-      return requests.values<PushRequest>();
+      return requests.values<BridgePushRequest>();
     },
     async metric(name, labels = '') {
       const text = await (await fetch(`${bridge.url}/metrics`)).text();

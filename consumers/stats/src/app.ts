@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka, ensureTopics } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';

@@ -1,5 +1,5 @@
 import { hostPorts, int, oneOf, port, string, type ConfigOf } from '@pushtech/config';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { logLevels } from '@pushtech/logging';
 
 /** Every variable the stats consumer reads (README has the table). */

@@ -2,8 +2,8 @@
 // topic of its own; GET /stats counts them; a restart rebuilds the same counts from the
 // retention window (not zero, not doubled); events outside the window are left out.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EnrichedEvent } from '@pushtech/events';
-import { createEnvelope, topics } from '@pushtech/events';
+import { topics, type EnrichedEvent } from '@pushtech/contracts';
+import { createEnvelope } from '@pushtech/events';
 import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';

@@ -123,32 +123,3 @@ export function createEnvelope<D extends Record<string, unknown>>(input: NewEnve
   if (input.subject !== undefined) envelope.subject = input.subject;
   return envelope;
 }
-
-/** An event record as read from Kafka: its envelope and its `{type, data}`, the data checked. */
-export interface EventRecord<E> {
-  envelope: Envelope;
-  event: E;
-}
-
-/**
- * A Kafka record's value read as an event: JSON, a valid envelope, a `type`
- * that `dataSchemas` knows, and `data` that its schema accepts (the parsed data
- * is the event's). Every failure comes back as `{field, rule}`s, never thrown.
- */
-export function parseEventRecord<E>(value: Buffer | null, dataSchemas: Readonly<Record<string, z.ZodType>>): Validation<EventRecord<E>> {
-  if (value === null) return { ok: false, errors: [{ field: 'value', rule: 'must not be empty' }] };
-  let json: unknown;
-  try {
-    json = JSON.parse(value.toString('utf8'));
-  } catch {
-    return { ok: false, errors: [{ field: 'value', rule: 'must be JSON' }] };
-  }
-  const envelope = validateEnvelope(json);
-  if (!envelope.ok) return envelope;
-  const { type, data } = envelope.value;
-  const schema = Object.hasOwn(dataSchemas, type) ? dataSchemas[type] : undefined;
-  if (schema === undefined) return { ok: false, errors: [{ field: 'type', rule: `must be one of ${Object.keys(dataSchemas).join(', ')}` }] };
-  const checked = schema.safeParse(data);
-  if (!checked.success) return { ok: false, errors: fieldErrors(checked.error, 'data') };
-  return { ok: true, value: { envelope: envelope.value, event: { type, data: checked.data } as E } };
-}

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { createEnvelope, idTime, newId, parseEventRecord, UUID_V7, validateEnvelope } from './index.ts';
+import { createEnvelope, idTime, newId, UUID_V7, validateEnvelope } from './index.ts';
 
 const valid = () => createEnvelope({ source: 'tracker/test', type: 'page.view', subject: 'user-1', data: { path: '/' } });
 
@@ -55,23 +54,5 @@ describe('envelope', () => {
     expect([...ids].sort()).toEqual(ids);
     expect(Math.abs(idTime(later) - Date.now())).toBeLessThan(1000);
     expect(idTime(later)).toBeGreaterThan(idTime(ids[0]!));
-  });
-});
-
-describe('parseEventRecord', () => {
-  const schemas = { 'page.view': z.object({ path: z.string() }) };
-  const record = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
-
-  it('a valid record: its envelope and its event, the data as the schema parsed it', () => {
-    const envelope = valid();
-    expect(parseEventRecord(record(envelope), schemas)).toEqual({ ok: true, value: { envelope, event: { type: 'page.view', data: { path: '/' } } } });
-  });
-
-  it('names what is wrong: no value, not JSON, not an envelope, a type without a schema, data the schema refuses', () => {
-    expect(parseEventRecord(null, schemas)).toEqual({ ok: false, errors: [{ field: 'value', rule: 'must not be empty' }] });
-    expect(parseEventRecord(record('{nope'), schemas)).toEqual({ ok: false, errors: [{ field: 'value', rule: 'must be JSON' }] });
-    expect(parseEventRecord(record({ ...valid(), specversion: '0.3' }), schemas)).toMatchObject({ ok: false, errors: [{ field: 'specversion' }] });
-    expect(parseEventRecord(record({ ...valid(), type: 'constructor' }), schemas)).toEqual({ ok: false, errors: [{ field: 'type', rule: 'must be one of page.view' }] });
-    expect(parseEventRecord(record({ ...valid(), data: { path: 7 } }), schemas)).toMatchObject({ ok: false, errors: [{ field: 'data.path' }] });
   });
 });

@@ -9,13 +9,13 @@
  * The group exists only because kafkajs needs one: its position is kept here
  * and sought on every (re)join, so a rejoin never starts over.
  */
+import { listingsTopic } from '@pushtech/contracts';
 import type { Kafka } from '@pushtech/kafka';
 import type { ListingEvent } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
 import type { Admin, Consumer } from './kafka-types.ts';
 import { behind, reached, watermarks, type Offsets } from './offsets.ts';
 import { projectorStart } from './start.ts';
-import { parseListingRecord } from './records.ts';
 
 export interface LogFeedOptions<T> {
   kafka: Kafka;
@@ -54,8 +54,8 @@ export type ListingFeed = LogFeed;
 
 /** A record of `listings` as a feed reads it. */
 export function parseListingEvent(value: Buffer | null): { ok: true; value: ListingEvent } | { ok: false; errors: unknown } {
-  const parsed = parseListingRecord(value);
-  return parsed.ok ? { ok: true, value: parsed.event } : parsed;
+  const parsed = listingsTopic.decode(value);
+  return parsed.ok ? { ok: true, value: parsed.value.event } : parsed;
 }
 
 export function startListingFeed(options: ListingFeedOptions): Promise<LogFeed> {

@@ -1,23 +1,15 @@
 /**
- * Reads of storage's Mongo projection. The collections are the ones
- * `projection_meta` names (`{ _id: "current", listings, matches }`, switched
- * by a rebuild), else `listings` and `matches` — as storage's
- * projection-collections.ts defines them.
+ * Reads of storage's Mongo projection, in the collections `projection_meta`
+ * names (@pushtech/contracts, projection/meta.ts: switched by a rebuild).
  */
+import { collectionNamesOf, META_COLLECTION, META_ID, type CollectionNames, type ProjectionMetaDocument } from '@pushtech/contracts';
 import type { Listing } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
 import type { Db } from '@pushtech/mongo';
 
-export const META_COLLECTION = 'projection_meta';
-
-export interface CollectionNames {
-  listings: string;
-  matches: string;
-}
-
+/** The projection's collections now (read every time: callers that ask often cache it). */
 export async function currentCollections(db: Db): Promise<CollectionNames> {
-  const meta = await db.collection<{ _id: string; listings?: string; matches?: string }>(META_COLLECTION).findOne({ _id: 'current' });
-  return { listings: meta?.listings ?? 'listings', matches: meta?.matches ?? 'matches' };
+  return collectionNamesOf(await db.collection<ProjectionMetaDocument>(META_COLLECTION).findOne({ _id: META_ID }));
 }
 
 const LISTING_FIELDS = ['id', 'kind', 'ownerId', 'title', 'description', 'tags', 'location', 'radiusM', 'follow', 'status', 'imageIds', 'expiresAt', 'version'] as const;

@@ -4,5 +4,3 @@ export * from './geo.ts';
 export * from './match-rule.ts';
 export * from './cells.ts';
 export * from './events.ts';
-export * from './match-events.ts';
-export * from './event-schemas.ts';

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { hostPorts, int, oneOf, string, url, type ConfigOf } from '@pushtech/config';
-import { DEFAULT_TRACKER_STREAM, topics } from '@pushtech/events';
+import { DEFAULT_TRACKER_STREAM, topics } from '@pushtech/contracts';
 import { logLevels } from '@pushtech/logging';
 
 /** Every variable the kafkastore reads (README has the table). */

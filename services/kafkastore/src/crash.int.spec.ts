@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { topics, type EnrichedEvent } from '@pushtech/events';
+import { topics, type EnrichedEvent } from '@pushtech/contracts';
 import { createKafka, ensureTopics } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';

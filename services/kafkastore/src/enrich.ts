@@ -1,6 +1,6 @@
 import geoip from 'geoip-lite';
 import UAParser from 'ua-parser-js';
-import type { EnrichedContext, EnrichedEvent, Geo, TrackedEvent } from '@pushtech/events';
+import type { EnrichedContext, EnrichedEvent, Geo, TrackedEvent } from '@pushtech/contracts';
 
 /**
  * Pure enrichment: the tracker's `data.context` (ip, user agent) gains `geo`,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEnvelope, type TrackedEvent } from '@pushtech/events';
+import type { TrackedEvent } from '@pushtech/contracts';
+import { createEnvelope } from '@pushtech/events';
 import { createEnricher, createUserAgentCache, lookupGeo, parseUserAgent } from './enrich.ts';
 
 const IPHONE_SAFARI = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';

@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope, eventKey, STREAM_FIELD, topics, type EnrichedEvent } from '@pushtech/events';
+import { eventKey, STREAM_FIELD, topics, type DlqRecord, type EnrichedEvent } from '@pushtech/contracts';
+import { createEnvelope } from '@pushtech/events';
 import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';
@@ -9,7 +10,6 @@ import { readTopic, type TopicReader } from '@pushtech/testing';
 import { trackedEvents, xaddEvents } from './fixtures/traffic.ts';
 import { startKafkastore, type Kafkastore, type KafkastoreOptions } from './kafkastore.ts';
 import { createKafkastoreMetrics } from './metrics.ts';
-import type { DlqRecord } from './records.ts';
 
 const { kafkaBrokers, redisUrl } = stackAddresses();
 const logger = createLogger('kafkastore-test', 'silent');

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@pushtech/logging';
+import { contracts } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
+import type { Logger } from '@pushtech/logging';
 import type { Redis } from '@pushtech/redis';
 import { createBackoff } from './backoff.ts';
 import { createEnricher, type Enrich } from './enrich.ts';
 import type { KafkastoreMetrics } from './metrics.ts';
-import { dlqRecord, eventRecord, produceRequests, type TopicMessages } from './records.ts';
+import { produceRequests, type TopicMessages } from './records.ts';
 import { parseEntry } from './stream-entry.ts';
 import { isMissingGroup, trackerStream, type StreamEntry } from './tracker-stream.ts';
 
@@ -179,7 +180,7 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
       let raw: string;
       if (parsed.ok) {
         try {
-          events.push(eventRecord(enrich(parsed.event)));
+          events.push(contracts.events.encode(enrich(parsed.event)));
           continue;
         } catch (err) {
           reason = `enrichment failed: ${errorMessage(err)}`;
@@ -189,7 +190,7 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
         ({ reason, raw } = parsed);
       }
       logger.warn({ streamId: id, reason }, 'unparseable stream entry: sent to the DLQ');
-      rejected.push(dlqRecord({ streamId: id, stream: options.stream, reason, raw, time }));
+      rejected.push(contracts.eventsDlq.encode({ streamId: id, stream: options.stream, reason, raw, time }));
     }
     metrics.enrichSeconds.observe((performance.now() - started) / 1000);
 

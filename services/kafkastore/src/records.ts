@@ -1,34 +1,9 @@
-import { eventKey, type EnrichedEvent } from '@pushtech/events';
-import type { OutgoingMessage } from '@pushtech/kafka';
-
 /**
- * The two record formats the kafkastore writes (documented in the README).
- *
- * `events`: key = user id, else anonymous id, else event id (one user's events
- * stay in one partition, in order); value = the `EnrichedEvent` as JSON.
+ * Produce requests of the records the kafkastore writes (the records
+ * themselves are `eventsTopic.encode` and `eventsDlqTopic.encode` of
+ * @pushtech/contracts).
  */
-export function eventRecord(event: EnrichedEvent): OutgoingMessage {
-  return { key: eventKey(event), value: JSON.stringify(event) };
-}
-
-/** `events.dlq` value: a stream entry that could not become an event, and why. */
-export interface DlqRecord {
-  /** The entry's id in the tracker's Redis stream. */
-  streamId: string;
-  /** The Redis stream it came from (one per tracker). */
-  stream: string;
-  /** Why it was rejected, e.g. `bad JSON: …`, `missing field "e"`, `invalid envelope: id must be a lower-case UUIDv7`. */
-  reason: string;
-  /** The entry's `e` field as written (or all its fields as a JSON object when `e` is missing), cut at 64 KiB. */
-  raw: string;
-  /** When the kafkastore rejected it (RFC 3339). */
-  time: string;
-}
-
-/** Key: the stream entry id. */
-export function dlqRecord(record: DlqRecord): OutgoingMessage {
-  return { key: record.streamId, value: JSON.stringify(record) };
-}
+import type { OutgoingMessage } from '@pushtech/kafka';
 
 export interface TopicMessages {
   topic: string;

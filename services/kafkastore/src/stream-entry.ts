@@ -1,4 +1,5 @@
-import { STREAM_FIELD, validateEnvelope, type TrackedEvent } from '@pushtech/events';
+import { STREAM_FIELD, type TrackedEvent } from '@pushtech/contracts';
+import { validateEnvelope } from '@pushtech/events';
 
 /**
  * Turns a tracker stream entry (field `e` = the envelope as JSON) into a

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEnvelope, STREAM_FIELD } from '@pushtech/events';
+import { STREAM_FIELD } from '@pushtech/contracts';
+import { createEnvelope } from '@pushtech/events';
 import { MAX_ENTRY_BYTES, parseEntry } from './stream-entry.ts';
 
 const envelope = (data: Record<string, unknown> = { context: { ip: '8.8.8.8', anonymousId: 'anon-1' } }) =>

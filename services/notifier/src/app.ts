@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { notifyResultsTopic, topics } from '@pushtech/contracts';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
@@ -11,7 +12,6 @@ import { createNotifier, type Notifier, type NotifierEvent } from './notifier.ts
 import { createSender } from './onesignal.ts';
 import { createKafkaResponder, type Responder } from './responder.ts';
 import { createMongoRetryStore, createMongoVersionStore, notifierIndexes } from './retry-store.ts';
-import { notifierTopics, responseTopicSpec } from './topics.ts';
 
 export interface App {
   /** The HTTP server: /healthz, /readyz (mongo, kafka), /metrics. */
@@ -80,7 +80,7 @@ export async function startApp(config: NotifierConfig, logger: Logger, tuning: T
   const knownTopics = new Set<string>();
   async function ensureResponseTopic(topic: string): Promise<void> {
     if (knownTopics.has(topic)) return;
-    await ensureTopics(kafka, [responseTopicSpec(topic)]);
+    await ensureTopics(kafka, [notifyResultsTopic.specFor(topic)]);
     knownTopics.add(topic);
   }
 
@@ -90,7 +90,7 @@ export async function startApp(config: NotifierConfig, logger: Logger, tuning: T
         mongo ??= await connectMongo(config.MONGO_URL, { appName: 'notifier' });
         const db = mongo.db(config.MONGO_DB);
         await ensureIndexes(db, notifierIndexes);
-        await ensureTopics(kafka, [{ ...notifierTopics.requests, name: config.REQUESTS_TOPIC }]);
+        await ensureTopics(kafka, [{ ...topics.notifyRequests, name: config.REQUESTS_TOPIC }]);
         producer ??= await createProducer(kafka);
         responder ??= createKafkaResponder({ producer, ensureTopic: ensureResponseTopic, logger, onFailure: () => metrics.responseFailures.inc() });
         notifier ??= createNotifier({

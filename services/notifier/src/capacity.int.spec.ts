@@ -5,7 +5,7 @@ import { startStandin, type Standin } from '@pushtech/onesignal-standin';
 import { waitFor } from '@pushtech/testing';
 import { freshNames, notifierEnv, startBench, startNotifier, STANDIN_API_KEY, STANDIN_APP_ID, type Bench, type RunningNotifier } from './fixtures/harness.ts';
 import { pushRequest } from './fixtures/requests.ts';
-import type { NotifyResponse } from './outcome.ts';
+import type { NotifyResponse } from '@pushtech/contracts';
 
 let standin: Standin;
 let bench: Bench;

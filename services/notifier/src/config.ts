@@ -1,7 +1,7 @@
 import { ConfigError, ConfigErrors, hostPorts, int, loadConfig, number, oneOf, string, url, type ConfigOf, type Reader } from '@pushtech/config';
+import { topics } from '@pushtech/contracts';
 import { logLevels } from '@pushtech/logging';
 import { AUTH_SCHEMES, ONESIGNAL_CLIENTS } from './onesignal.ts';
-import { notifierTopics } from './topics.ts';
 
 /** A required secret: never echoed in an error line. */
 function secret(): Reader<string> {
@@ -20,7 +20,7 @@ export const configSpec = {
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
   MONGO_DB: string({ default: 'pushtech' }),
-  REQUESTS_TOPIC: string({ default: notifierTopics.requests.name }),
+  REQUESTS_TOPIC: string({ default: topics.notifyRequests.name }),
   NOTIFIER_GROUP: string({ default: 'notifier' }),
   /** OneSignal's API root; `/notifications` is appended. The local stand-in: http://127.0.0.1:8089. */
   ONESIGNAL_API_ROOT: url({ protocols: ['https:', 'http:'], default: 'https://api.onesignal.com' }),

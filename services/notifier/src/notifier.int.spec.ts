@@ -7,7 +7,7 @@ import { startStandin, type Script, type Standin } from '@pushtech/onesignal-sta
 import { waitFor } from '@pushtech/testing';
 import { freshNames, notifierEnv, startBench, startNotifier, STANDIN_API_KEY, STANDIN_APP_ID, type Bench, type RunningNotifier } from './fixtures/harness.ts';
 import { connectRequest, pushRequest } from './fixtures/requests.ts';
-import type { NotifyResponse } from './outcome.ts';
+import type { NotifyResponse } from '@pushtech/contracts';
 import { RETRIES } from './retry-store.ts';
 
 let standin: Standin;

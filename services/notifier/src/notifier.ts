@@ -10,14 +10,14 @@
  * store, and a restarted notifier picks them up from there.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { notifyRequestsTopic, type ConnectRequest, type ControlRequest, type NotifyResponse, type ParsedRequest, type PushRequest } from '@pushtech/contracts';
 import type { Logger } from '@pushtech/logging';
 import type { RetryPolicy } from './backoff.ts';
 import { createFairQueue } from './fair-queue.ts';
 import type { NotifierMetrics } from './metrics.ts';
 import { notificationBody, type NotificationSender } from './onesignal.ts';
-import { decide, statusClassOf, type Decision, type NotifyResponse } from './outcome.ts';
+import { decide, statusClassOf, type Decision } from './outcome.ts';
 import { createPacer } from './pacer.ts';
-import { parseRequest, type ConnectRequest, type ControlRequest, type ParsedRequest, type PushRequest } from './request.ts';
 import type { Responder } from './responder.ts';
 import type { RetryStore, StoredRequest, VersionStore } from './retry-store.ts';
 
@@ -463,7 +463,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
     take(value, ack) {
       if (stopping.signal.aborted) return false;
-      const parsed = parseRequest(value);
+      const parsed = notifyRequestsTopic.decode(value);
       switch (parsed.kind) {
         case 'invalid':
           reject(parsed, ack);

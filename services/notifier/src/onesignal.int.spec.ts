@@ -1,11 +1,11 @@
 // Both clients make the same call to the stand-in, and hand back what came back —
 // except what onesignal-node cannot see (pinned here, described in the README).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { PushRequest } from '@pushtech/contracts';
 import { startStandin, type Standin } from '@pushtech/onesignal-standin';
 import { freePort } from '@pushtech/testing';
 import { createFetchSender, createOneSignalNodeSender, notificationBody, type NotificationSender } from './onesignal.ts';
 import { pushRequest } from './fixtures/requests.ts';
-import type { PushRequest } from './request.ts';
 
 const appId = '2f4c5b1e-8a9d-4e6f-b3c2-1d0e9f8a7b6c';
 const apiKey = 'standin-test-key';

@@ -13,8 +13,8 @@
  * Both return what came back as an `Answer`; neither throws for an HTTP status.
  */
 import { Client, HTTPError } from 'onesignal-node';
+import type { PushRequest } from '@pushtech/contracts';
 import type { Answer } from './outcome.ts';
-import type { PushRequest } from './request.ts';
 
 export const ONESIGNAL_CLIENTS = ['onesignal-node', 'fetch'] as const;
 export type OneSignalClientName = (typeof ONESIGNAL_CLIENTS)[number];

@@ -11,9 +11,9 @@
  * - Retries are bounded by `maxAttempts` and `maxAgeMs`; past them the
  *   request fails with a reason.
  */
+import type { NotifyResponse, Operation, StatusClass, Style, StyleEntry } from '@pushtech/contracts';
 import type { LogLevel } from '@pushtech/logging';
 import { parseRetryAfter, retryDelay, type RetryPolicy } from './backoff.ts';
-import type { Operation, StatusClass, Style, StyleEntry } from './request.ts';
 
 /** What came back from one attempt. */
 export type Answer =
@@ -23,18 +23,6 @@ export type Answer =
 
 /** A status class as a metric label: `other` for 1xx/3xx, `none` when there was no answer. */
 export type ClassLabel = StatusClass | 'other' | 'none';
-
-export interface NotifyResponse {
-  type: 'copy' | 'success' | 'failure';
-  uuid: string | null;
-  versionUtcSeconds: number | null;
-  /** Seconds since the epoch (UTC), like `versionUtcSeconds`. */
-  handledAt: number;
-  /** copy only: the status and the body (parsed JSON, or the text with `raw`; a blank body is ""). */
-  info?: { status: number; body: unknown };
-  /** failure only: why, in words (an addition to DESIGN's format). */
-  reason?: string;
-}
 
 interface Common {
   statusClass: ClassLabel;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { Style } from '@pushtech/contracts';
 import { decide, type Answer, type Decision } from './outcome.ts';
-import type { Style } from './request.ts';
 
 const uuid = '0197a1f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b';
 const policy = { baseMs: 100, maxMs: 1_000, maxAttempts: 5, maxAgeMs: 60_000 };

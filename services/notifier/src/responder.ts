@@ -6,9 +6,9 @@
  * response (acks=all), which is when the request counts as done.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@pushtech/logging';
+import { notifyResultsTopic, type NotifyResponse } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
-import type { NotifyResponse } from './outcome.ts';
+import type { Logger } from '@pushtech/logging';
 
 export interface Responder {
   /** Resolves once Kafka acknowledged the response; rejects only if the responder closes before it could be sent. */
@@ -87,7 +87,7 @@ export function createKafkaResponder(options: KafkaResponderOptions): Responder 
           reject(new Error('responder closed'));
           return;
         }
-        pending.push({ topic, message: { key: response.uuid, value: JSON.stringify(response) }, resolve, reject });
+        pending.push({ topic, message: notifyResultsTopic.encode(response), resolve, reject });
         run();
       });
     },

@@ -9,7 +9,7 @@ import { startStandin, type Standin } from '@pushtech/onesignal-standin';
 import { waitFor } from '@pushtech/testing';
 import { freshNames, notifierEnv, startBench, STANDIN_API_KEY, STANDIN_APP_ID, type Bench } from './fixtures/harness.ts';
 import { pushRequest } from './fixtures/requests.ts';
-import type { NotifyResponse } from './outcome.ts';
+import type { NotifyResponse } from '@pushtech/contracts';
 import { RETRIES } from './retry-store.ts';
 
 const entryPoint = fileURLToPath(new URL('./index.ts', import.meta.url));

@@ -4,8 +4,8 @@
  * response topic. MongoDB collections `notifier_retries` and
  * `notifier_versions`; an in-memory twin for unit tests.
  */
+import type { PushRequest } from '@pushtech/contracts';
 import type { Db, IndexSpec } from '@pushtech/mongo';
-import type { PushRequest } from './request.ts';
 
 /** A request the notifier holds outside Kafka: due for an attempt at `dueAt`. */
 export interface StoredRequest {

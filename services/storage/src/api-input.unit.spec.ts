@@ -2,11 +2,12 @@
 // checked before anything is read or written (a valid request reaches the
 // fake producer and, with a 0 ms read-your-writes wait, answers 202).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_COLLECTIONS } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
 import type { FastifyInstance } from 'fastify';
 import { signToken } from '@pushtech/auth';
 import { startOnStandIns } from './test-storage.ts';
-import { DEFAULT_COLLECTIONS, type CollectionPointer } from './projection-collections.ts';
+import type { CollectionPointer } from './projection-collections.ts';
 
 const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
 const sent: OutgoingMessage[] = [];

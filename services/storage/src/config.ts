@@ -1,8 +1,7 @@
 import { hostPorts, int, secret, string, url, type ConfigOf } from '@pushtech/config';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { JWT_SECRET_MIN_LENGTH } from '@pushtech/auth';
 import { serviceConfig } from '@pushtech/service';
-import { usersTopic } from './users-topic.ts';
 
 /** Every variable the storage service reads (README has the table, `.env.example` the defaults). */
 export const storageConfigSpec = {
@@ -15,7 +14,7 @@ export const storageConfigSpec = {
   LISTINGS_TOPIC: string({ default: topics.listings.name }),
   MATCHES_TOPIC: string({ default: topics.matches.name }),
   /** Device registrations and removals (key: user id). */
-  USERS_TOPIC: string({ default: usersTopic.name }),
+  USERS_TOPIC: string({ default: topics.users.name }),
   PROJECTOR_GROUP: string({ default: 'storage-projector' }),
   /** How long a create or update waits for the projection before answering 202. */
   READ_YOUR_WRITES_TIMEOUT_MS: int({ default: 5_000, min: 0, max: 60_000 }),

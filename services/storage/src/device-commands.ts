@@ -4,15 +4,15 @@
  * from here on it is never lost), then wait for the projection to show it
  * (read-your-writes), as listing commands do.
  */
+import { activeDevice, usersTopic, type DeviceDocument } from '@pushtech/contracts';
 import type { Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { UnavailableError } from '@pushtech/service';
 import { decide, type DeviceCommand } from './device-decider.ts';
-import { toDeviceState, toDeviceView, type DeviceDocument, type DeviceView } from './device-document.ts';
+import { toDeviceView, type DeviceView } from './device-document.ts';
 import type { DeviceStore } from './device-store.ts';
 import type { StorageMetrics } from './metrics.ts';
 import { awaitDocument, deviceSignalKey, type AppliedSignal, type Projected } from './read-your-writes.ts';
-import { userRecord } from './records.ts';
 
 export interface DeviceCommandDeps {
   store: DeviceStore;
@@ -50,12 +50,12 @@ export async function runDeviceCommand(deps: DeviceCommandDeps, command: DeviceC
   const { subscriptionId } = command.data;
   try {
     const current = await store.get(subscriptionId);
-    const [event] = decide(command, toDeviceState(current));
+    const [event] = decide(command, activeDevice(current));
     if (event === undefined) {
       count('unchanged');
       return { outcome: 'unchanged', device: command.type === 'registerDevice' && current !== null ? toDeviceView(current) : null };
     }
-    const { envelope, key, value } = userRecord(event);
+    const { envelope, key, value } = usersTopic.encode(event);
     try {
       await deps.producer.send(deps.usersTopic, [{ key, value }]);
     } catch (err) {

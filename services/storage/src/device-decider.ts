@@ -7,20 +7,7 @@
  * A subscription (a OneSignal subscription id: one app install) belongs to at
  * most one user at a time; registering it for another user moves it.
  */
-
-export const PLATFORMS = ['ios', 'android', 'web'] as const;
-export type Platform = (typeof PLATFORMS)[number];
-
-/** A device of a user: the OneSignal subscription that reaches it, and its platform. */
-export interface Device {
-  userId: string;
-  subscriptionId: string;
-  platform: Platform;
-}
-
-export type DeviceEvent =
-  | { type: 'device.registered'; data: Device }
-  | { type: 'device.removed'; data: { userId: string; subscriptionId: string } };
+import type { Device, DeviceEvent } from '@pushtech/contracts';
 
 export type DeviceCommand =
   | { type: 'registerDevice'; data: Device }

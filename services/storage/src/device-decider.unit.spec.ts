@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decide, evolve, initialState, type DeviceCommand, type DeviceEvent } from './device-decider.ts';
+import type { DeviceEvent } from '@pushtech/contracts';
+import { decide, evolve, initialState, type DeviceCommand } from './device-decider.ts';
 
 /** Given events, when a command, then events: Emmett's DeciderSpecification, small. */
 function given(...events: DeviceEvent[]) {

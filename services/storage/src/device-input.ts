@@ -4,7 +4,7 @@
  * generated from the same schemas.
  */
 import { z } from 'zod';
-import { PLATFORMS } from './device-decider.ts';
+import { PLATFORMS } from '@pushtech/contracts';
 
 export const DEVICE_LIMITS = { subscriptionIdMaxChars: 128 } as const;
 

@@ -1,5 +1,5 @@
 /** Reads of the `devices` projection (the projector writes it: projection-writer.ts). */
-import type { DeviceDocument } from './device-document.ts';
+import type { DeviceDocument } from '@pushtech/contracts';
 import type { CollectionPointer } from './projection-collections.ts';
 
 /** A user's devices are few; a list longer than this is cut (newest first). */

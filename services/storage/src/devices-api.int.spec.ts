@@ -2,11 +2,11 @@
 // register, list, remove (read-your-writes), a subscription moving between
 // users, the projection's idempotence, and the rebuild.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { usersTopic } from '@pushtech/contracts';
 import { createLogger } from '@pushtech/logging';
 import type { Db } from '@pushtech/mongo';
 import { waitFor } from '@pushtech/testing';
 import { rebuildProjections } from './rebuild-projections.ts';
-import { userRecord } from './records.ts';
 import { startTestStorage, type TestStorage } from './test-storage.ts';
 
 let storage: TestStorage;
@@ -102,8 +102,8 @@ describe('devices projection', () => {
   const send = (records: { key: string; value: string }[]) => storage.producer.send(storage.settings.USERS_TOPIC, records);
 
   it('duplicates, an older registration read late and a removal by a former user change nothing', async () => {
-    const ivoPhone = userRecord({ type: 'device.registered', data: { userId: 'ivo', subscriptionId: 'ivo-phone', platform: 'ios' } });
-    const julePhone = userRecord({ type: 'device.registered', data: { userId: 'jule', subscriptionId: 'ivo-phone', platform: 'ios' } });
+    const ivoPhone = usersTopic.encode({ type: 'device.registered', data: { userId: 'ivo', subscriptionId: 'ivo-phone', platform: 'ios' } });
+    const julePhone = usersTopic.encode({ type: 'device.registered', data: { userId: 'jule', subscriptionId: 'ivo-phone', platform: 'ios' } });
     await send([ivoPhone, julePhone]);
     const applied = await waitFor(async () => {
       const doc = await docOf('ivo-phone');
@@ -111,10 +111,10 @@ describe('devices projection', () => {
     }, 'the subscription moved to jule');
 
     const ignoredBefore = await metric('ignored');
-    const ivoGone = userRecord({ type: 'device.removed', data: { userId: 'ivo', subscriptionId: 'ivo-phone' } });
+    const ivoGone = usersTopic.encode({ type: 'device.removed', data: { userId: 'ivo', subscriptionId: 'ivo-phone' } });
     // Same key (partition) as the marker after them: once the marker is applied, these were handled.
     await send([ivoPhone, julePhone, ivoGone].map((r) => ({ ...r, key: 'jule' })));
-    await send([{ ...userRecord({ type: 'device.registered', data: { userId: 'jule', subscriptionId: 'marker', platform: 'web' } }), key: 'jule' }]);
+    await send([{ ...usersTopic.encode({ type: 'device.registered', data: { userId: 'jule', subscriptionId: 'marker', platform: 'web' } }), key: 'jule' }]);
     await waitFor(async () => ((await docOf('marker')) ? true : undefined), 'the marker');
 
     expect(await docOf('ivo-phone')).toEqual(applied);
@@ -125,8 +125,8 @@ describe('devices projection', () => {
     const invalidBefore = await metric('invalid');
     await send([
       { key: 'kai', value: 'not json' },
-      { key: 'kai', value: JSON.stringify({ ...userRecord({ type: 'device.registered', data: { userId: 'kai', subscriptionId: 'k1', platform: 'ios' } }).envelope, data: { userId: 'kai', subscriptionId: 'k1', platform: 'nokia' } }) },
-      userRecord({ type: 'device.registered', data: { userId: 'kai', subscriptionId: 'k2', platform: 'ios' } }),
+      { key: 'kai', value: JSON.stringify({ ...usersTopic.encode({ type: 'device.registered', data: { userId: 'kai', subscriptionId: 'k1', platform: 'ios' } }).envelope, data: { userId: 'kai', subscriptionId: 'k1', platform: 'nokia' } }) },
+      usersTopic.encode({ type: 'device.registered', data: { userId: 'kai', subscriptionId: 'k2', platform: 'ios' } }),
     ]);
     await waitFor(async () => ((await docOf('k2')) ? true : undefined), 'k2');
     expect(await docOf('k1')).toBeNull();

@@ -2,12 +2,12 @@
 // servers: a valid request reaches the fake producer and, with a 0 ms
 // read-your-writes wait, answers 202.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_COLLECTIONS, type DeviceDocument } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
 import type { FastifyInstance } from 'fastify';
 import { signToken } from '@pushtech/auth';
 import { startOnStandIns } from './test-storage.ts';
-import type { DeviceDocument } from './device-document.ts';
-import { DEFAULT_COLLECTIONS, type CollectionPointer } from './projection-collections.ts';
+import type { CollectionPointer } from './projection-collections.ts';
 
 const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
 const SUB = '1b3e7c52-9a4f-4d1e-8b6a-2f0c9d8e7a61';

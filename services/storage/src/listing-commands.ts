@@ -3,6 +3,7 @@
  * decide, append the event to Kafka `listings` (acks=all: from here on it is
  * never lost), then wait for the projection to show it (read-your-writes).
  */
+import { listingsTopic } from '@pushtech/contracts';
 import type { Producer } from '@pushtech/kafka';
 import type { Listing } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
@@ -11,7 +12,6 @@ import { decide, ListingRejected, type ListingCommand } from './listing-decider.
 import type { ListingStore } from './listing-store.ts';
 import type { StorageMetrics } from './metrics.ts';
 import { awaitProjection, type AppliedSignal } from './read-your-writes.ts';
-import { listingRecord } from './records.ts';
 
 export interface CommandDeps {
   store: ListingStore;
@@ -43,7 +43,7 @@ export async function runCommand(deps: CommandDeps, command: ListingCommand): Pr
       count('unchanged');
       return { outcome: 'unchanged', listing: state! };
     }
-    const { envelope, key, value } = listingRecord(event);
+    const { envelope, key, value } = listingsTopic.encode(event);
     try {
       await deps.producer.send(deps.listingsTopic, [{ key, value }]);
     } catch (err) {

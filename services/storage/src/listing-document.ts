@@ -4,11 +4,8 @@
  * read-your-writes needs (`eventIds`). `_id` is the listing id; API answers
  * carry only the listing (`toListing`).
  */
+import { RECENT_EVENT_IDS, type Recorded } from '@pushtech/contracts';
 import { cellsFor, evolveListing, offerTerms, type Listing, type ListingEvent } from '@pushtech/listings';
-import type { Recorded } from './records.ts';
-
-/** How many ids of the latest applied events a document remembers. */
-export const RECENT_EVENT_IDS = 16;
 
 export interface ListingDocument extends Listing {
   _id: string;

@@ -5,9 +5,7 @@
  * makes it `state: "lost"` (the document stays, so that an older decision
  * arriving late is recognised).
  */
-import { pairKey, type MatchData, type MatchEvent } from '@pushtech/listings';
-import { RECENT_EVENT_IDS } from './listing-document.ts';
-import type { Recorded } from './records.ts';
+import { pairKey, RECENT_EVENT_IDS, type MatchData, type MatchEvent, type Recorded } from '@pushtech/contracts';
 
 export interface MatchDocument extends MatchData {
   _id: string;

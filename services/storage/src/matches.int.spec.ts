@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEnvelope } from '@pushtech/events';
-import { pairKey, type MatchData } from '@pushtech/listings';
+import { matchesTopic, pairKey, type MatchData } from '@pushtech/contracts';
 import { waitFor } from '@pushtech/testing';
 import { listingBody, startTestStorage, type TestStorage } from './test-storage.ts';
 
@@ -53,9 +52,9 @@ describe('GET /listings/:id/matches', () => {
     ]);
 
     // Lost on newer versions; then an older decision and a duplicate arrive late.
-    const lost = createEnvelope({ source: 'matcher', type: 'match.lost', data: { ...data(far, 'carol', 0), searchVersion: 2 } as unknown as Record<string, unknown> });
+    const lost = matchesTopic.encode({ type: 'match.lost', data: { ...data(far, 'carol', 0), searchVersion: 2 } }).value;
     const pair = pairKey(search.id, far.id);
-    await storage.producer.send(storage.settings.MATCHES_TOPIC, [{ key: pair, value: JSON.stringify(lost) }]);
+    await storage.producer.send(storage.settings.MATCHES_TOPIC, [{ key: pair, value: lost }]);
     await waitFor(async () => ((await matchesOf(search.id)).length === 1 ? true : undefined), 'the lost match gone');
     expect((await matchesOf(search.id)).map((m) => m.listingId)).toEqual([near.id]);
     expect(await matchesOf(far.id)).toEqual([]);
@@ -63,13 +62,13 @@ describe('GET /listings/:id/matches', () => {
     expect(afterLost).toMatchObject({ state: 'lost', searchVersion: 2, offerVersion: 1 });
 
     await storage.producer.send(storage.settings.MATCHES_TOPIC, [
-      { key: pair, value: JSON.stringify(createEnvelope({ source: 'matcher', type: 'match.found', data: data(far, 'carol', 900) as unknown as Record<string, unknown> })) },
-      { key: pair, value: JSON.stringify(lost) },
+      { key: pair, value: matchesTopic.encode({ type: 'match.found', data: data(far, 'carol', 900) }).value },
+      { key: pair, value: lost },
     ]);
     // A marker on the same partition: once it shows, the two before it were handled.
     const marker = { ...data(far, 'carol', 1), searchId: 'marker' };
     await storage.producer.send(storage.settings.MATCHES_TOPIC, [
-      { key: pair, value: JSON.stringify(createEnvelope({ source: 'matcher', type: 'match.found', data: marker as unknown as Record<string, unknown> })) },
+      { key: pair, value: matchesTopic.encode({ type: 'match.found', data: marker }).value },
     ]);
     await waitFor(async () => ((await matchDoc(pairKey('marker', far.id))) ? true : undefined), 'the marker');
     expect(await matchDoc(pair)).toEqual(afterLost);

@@ -1,34 +1,15 @@
 /**
- * Which Mongo collections hold the projections right now. A rebuild fills
- * fresh collections and then switches this pointer; the API and the projector
- * read it (cached for `cacheMs`), so they follow the switch within that time.
- *
- * `projection_meta` holds one document:
- * `{ _id: "current", listings: "listings_…", matches: "matches_…", devices: "devices_…", switchedAt }`.
- * Without it the collections are `listings`, `matches` and `devices` (a
- * document written before devices existed names no `devices`: `devices`).
+ * Which Mongo collections hold the projections right now: the pointer in
+ * `projection_meta` (@pushtech/contracts, projection/meta.ts). A rebuild fills
+ * fresh collections and then switches it; the API and the projector read it
+ * (cached for `cacheMs`), so they follow the switch within that time.
  */
+import {
+  collectionNamesOf, META_COLLECTION, META_ID, type CollectionNames, type DeviceDocument, type ProjectionMetaDocument,
+} from '@pushtech/contracts';
 import type { Collection, Db, IndexSpec } from '@pushtech/mongo';
-import type { DeviceDocument } from './device-document.ts';
 import type { ListingDocument } from './listing-document.ts';
 import type { MatchDocument } from './match-document.ts';
-
-export const META_COLLECTION = 'projection_meta';
-const META_ID = 'current';
-
-export interface CollectionNames {
-  listings: string;
-  matches: string;
-  devices: string;
-}
-
-export const DEFAULT_COLLECTIONS: CollectionNames = { listings: 'listings', matches: 'matches', devices: 'devices' };
-
-interface MetaDocument extends Omit<CollectionNames, 'devices'> {
-  _id: string;
-  devices?: string;
-  switchedAt: string;
-}
 
 export interface ProjectionCollections {
   names: CollectionNames;
@@ -60,7 +41,7 @@ export interface CollectionPointer {
 
 export function collectionPointer(db: Db, options: { cacheMs?: number } = {}): CollectionPointer {
   const cacheMs = options.cacheMs ?? 1_000;
-  const meta = db.collection<MetaDocument>(META_COLLECTION);
+  const meta = db.collection<ProjectionMetaDocument>(META_COLLECTION);
   let cached: { at: number; value: ProjectionCollections } | undefined;
 
   const collections = (names: CollectionNames): ProjectionCollections => ({
@@ -71,8 +52,7 @@ export function collectionPointer(db: Db, options: { cacheMs?: number } = {}): C
   });
 
   async function read(): Promise<CollectionNames> {
-    const doc = await meta.findOne({ _id: META_ID });
-    return doc === null ? DEFAULT_COLLECTIONS : { listings: doc.listings, matches: doc.matches, devices: doc.devices ?? DEFAULT_COLLECTIONS.devices };
+    return collectionNamesOf(await meta.findOne({ _id: META_ID }));
   }
 
   const sameNames = (a: CollectionNames, b: CollectionNames) => a.listings === b.listings && a.matches === b.matches && a.devices === b.devices;

@@ -3,10 +3,10 @@
 // and refolded, never overwritten — with the guard in the replace's filter
 // (MongoDB) and checked on an `_id` read (FerretDB).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Recorded } from '@pushtech/contracts';
 import { connectMongo, isFerretDb, type Collection, type Db, type MongoClient } from '@pushtech/mongo';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
 import { applyBatch, type Projection } from './projection-writer.ts';
-import type { Recorded } from './records.ts';
 
 interface Tally {
   _id: string;

@@ -11,8 +11,8 @@
  * `_id` — for FerretDB, which would otherwise decode the whole collection for
  * that filter and then do the same read-then-write itself (see `isFerretDb`).
  */
+import type { Recorded } from '@pushtech/contracts';
 import { findByIds, isDuplicateKey, type Collection } from '@pushtech/mongo';
-import type { Recorded } from './records.ts';
 
 export interface ProjectedDocument {
   _id: string;

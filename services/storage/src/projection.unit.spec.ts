@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { cellsFor, offerTerms, point, type Listing, type ListingEvent, type MatchEvent } from '@pushtech/listings';
-import { evolveListingDocument, RECENT_EVENT_IDS, toListing, type ListingDocument } from './listing-document.ts';
+import { RECENT_EVENT_IDS, type MatchEvent, type Recorded } from '@pushtech/contracts';
+import { cellsFor, offerTerms, point, type Listing, type ListingEvent } from '@pushtech/listings';
+import { evolveListingDocument, toListing, type ListingDocument } from './listing-document.ts';
 import { evolveMatchDocument, type MatchDocument } from './match-document.ts';
-import type { Recorded } from './records.ts';
 
 let n = 0;
 const recorded = <E>(event: E, eventId = `e${++n}`): Recorded<E> => ({ eventId, time: `2025-06-01T12:00:${String(n % 60).padStart(2, '0')}Z`, event });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listingsTopic } from '@pushtech/contracts';
 import { createEnvelope } from '@pushtech/events';
 import { point, type Listing, type ListingEvent } from '@pushtech/listings';
 import { waitFor } from '@pushtech/testing';
-import { listingRecord } from './records.ts';
 import { startTestStorage, type TestStorage } from './test-storage.ts';
 
 let storage: TestStorage;
@@ -30,8 +30,8 @@ const metric = async (outcome: string) => {
 
 describe('projector', () => {
   it('the same event twice and an old version change nothing', async () => {
-    const created = listingRecord({ type: 'listing.created', data: listing('p1') });
-    const updated = listingRecord({ type: 'listing.updated', data: { ...listing('p1'), title: 'Sofa, 3-sitzig', version: 2 } });
+    const created = listingsTopic.encode({ type: 'listing.created', data: listing('p1') });
+    const updated = listingsTopic.encode({ type: 'listing.updated', data: { ...listing('p1'), title: 'Sofa, 3-sitzig', version: 2 } });
     await send([created, updated]);
     const applied = await waitFor(async () => {
       const doc = await docOf('p1');
@@ -42,9 +42,9 @@ describe('projector', () => {
     const ignoredBefore = await metric('ignored');
     const old: ListingEvent = { type: 'listing.updated', data: { ...listing('p1'), title: 'Alt', version: 1 } };
     const sameVersion: ListingEvent = { type: 'listing.paused', data: { id: 'p1', version: 2 } };
-    await send([updated, created, listingRecord(old), listingRecord(sameVersion)]);
+    await send([updated, created, listingsTopic.encode(old), listingsTopic.encode(sameVersion)]);
     // A marker after them in the same partition (same key): once it is applied, the four before it were handled.
-    await send([{ ...listingRecord({ type: 'listing.created', data: listing('p1-marker') }), key: 'p1' }]);
+    await send([{ ...listingsTopic.encode({ type: 'listing.created', data: listing('p1-marker') }), key: 'p1' }]);
     await waitFor(async () => ((await docOf('p1-marker')) ? true : undefined), 'the marker');
 
     expect(await docOf('p1')).toEqual(applied);
@@ -56,15 +56,15 @@ describe('projector', () => {
     const bad = (data: object, type = 'listing.moved') =>
       ({ key: 'p2', value: JSON.stringify(createEnvelope({ source: 'test', type, subject: 'p2', data: data as Record<string, unknown> })) });
     await send([
-      listingRecord({ type: 'listing.created', data: listing('p2') }),
+      listingsTopic.encode({ type: 'listing.created', data: listing('p2') }),
       { key: 'p2', value: 'not json' },
       bad({ id: 'p2', location: point(13.41, 52.51), version: 'two' }),
       bad({ id: 'p2', location: { type: 'Point', coordinates: [200, 52] }, version: 2 }),
       bad({ id: 'p2', version: 2 }, 'listing.deleted'),
-      listingRecord({ type: 'listing.moved', data: { id: 'p2', location: point(13.41, 52.51), version: 2 } }),
+      listingsTopic.encode({ type: 'listing.moved', data: { id: 'p2', location: point(13.41, 52.51), version: 2 } }),
       // For a listing never created: ignored (same key, so it is handled before the next one).
-      { ...listingRecord({ type: 'listing.moved', data: { id: 'unknown', location: point(13.41, 52.51), version: 2 } }), key: 'p2' },
-      listingRecord({ type: 'listing.paused', data: { id: 'p2', version: 3 } }),
+      { ...listingsTopic.encode({ type: 'listing.moved', data: { id: 'unknown', location: point(13.41, 52.51), version: 2 } }), key: 'p2' },
+      listingsTopic.encode({ type: 'listing.paused', data: { id: 'p2', version: 3 } }),
     ]);
     const doc = await waitFor(async () => {
       const d = await docOf('p2');

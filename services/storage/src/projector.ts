@@ -6,18 +6,19 @@
  * beginning for a new group). A record that cannot be read is logged with
  * its reason and counted, then skipped; a Mongo failure makes the batch retry.
  */
+import {
+  evolveDeviceDocument, listingsTopic, matchesTopic, pairKey, usersTopic, type DeviceDocument, type DeviceEvent, type MatchEvent, type Recorded,
+} from '@pushtech/contracts';
+import type { Validation } from '@pushtech/events';
 import { runConsumer, type ConsumedMessage, type Kafka, type RunningConsumer } from '@pushtech/kafka';
-import { listingIdOf, pairKey, type ListingEvent, type MatchEvent } from '@pushtech/listings';
+import { listingIdOf, type ListingEvent } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
-import type { DeviceEvent } from './device-decider.ts';
-import { evolveDeviceDocument, type DeviceDocument } from './device-document.ts';
 import { evolveListingDocument, type ListingDocument } from './listing-document.ts';
 import { evolveMatchDocument, type MatchDocument } from './match-document.ts';
 import type { StorageMetrics } from './metrics.ts';
 import type { ProjectionCollections } from './projection-collections.ts';
 import { applyBatch, type BatchOutcome, type Projection } from './projection-writer.ts';
 import { deviceSignalKey, type AppliedSignal } from './read-your-writes.ts';
-import { parseListingRecord, parseMatchRecord, parseUserRecord, type Parsed, type Recorded } from './records.ts';
 
 export const listingProjection: Projection<ListingDocument, ListingEvent> = {
   keyOf: listingIdOf,
@@ -59,10 +60,10 @@ export function projectionHandler(options: ProjectionHandlerOptions) {
   const { topics, target, logger, metrics, signal } = options;
   const writeOptions = { guardByRead: options.guardByRead };
 
-  function valid<E>(messages: ConsumedMessage[], topic: TopicName, parse: (v: Buffer | null) => Parsed<E>): Recorded<E>[] {
+  function valid<E>(messages: ConsumedMessage[], topic: TopicName, decode: (v: Buffer | null) => Validation<Recorded<E>>): Recorded<E>[] {
     const records: Recorded<E>[] = [];
     for (const message of messages) {
-      const parsed = parse(message.value);
+      const parsed = decode(message.value);
       if (parsed.ok) {
         records.push(parsed.value);
         continue;
@@ -82,14 +83,14 @@ export function projectionHandler(options: ProjectionHandlerOptions) {
     let outcome: BatchOutcome;
     if (first.topic === topics.listings) {
       topic = 'listings';
-      outcome = await applyBatch(collections.listings, listingProjection, valid(messages, topic, parseListingRecord), writeOptions);
+      outcome = await applyBatch(collections.listings, listingProjection, valid(messages, topic, listingsTopic.decode), writeOptions);
       signal?.notify(outcome.keys);
     } else if (first.topic === topics.matches) {
       topic = 'matches';
-      outcome = await applyBatch(collections.matches, matchProjection, valid(messages, topic, parseMatchRecord), writeOptions);
+      outcome = await applyBatch(collections.matches, matchProjection, valid(messages, topic, matchesTopic.decode), writeOptions);
     } else if (first.topic === topics.users) {
       topic = 'users';
-      outcome = await applyBatch(collections.devices, deviceProjection, valid(messages, topic, parseUserRecord), writeOptions);
+      outcome = await applyBatch(collections.devices, deviceProjection, valid(messages, topic, usersTopic.decode), writeOptions);
       signal?.notify(outcome.keys.map(deviceSignalKey));
     } else {
       logger.warn({ topic: first.topic, count: messages.length }, 'records of an unexpected topic skipped');

@@ -14,13 +14,13 @@
  * The old collections stay (their names are returned) unless `dropOld`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { CollectionNames, DeviceDocument } from '@pushtech/contracts';
 import { retryRetriable, runConsumer, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { ensureIndexes, isFerretDb, type Db } from '@pushtech/mongo';
-import type { DeviceDocument } from './device-document.ts';
 import type { ListingDocument } from './listing-document.ts';
 import type { MatchDocument } from './match-document.ts';
-import { collectionPointer, projectionIndexes, type CollectionNames, type ProjectionCollections } from './projection-collections.ts';
+import { collectionPointer, projectionIndexes, type ProjectionCollections } from './projection-collections.ts';
 import { projectionHandler, type ProjectionTopics } from './projector.ts';
 
 export interface RebuildProgress {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_COLLECTIONS } from '@pushtech/contracts';
 import { createLogger } from '@pushtech/logging';
 import type { Db } from '@pushtech/mongo';
 import { waitFor } from '@pushtech/testing';
-import { collectionPointer, DEFAULT_COLLECTIONS } from './projection-collections.ts';
+import { collectionPointer } from './projection-collections.ts';
 import { rebuildProjections, type RebuildProgress } from './rebuild-projections.ts';
 import { listingBody, startTestStorage, type TestStorage } from './test-storage.ts';
 

@@ -5,12 +5,11 @@
  */
 import { parseArgs } from 'node:util';
 import { hostPorts, loadConfigOrExit, oneOf, string, url } from '@pushtech/config';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { createKafka, ensureTopics } from '@pushtech/kafka';
 import { createLogger, logLevels } from '@pushtech/logging';
 import { connectMongo } from '@pushtech/mongo';
 import { rebuildProjections } from './rebuild-projections.ts';
-import { usersTopic } from './users-topic.ts';
 
 const { values } = parseArgs({ options: { 'drop-old': { type: 'boolean', default: false } } });
 const config = loadConfigOrExit({
@@ -19,7 +18,7 @@ const config = loadConfigOrExit({
   MONGO_DB: string({ default: 'pushtech' }),
   LISTINGS_TOPIC: string({ default: topics.listings.name }),
   MATCHES_TOPIC: string({ default: topics.matches.name }),
-  USERS_TOPIC: string({ default: usersTopic.name }),
+  USERS_TOPIC: string({ default: topics.users.name }),
   LOG_LEVEL: oneOf(logLevels, { default: 'warn' }),
 });
 const logger = createLogger('storage-rebuild', config.LOG_LEVEL);
@@ -31,7 +30,7 @@ try {
   await ensureTopics(kafka, [
     { ...topics.listings, name: config.LISTINGS_TOPIC },
     { ...topics.matches, name: config.MATCHES_TOPIC },
-    { ...usersTopic, name: config.USERS_TOPIC },
+    { ...topics.users, name: config.USERS_TOPIC },
   ]);
   const result = await rebuildProjections({
     kafka,

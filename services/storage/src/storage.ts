@@ -4,7 +4,7 @@
  * projector starts and storage is ready. Kafka is `degraded`: once started, reads go on
  * without it and writes answer 503. `index.ts` runs it; the tests start the same.
  */
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer, type RunningConsumer } from '@pushtech/kafka';
 import { connectMongo, ensureIndexes, isFerretDb, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
@@ -16,14 +16,13 @@ import { createStorageMetrics } from './metrics.ts';
 import { collectionPointer, projectionIndexes, type CollectionPointer } from './projection-collections.ts';
 import { startProjector } from './projector.ts';
 import { createAppliedSignal } from './read-your-writes.ts';
-import { usersTopic } from './users-topic.ts';
 
 /** Creates the topics named in `settings` with the partitions and retention of the declared ones. */
 export function storageTopics(settings: Pick<StorageConfig, 'LISTINGS_TOPIC' | 'MATCHES_TOPIC'> & Partial<Pick<StorageConfig, 'USERS_TOPIC'>>) {
   return [
     { ...topics.listings, name: settings.LISTINGS_TOPIC },
     { ...topics.matches, name: settings.MATCHES_TOPIC },
-    { ...usersTopic, name: settings.USERS_TOPIC ?? usersTopic.name },
+    { ...topics.users, name: settings.USERS_TOPIC ?? topics.users.name },
   ];
 }
 

@@ -2,16 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import { createLogger } from '@pushtech/logging';
 import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
-import type { Listing, ListingEvent, MatchEvent } from '@pushtech/listings';
+import type { Listing, ListingEvent } from '@pushtech/listings';
+import { listingsTopic, matchesTopic, usersTopic, type DeviceEvent, type MatchEvent } from '@pushtech/contracts';
 import { loadConfig } from '@pushtech/config';
 import type { Db, MongoClient } from '@pushtech/mongo';
-import type { DeviceEvent } from './device-decider.ts';
-import { createEnvelope } from '@pushtech/events';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
 import { signToken } from '@pushtech/auth';
 import { storageConfigSpec, type StorageConfig } from './config.ts';
 import type { CollectionPointer } from './projection-collections.ts';
-import { listingRecord, userRecord } from './records.ts';
 import { storageService, type StorageOptions } from './storage.ts';
 
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
@@ -70,17 +68,17 @@ export async function startTestStorage(settings = testSettings(), options: Stora
     producer,
     token: (userId) => signToken(userId, settings.JWT_SECRET),
     async produceListingEvent(event) {
-      const { envelope, key, value } = listingRecord(event);
+      const { envelope, key, value } = listingsTopic.encode(event);
       await producer.send(settings.LISTINGS_TOPIC, [{ key, value }]);
       return envelope.id;
     },
     async produceMatchEvent(event) {
-      const envelope = createEnvelope({ source: 'matcher', type: event.type, data: { ...event.data } });
-      await producer.send(settings.MATCHES_TOPIC, [{ key: `${event.data.searchId}|${event.data.offerId}`, value: JSON.stringify(envelope) }]);
+      const { envelope, key, value } = matchesTopic.encode(event);
+      await producer.send(settings.MATCHES_TOPIC, [{ key, value }]);
       return envelope.id;
     },
     async produceUserEvent(event) {
-      const { envelope, key, value } = userRecord(event);
+      const { envelope, key, value } = usersTopic.encode(event);
       await producer.send(settings.USERS_TOPIC, [{ key, value }]);
       return envelope.id;
     },

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { ConfigError, int, oneOf, port, string, url, type ConfigOf, type Reader } from '@pushtech/config';
-import { DEFAULT_TRACKER_STREAM } from '@pushtech/events';
+import { DEFAULT_TRACKER_STREAM } from '@pushtech/contracts';
 import { logLevels } from '@pushtech/logging';
 
 /** Fastify's `trustProxy`: false, true, a hop count, or the proxies' addresses/CIDRs. */

@@ -1,6 +1,6 @@
 /** For the tracker's integration tests: an app on its own stream of the local Redis, and what that stream holds. */
 import { loadConfig } from '@pushtech/config';
-import { STREAM_FIELD, type TrackedEvent } from '@pushtech/events';
+import { STREAM_FIELD, type TrackedEvent } from '@pushtech/contracts';
 import { createMetricsRegistry } from '@pushtech/http';
 import { createLogger } from '@pushtech/logging';
 import type { Redis } from '@pushtech/redis';

@@ -1,4 +1,5 @@
-import { createEnvelope, type TrackedEvent, type TrackerContext } from '@pushtech/events';
+import type { TrackedEvent, TrackerContext } from '@pushtech/contracts';
+import { createEnvelope } from '@pushtech/events';
 import type { ValidEvent } from './event-rules.ts';
 
 /** What the tracker knows about the request an event came in. */

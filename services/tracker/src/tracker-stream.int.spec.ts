@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STREAM_FIELD } from '@pushtech/events';
+import { STREAM_FIELD } from '@pushtech/contracts';
 import type { Redis } from '@pushtech/redis';
 import { startPrivateRedis, waitFor, type PrivateServer } from '@pushtech/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-import { STREAM_FIELD, type TrackedEvent } from '@pushtech/events';
+import { STREAM_FIELD, type TrackedEvent } from '@pushtech/contracts';
 import type { Logger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';
 import type { TrackerMetrics } from './tracker-metrics.ts';

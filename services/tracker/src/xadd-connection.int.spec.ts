@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { connect as tcpConnect, type AddressInfo } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { STREAM_FIELD } from '@pushtech/events';
+import { STREAM_FIELD } from '@pushtech/contracts';
 import { createLogger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';
 import { stackAddresses, startPrivateRedis, uniqueName, waitFor, type PrivateServer } from '@pushtech/testing';

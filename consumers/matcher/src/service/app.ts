@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';

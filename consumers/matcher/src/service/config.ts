@@ -1,5 +1,5 @@
 import { hostPorts, int, oneOf, string, url, type ConfigOf } from '@pushtech/config';
-import { topics } from '@pushtech/events';
+import { topics } from '@pushtech/contracts';
 import { logLevels } from '@pushtech/logging';
 
 /** Every variable the matcher service reads (the lead's README section has the table). */

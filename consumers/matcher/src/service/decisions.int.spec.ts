@@ -2,7 +2,8 @@
 // only when the state of a pair changes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
-import { pairKey, type ListingEvent } from '@pushtech/listings';
+import { pairKey } from '@pushtech/contracts';
+import type { ListingEvent } from '@pushtech/listings';
 import { readTopic, type TopicReader } from '@pushtech/testing';
 import type { Matcher } from './app.ts';
 import { partitionOf } from './shards.ts';

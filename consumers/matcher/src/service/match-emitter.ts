@@ -9,9 +9,9 @@
  * emitter is closed, so nothing decided is dropped while the process lives.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { matchesTopic } from '@pushtech/contracts';
 import type { Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
-import { matchRecord } from './match-records.ts';
 import type { MatchDecision } from './matching.ts';
 import type { MatcherMetrics } from './metrics.ts';
 
@@ -41,7 +41,7 @@ export function createMatchEmitter(options: { producer: Producer; topic: string;
       const batch = queue.slice(0, MAX_MESSAGES_PER_SEND);
       for (let attempt = 1; ; attempt++) {
         try {
-          await producer.send(topic, batch.map((d) => matchRecord(d.event)));
+          await producer.send(topic, batch.map((d) => matchesTopic.encode(d.event)));
           break;
         } catch (err) {
           metrics.sendFailures.inc();

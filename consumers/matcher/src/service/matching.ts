@@ -13,7 +13,8 @@
  * (shards.ts); the others are some other instance's to emit, from its own
  * index, which applies the same events.
  */
-import { expiresAtMs, pairKey, type Listing, type ListingEvent, type ListingKind, type MatchData, type MatchEvent } from '@pushtech/listings';
+import { pairKey, type MatchData, type MatchEvent } from '@pushtech/contracts';
+import { expiresAtMs, type Listing, type ListingEvent, type ListingKind } from '@pushtech/listings';
 import { createListingIndex, type ListingIndex } from '../listing-index.ts';
 import type { Match } from '../match.ts';
 import { createExpiryQueue } from './expiry-queue.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { pairKey, type ListingEvent, type MatchEvent } from '@pushtech/listings';
+import { pairKey, type MatchEvent } from '@pushtech/contracts';
+import type { ListingEvent } from '@pushtech/listings';
 import { seededRandom } from '../random.ts';
 import { createMatching, type MatchDecision, type RecordedPair } from './matching.ts';
 import { partitionOf } from './shards.ts';

@@ -17,13 +17,13 @@
  * left to the feed (its latest decision holds for the index as it is).
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { matchesTopic } from '@pushtech/contracts';
 import type { Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import type { Db } from '@pushtech/mongo';
 import type { IndexFeed } from './index-feed.ts';
 import type { Admin } from '@pushtech/listing-log';
 import type { MatchEmitter } from './match-emitter.ts';
-import { parseMatchRecord } from './match-records.ts';
 import type { Matching, RecordedPair } from './matching.ts';
 import { committedOffsets, currentCollections, startAfter, watermarks } from '@pushtech/listing-log';
 import { foundPairs } from './projection.ts';
@@ -96,9 +96,10 @@ export async function reconcileShards(options: ReconcileOptions): Promise<Reconc
       groupPrefix: 'matcher.reconcile',
       each: (messages) => {
         for (const message of messages) {
-          const parsed = parseMatchRecord(message.value);
-          if (!parsed.ok || !inShards(parsed.event.data.searchId)) continue;
-          record({ ...parsed.event.data, state: parsed.event.type === 'match.found' ? 'found' : 'lost' });
+          const parsed = matchesTopic.decode(message.value);
+          if (!parsed.ok || !inShards(parsed.value.event.data.searchId)) continue;
+          const { type, data } = parsed.value.event;
+          record({ ...data, state: type === 'match.found' ? 'found' : 'lost' });
         }
       },
     });

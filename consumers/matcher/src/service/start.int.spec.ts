@@ -3,7 +3,8 @@
 // the matches projection with its index.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
-import { cellsFor, pairKey, type Listing, type MatchData } from '@pushtech/listings';
+import { pairKey, type MatchData } from '@pushtech/contracts';
+import { cellsFor, type Listing } from '@pushtech/listings';
 import { connectMongo, type MongoClient } from '@pushtech/mongo';
 import { readTopic, type TopicReader } from '@pushtech/testing';
 import type { Matcher } from './app.ts';

@@ -1,11 +1,10 @@
 /** For integration tests: matcher instances on the local stack with their own topics, groups and database. */
-import { createEnvelope, topics } from '@pushtech/events';
+import { listingsTopic, matchesTopic, topics, type MatchEvent } from '@pushtech/contracts';
 import { createKafka, ensureTopics, type Kafka, type OutgoingMessage } from '@pushtech/kafka';
-import { destination, point, type Listing, type ListingEvent, type MatchEvent, type Point } from '@pushtech/listings';
+import { destination, point, type Listing, type ListingEvent, type Point } from '@pushtech/listings';
 import { createLogger, type Logger } from '@pushtech/logging';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
 import { startMatcher, type Matcher, type MatcherSettings } from './app.ts';
-import { parseMatchRecord } from './match-records.ts';
 import type { Offsets } from '@pushtech/listing-log';
 
 export const testLogger: Logger = createLogger('matcher-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
@@ -44,8 +43,7 @@ export async function startTestMatcher(settings: MatcherSettings, name = 'matche
 
 /** A record of topic `listings` as storage writes it (key: the listing id). */
 export function listingRecord(event: ListingEvent): OutgoingMessage {
-  const envelope = createEnvelope({ source: 'storage', type: event.type, subject: event.data.id, data: { ...event.data } });
-  return { key: event.data.id, value: JSON.stringify(envelope) };
+  return listingsTopic.encode(event);
 }
 
 export const CENTRE = point(13.405, 52.52);
@@ -85,16 +83,17 @@ export async function commitOffsets(kafka: Kafka, groupId: string, topic: string
 /** `type searchId|offerId` of each match record, in the order given. */
 export function decisions(values: (Buffer | null)[]): string[] {
   return values.map((value) => {
-    const parsed = parseMatchRecord(value);
-    if (!parsed.ok) throw new Error(`not a match record: ${JSON.stringify(parsed.errors)}`);
-    return `${parsed.event.type} ${parsed.event.data.searchId}|${parsed.event.data.offerId}`;
+    const { type, data } = matchEvent(value);
+    return `${type} ${data.searchId}|${data.offerId}`;
   });
 }
 
 export function matchEvents(values: (Buffer | null)[]): MatchEvent[] {
-  return values.map((value) => {
-    const parsed = parseMatchRecord(value);
-    if (!parsed.ok) throw new Error(`not a match record: ${JSON.stringify(parsed.errors)}`);
-    return parsed.event;
-  });
+  return values.map(matchEvent);
+}
+
+function matchEvent(value: Buffer | null): MatchEvent {
+  const parsed = matchesTopic.decode(value);
+  if (!parsed.ok) throw new Error(`not a match record: ${JSON.stringify(parsed.errors)}`);
+  return parsed.value.event;
 }

@@ -3,7 +3,8 @@
  * area (creations, moves, pauses, resumes, edits, closes), and what the match
  * rule says about its end, by brute force.
  */
-import { destination, pairKey, type Listing, type ListingEvent, type MatchEvent } from '@pushtech/listings';
+import { pairKey, type MatchEvent } from '@pushtech/contracts';
+import { destination, type Listing, type ListingEvent } from '@pushtech/listings';
 import { createBruteForce } from '../brute-force.ts';
 import { seededRandom } from '../random.ts';
 import { CENTRE, listing } from './test-matcher.ts';

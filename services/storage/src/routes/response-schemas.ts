@@ -1,6 +1,6 @@
 /** What the API answers, for the OpenAPI document only (answers are not re-validated). */
 import { z } from 'zod';
-import { PLATFORMS } from '../device-decider.ts';
+import { PLATFORMS } from '@pushtech/contracts';
 import { KINDS, STATUSES } from '../listing-input.ts';
 
 const point = z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]).meta({ description: '[longitude, latitude]' }) });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { newId } from '@pushtech/events';
-import type { DeviceEvent } from './device-decider.ts';
-import { evolveDeviceDocument, toDeviceState, type DeviceDocument } from './device-document.ts';
-import type { Recorded } from './records.ts';
+import type { Recorded } from '../event-topic.ts';
+import type { DeviceEvent } from '../topics/users.ts';
+import { activeDevice, evolveDeviceDocument, type DeviceDocument } from './devices.ts';
 
 const S = 'sub-1';
 let n = 0;
@@ -13,7 +13,7 @@ const registered = (userId: string, platform: 'ios' | 'android' | 'web' = 'ios')
 const removed = (userId: string) => recorded({ type: 'device.removed', data: { userId, subscriptionId: S } });
 const fold = (records: Recorded<DeviceEvent>[], doc: DeviceDocument | null = null) => records.reduce(evolveDeviceDocument, doc);
 /** Who has the subscription after the records, and on which platform. */
-const owner = (doc: DeviceDocument | null) => toDeviceState(doc);
+const owner = activeDevice;
 
 describe('device projection', () => {
   it('a registration makes an active document keyed by the subscription', () => {

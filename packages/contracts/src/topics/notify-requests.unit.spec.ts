@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseRequest } from './request.ts';
+import { notifyRequestsTopic } from './notify-requests.ts';
+
+const parseRequest = notifyRequestsTopic.decode;
 
 const uuid = '0197a1f2-3c4d-7e5f-8a9b-0c1d2e3f4a5b';
 const push = (extra: Record<string, unknown> = {}) => ({
@@ -75,5 +77,21 @@ describe('parseRequest', () => {
     expect(parseRequest(JSON.stringify({ ...base, type: '_connect', responseTopic: 'notify.results.a' })).kind).toBe('connect');
     expect(invalid({ ...base, type: '_connect' }).reason).toBe('responseTopic is required');
     expect(parseRequest(JSON.stringify({ ...base, type: '_ping' })).kind).toBe('ping');
+  });
+});
+
+describe('topic notify.requests', () => {
+  it('decodes what it encodes; a push to users is keyed by its first user', () => {
+    const request = notifyRequestsTopic.decode(JSON.stringify(push()));
+    if (request.kind !== 'push') throw new Error(request.kind);
+    const { key, value } = notifyRequestsTopic.encode(request.request);
+    expect(key).toBe('user-1');
+    expect(notifyRequestsTopic.decode(Buffer.from(value))).toEqual(request);
+  });
+
+  it('a request without a push target is keyed by its uuid', () => {
+    const connect = notifyRequestsTopic.decode(JSON.stringify({ type: '_connect', responseTopic: 'notify.results.a', uuid, versionUtcSeconds: 1 }));
+    if (connect.kind !== 'connect') throw new Error(connect.kind);
+    expect(notifyRequestsTopic.encode(connect.request).key).toBe(uuid);
   });
 });

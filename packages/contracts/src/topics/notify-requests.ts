@@ -1,9 +1,16 @@
 /**
- * The notifier's input: one request per Kafka record on `notify.requests`
- * (DESIGN.md, "Notifier protocol"). Validated with zod; each rule's message is
- * what a failure response's `reason` says, after the field's path.
+ * Topic `notify.requests`: the notifier's input, one request per record
+ * (DESIGN.md, "Notifier protocol"; services/notifier/README.md). Any key: the
+ * notifier serves producers by response topic, not by partition; `key` here
+ * keeps one user's pushes in order. Kept 7 days.
+ *
+ * Written by the notify bridge (and any other producer of pushes); read by the
+ * notifier. `decode` is the notifier's validation: each rule's message is what
+ * a failure response's `reason` says, after the field's path.
  */
 import { z } from 'zod';
+import { days } from '@pushtech/kafka';
+import type { TopicContract } from '../topic.ts';
 
 export const OPERATIONS = ['copy', 'success', 'failure', 'retry'] as const;
 export type Operation = (typeof OPERATIONS)[number];
@@ -30,8 +37,8 @@ const typed = (rule: string) => (issue: { input?: unknown }) => (issue.input ===
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const topicPattern = /^[a-zA-Z0-9._-]+$/;
 
-export const uuid = z.string({ error: typed('must be a UUID') }).regex(uuidPattern, 'must be a UUID');
-export const topicName = z
+const uuid = z.string({ error: typed('must be a UUID') }).regex(uuidPattern, 'must be a UUID');
+const topicName = z
   .string({ error: typed('must be a Kafka topic name') })
   .min(1, 'must be a Kafka topic name')
   .max(LIMITS.topicMaxChars, `must be at most ${LIMITS.topicMaxChars} characters`)
@@ -39,7 +46,7 @@ export const topicName = z
 const seconds = z.number({ error: typed('must be a number of seconds since the epoch (UTC)') }).min(0, 'must not be negative');
 
 /** How the notifier treats one status class: `{ "operation": "retry", "ignore_version": true, "level": "info" }`. */
-export const styleEntry = z.strictObject(
+const styleEntry = z.strictObject(
   {
     operation: z.enum(OPERATIONS, { error: typed(`must be one of ${OPERATIONS.join(', ')}`) }),
     /** copy: the body as text, not parsed. */
@@ -55,7 +62,7 @@ export const styleEntry = z.strictObject(
 );
 export type StyleEntry = z.infer<typeof styleEntry>;
 
-export const style = z.strictObject(
+const style = z.strictObject(
   { '2xx': styleEntry.optional(), '4xx': styleEntry.optional(), '5xx': styleEntry.optional() },
   { error: typed('must be an object keyed by 2xx, 4xx, 5xx') },
 );
@@ -75,7 +82,7 @@ const ids = (what: string) => z
   .min(1, `must name at least one ${what.replace(/s$/, '')}`)
   .max(LIMITS.targetsMax, `must name at most ${LIMITS.targetsMax} ${what}`);
 
-export const pushArgs = z
+const pushArgs = z
   .strictObject(
     {
       /** OneSignal external ids (`include_aliases.external_id`). */
@@ -164,7 +171,7 @@ function replyOf(value: unknown): Reply {
 }
 
 /** Parses and validates one record's value. Never throws. */
-export function parseRequest(value: Buffer | string | null): ParsedRequest {
+function parseRequest(value: Buffer | string | null): ParsedRequest {
   let json: unknown;
   try {
     if (value === null) throw new Error('no value');
@@ -188,3 +195,23 @@ export function parseRequest(value: Buffer | string | null): ParsedRequest {
   if (type === '_connect') return { kind: 'connect', request: parsed.data as ConnectRequest };
   return { kind: 'ping', request: parsed.data as ControlRequest };
 }
+
+/** Any request the notifier accepts. */
+export type NotifyRequest = PushRequest | ConnectRequest | ControlRequest;
+
+/** The first target of a push (one user's pushes stay in order), else the uuid. */
+function requestKey(request: NotifyRequest): string {
+  const args = request.type === 'push' ? (request as PushRequest).args : undefined;
+  return args?.userIds?.[0] ?? args?.subscriptionIds?.[0] ?? request.uuid;
+}
+
+export const notifyRequestsTopic = {
+  spec: { name: 'notify.requests', partitions: 6, retentionMs: days(7) },
+  writers: ['notify-bridge'],
+  readers: ['notifier'],
+  key: requestKey,
+  encode(request: NotifyRequest): { key: string; value: string } {
+    return { key: requestKey(request), value: JSON.stringify(request) };
+  },
+  decode: parseRequest,
+} satisfies TopicContract;

@@ -1,0 +1,13 @@
+export { topics, contracts } from './all-topics.ts';
+export type { TopicContract, TopicDeclaration } from './topic.ts';
+export { eventTopic, type DataSchemas, type EncodedEvent, type EventTopic, type Recorded, type TypedEvent } from './event-topic.ts';
+export * from './topics/listings.ts';
+export * from './topics/matches.ts';
+export * from './topics/users.ts';
+export * from './topics/events.ts';
+export * from './topics/events-dlq.ts';
+export * from './topics/notify-requests.ts';
+export * from './topics/notify-results.ts';
+export * from './tracker-stream.ts';
+export * from './projection/meta.ts';
+export * from './projection/devices.ts';
