@@ -14,8 +14,7 @@
  * index, which applies the same events.
  */
 import { expiresAtMs, pairKey, type Listing, type ListingEvent, type ListingKind, type MatchData, type MatchEvent } from '@pushtech/listings';
-import { createListingIndex, type ListingIndex } from '../listing-index.ts';
-import type { Match } from '../match.ts';
+import { createListingIndex, type ListingIndex, type Match } from '@pushtech/geo-index';
 import { createExpiryQueue } from './expiry-queue.ts';
 import { partitionOf } from './shards.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pairKey, type ListingEvent, type MatchEvent } from '@pushtech/listings';
-import { seededRandom } from '../random.ts';
+import { seededRandom } from '@pushtech/random';
 import { createMatching, type MatchDecision, type RecordedPair } from './matching.ts';
 import { partitionOf } from './shards.ts';
 import { at, listing } from './test-matcher.ts';

@@ -4,8 +4,8 @@
  * rule says about its end, by brute force.
  */
 import { destination, pairKey, type Listing, type ListingEvent, type MatchEvent } from '@pushtech/listings';
-import { createBruteForce } from '../brute-force.ts';
-import { seededRandom } from '../random.ts';
+import { createBruteForce } from '@pushtech/geo-index';
+import { seededRandom } from '@pushtech/random';
 import { CENTRE, listing } from './test-matcher.ts';
 
 const TERMS = ['bike', 'lamp', 'desk'];
