@@ -16,11 +16,14 @@ describe('seededRandom', () => {
   it('draws uniformly in [0, 1)', () => {
     const random = seededRandom(7);
     const buckets = new Array<number>(10).fill(0);
+    let [min, max] = [1, 0];
     for (let i = 0; i < 100_000; i++) {
       const x = random();
-      expect(x >= 0 && x < 1).toBe(true);
+      [min, max] = [Math.min(min, x), Math.max(max, x)];
       buckets[Math.floor(x * 10)]!++;
     }
+    expect(min).toBeGreaterThanOrEqual(0);
+    expect(max).toBeLessThan(1);
     for (const count of buckets) expect(Math.abs(count - 10_000)).toBeLessThan(500);
   });
 });
