@@ -15,7 +15,8 @@ import { runInNewContext } from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import type { ListingEvent } from '@pushtech/listings';
-import { createBruteForce, createListingIndex, INDEX_RESOLUTION, moveStep, REFERENCE_WORKLOAD, referenceListings, seededRandom } from '@pushtech/matcher';
+import { createBruteForce, createListingIndex, INDEX_RESOLUTION, moveStep, REFERENCE_WORKLOAD, referenceListings } from '@pushtech/geo-index';
+import { seededRandom } from '@pushtech/random';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
 
 const thisFile = fileURLToPath(import.meta.url);

@@ -46,8 +46,9 @@ import { listingsTopic } from '@pushtech/contracts';
 import { createKafka, runConsumer, type Kafka, type OutgoingMessage, type RunningConsumer } from '@pushtech/kafka';
 import { destination, point, type Listing, type Point } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
-import { REFERENCE_WORKLOAD, referenceListings, seededRandom } from '@pushtech/matcher';
+import { REFERENCE_WORKLOAD, referenceListings } from '@pushtech/geo-index';
 import { connectMongo } from '@pushtech/mongo';
+import { seededRandom } from '@pushtech/random';
 import { freePort, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
 import { partitionOf } from '../consumers/matcher/src/service/shards.ts';
 

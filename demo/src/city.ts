@@ -10,18 +10,6 @@ export interface SimulatedUser {
 
 const METRES_PER_DEG_LAT = 111_320;
 
-/** A seeded PRNG (mulberry32), so a demo run is reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function createUsers(count: number, centre: { lng: number; lat: number }, spreadM: number, random: () => number): SimulatedUser[] {
   return Array.from({ length: count }, (_, i) => {
     const r = spreadM * Math.sqrt(random());

@@ -13,7 +13,8 @@ import { hostPorts, int, loadConfigOrExit, url } from '@pushtech/config';
 import { topics, type EnrichedEvent } from '@pushtech/contracts';
 import { createKafka, ensureTopics, parseJson, runConsumer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
-import { createUsers, pageView, prng, walk } from './city.ts';
+import { seededRandom } from '@pushtech/random';
+import { createUsers, pageView, walk } from './city.ts';
 import { closeMarketplace, createMarketplace, marketplaceOpened, openMarketplace, watchMatches, watchPushes } from './marketplace.ts';
 import { startService, stopAll } from './processes.ts';
 
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     },
   });
 
-  const random = prng(42);
+  const random = seededRandom(42); // a demo run is reproducible
   const users = createUsers(config.DEMO_USERS, { lng: 13.405, lat: 52.52 }, 2_000, random);
   const market = createMarketplace();
   const matchWatcher = await watchMatches(kafka, logger, topics.matches.name, market, Date.now(), say);

@@ -1,18 +1,7 @@
+import { seededRandom } from '@pushtech/random';
 import { cellToParent, getResolution } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { CELL_RESOLUTIONS, cellFor, cellsFor, coveringCells, destination, haversineM, point, resolutionFor } from './index.ts';
-
-/** mulberry32: a small seeded PRNG, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('cellsFor', () => {
   it('gives one cell a resolution, coarse to fine, each inside the coarser', () => {

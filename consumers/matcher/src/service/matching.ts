@@ -15,8 +15,7 @@
  */
 import { pairKey, type MatchData, type MatchEvent } from '@pushtech/contracts';
 import { expiresAtMs, type Listing, type ListingEvent, type ListingKind } from '@pushtech/listings';
-import { createListingIndex, type ListingIndex } from '../listing-index.ts';
-import type { Match } from '../match.ts';
+import { createListingIndex, type ListingIndex, type Match } from '@pushtech/geo-index';
 import { createExpiryQueue } from './expiry-queue.ts';
 import { partitionOf } from './shards.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pairKey, type MatchEvent } from '@pushtech/contracts';
 import type { ListingEvent } from '@pushtech/listings';
-import { seededRandom } from '../random.ts';
+import { seededRandom } from '@pushtech/random';
 import { createMatching, type MatchDecision, type RecordedPair } from './matching.ts';
 import { partitionOf } from './shards.ts';
 import { at, listing } from './test-matcher.ts';

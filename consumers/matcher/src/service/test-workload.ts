@@ -5,8 +5,8 @@
  */
 import { pairKey, type MatchEvent } from '@pushtech/contracts';
 import { destination, type Listing, type ListingEvent } from '@pushtech/listings';
-import { createBruteForce } from '../brute-force.ts';
-import { seededRandom } from '../random.ts';
+import { createBruteForce } from '@pushtech/geo-index';
+import { seededRandom } from '@pushtech/random';
 import { CENTRE, listing } from './test-matcher.ts';
 
 const TERMS = ['bike', 'lamp', 'desk'];

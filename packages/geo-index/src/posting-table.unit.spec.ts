@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addPosting, blockLength, blockStart, createPostingTable, findPostings, findRecord, postingCount, RECORD, removePosting, SLOT } from './posting-table.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '@pushtech/random';
 
 function slotsOf(table: ReturnType<typeof createPostingTable>, cell: number, term: number): number[] {
   const e = findPostings(table, cell, term);

@@ -2,7 +2,7 @@ import { destination, point } from '@pushtech/listings';
 import { latLngToCell } from 'h3-js';
 import { describe, expect, it } from 'vitest';
 import { createCellGraph } from './cell-graph.ts';
-import { seededRandom } from './random.ts';
+import { seededRandom } from '@pushtech/random';
 import { chordOf, writeUnitVector } from './sphere.ts';
 
 const places = [point(13.405, 52.52), point(-78.5, 0.2), point(25.8, 69.9), point(151.2, -33.9)];

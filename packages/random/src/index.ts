@@ -1,3 +1,9 @@
+/**
+ * Seeded randomness for tests, benchmarks and the demo: the same seed gives the
+ * same numbers on every machine, so a failing test can be replayed and figures
+ * compare across runs. Not for anything secret (use node:crypto).
+ */
+
 /** A seeded pseudo-random source: numbers in [0, 1). */
 export type Random = () => number;
 

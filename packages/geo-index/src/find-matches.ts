@@ -1,4 +1,5 @@
 import { haversineM, point } from '@pushtech/listings';
+import type { FoundCells } from './cell-graph.ts';
 import { ensureScratch, expirySeconds, type IndexState, MANY_TERMS, NO_OTHER_TERM, nextTermMark, signatureBit } from './index-state.ts';
 import { hasTermsOf, type ListingSlots } from './listing-slots.ts';
 import { blockLength, blockStart, DX, DY, DZ, EXPIRES, findPostings, OWNER, type PostingTable, RECORD, SIGNATURE, SLOT, THRESHOLD } from './posting-table.ts';
@@ -18,8 +19,8 @@ import { copyInto } from './typed-arrays.ts';
  * owner and its other terms.
  */
 export function findOffersFor(state: IndexState, q: number, now: number): void {
-  const { slots, offers, stats } = state;
-  const { termPool, hot } = slots;
+  const { slots, offers } = state;
+  const { termPool } = slots;
   const counts = state.vocabulary.counts.offers;
   const start = slots.termStart[q]!;
   const end = start + slots.termCount[q]!;
@@ -29,44 +30,15 @@ export function findOffersFor(state: IndexState, q: number, now: number): void {
   let need = 0; // signature bits of the other terms: a cheap "surely not" before the exact check
   for (let j = start; j < end; j++) if (termPool[j] !== drive) need |= signatureBit(termPool[j]!);
 
-  const b = q * 4;
-  const qThreshold = hot[b + 3]!;
-  const qOwner = slots.owner[q]!;
-  const nowS = expirySeconds(now);
-  const found = state.cells.within(slots.cell[q]!, hot[b]!, hot[b + 1]!, hot[b + 2]!, Math.sqrt(qThreshold));
-  const centre = state.cells.centres();
-  const reach = state.cells.reaches();
-  stats.lookups += found.count;
-  // Every lookup first: independent loads, so the processor overlaps their cache misses.
-  ensureScratch(state, found.count);
-  const { entryScratch, cellScratch } = state;
-  let blocks = 0;
-  for (let k = 0; k < found.count; k++) {
-    const e = findPostings(offers, found.cells[k]!, drive);
-    if (e >= 0) {
-      entryScratch[blocks] = e;
-      cellScratch[blocks++] = found.cells[k]!;
-    }
-  }
+  const found = cellsReached(state, q);
+  const near = nearCandidates(state, offers, q, lookUp(state, offers, found, drive, 0), now);
+  const records = state.nearScratch;
   const ints = offers.ints;
-  let candidates = 0;
-  for (let k = 0; k < blocks; k++) {
-    const cell = cellScratch[k]!;
-    const qrx = hot[b]! - centre[cell * 3]!;
-    const qry = hot[b + 1]! - centre[cell * 3 + 1]!;
-    const qrz = hot[b + 2]! - centre[cell * 3 + 2]!;
-    const margin = recordMargin(qThreshold, reach[cell]!);
-    const length = blockLength(offers, entryScratch[k]!);
-    const from = blockStart(offers, entryScratch[k]!) * RECORD;
-    candidates += length;
-    for (let r = from; r < from + length * RECORD; r += RECORD) {
-      if (!nearAndLive(slots, offers, r, q, qrx, qry, qrz, qThreshold, margin, now, nowS)) continue;
-      if (ints[r + OWNER] === qOwner) continue;
-      if (need !== 0 && ((ints[r + SIGNATURE]! & need) !== need || !hasTermsOf(slots, ints[r + SLOT]!, q, drive))) continue;
-      push(state, ints[r + SLOT]!);
-    }
+  for (let i = 0; i < near; i++) {
+    const r = records[i]!;
+    if (need !== 0 && ((ints[r + SIGNATURE]! & need) !== need || !hasTermsOf(slots, ints[r + SLOT]!, q, drive))) continue;
+    push(state, ints[r + SLOT]!);
   }
-  stats.candidates += candidates;
 }
 
 /**
@@ -76,57 +48,92 @@ export function findOffersFor(state: IndexState, q: number, now: number): void {
  * the search's other terms.
  */
 export function findSearchesFor(state: IndexState, q: number, now: number): void {
-  const { slots, searches, stats } = state;
-  const { termPool, hot } = slots;
+  const { slots, searches } = state;
+  const { termPool } = slots;
   const mark = nextTermMark(state);
   const termMark = state.termMark;
   const start = slots.termStart[q]!;
   const end = start + slots.termCount[q]!;
   for (let j = start; j < end; j++) termMark[termPool[j]!] = mark;
 
+  const found = cellsReached(state, q);
+  const keyCounts = state.vocabulary.counts.searchKeys;
+  let blocks = 0;
+  for (let j = start; j < end; j++) if (keyCounts[termPool[j]!] !== 0) blocks = lookUp(state, searches, found, termPool[j]!, blocks);
+  const near = nearCandidates(state, searches, q, blocks, now);
+  const records = state.nearScratch;
+  const ints = searches.ints;
+  for (let i = 0; i < near; i++) {
+    const r = records[i]!;
+    const other = ints[r + SIGNATURE]!;
+    if (other !== NO_OTHER_TERM && (other === MANY_TERMS ? !allMarked(state, ints[r + SLOT]!, mark) : termMark[other] !== mark)) continue;
+    push(state, ints[r + SLOT]!);
+  }
+}
+
+/** The cells listing `q`'s circle reaches. */
+function cellsReached(state: IndexState, q: number): FoundCells {
+  const { hot } = state.slots;
+  const b = q * 4;
+  return state.cells.within(state.slots.cell[q]!, hot[b]!, hot[b + 1]!, hot[b + 2]!, Math.sqrt(hot[b + 3]!));
+}
+
+/**
+ * Looks up (cell, term) in `table` for every cell found, and appends the posting
+ * lists that exist to the scratch (entries and their cells) from index `blocks`;
+ * returns the new count. Every lookup before any record is read: independent
+ * loads, so the processor overlaps their cache misses.
+ */
+function lookUp(state: IndexState, table: PostingTable, found: FoundCells, term: number, blocks: number): number {
+  state.stats.lookups += found.count;
+  ensureScratch(state, blocks + found.count);
+  const { entryScratch, cellScratch } = state;
+  for (let k = 0; k < found.count; k++) {
+    const e = findPostings(table, found.cells[k]!, term);
+    if (e >= 0) {
+      entryScratch[blocks] = e;
+      cellScratch[blocks++] = found.cells[k]!;
+    }
+  }
+  return blocks;
+}
+
+/**
+ * Reads the records of the posting lists in the scratch ([0, blocks)) in order,
+ * and keeps in `state.nearScratch` those within both radii of listing `q`, unexpired
+ * and of another owner; returns how many. The caller checks their terms.
+ */
+function nearCandidates(state: IndexState, table: PostingTable, q: number, blocks: number, now: number): number {
+  const { slots, entryScratch, cellScratch } = state;
+  const { hot } = slots;
   const b = q * 4;
   const qThreshold = hot[b + 3]!;
   const qOwner = slots.owner[q]!;
   const nowS = expirySeconds(now);
-  const found = state.cells.within(slots.cell[q]!, hot[b]!, hot[b + 1]!, hot[b + 2]!, Math.sqrt(qThreshold));
   const centre = state.cells.centres();
   const reach = state.cells.reaches();
-  const keyCounts = state.vocabulary.counts.searchKeys;
-  let blocks = 0;
-  for (let j = start; j < end; j++) {
-    const term = termPool[j]!;
-    if (keyCounts[term] === 0) continue;
-    stats.lookups += found.count;
-    ensureScratch(state, blocks + found.count);
-    for (let k = 0; k < found.count; k++) {
-      const e = findPostings(searches, found.cells[k]!, term);
-      if (e >= 0) {
-        state.entryScratch[blocks] = e;
-        state.cellScratch[blocks++] = found.cells[k]!;
-      }
-    }
-  }
-  const { entryScratch, cellScratch } = state;
-  const ints = searches.ints;
+  const ints = table.ints;
   let candidates = 0;
+  let near = 0;
   for (let k = 0; k < blocks; k++) {
     const cell = cellScratch[k]!;
     const qrx = hot[b]! - centre[cell * 3]!;
     const qry = hot[b + 1]! - centre[cell * 3 + 1]!;
     const qrz = hot[b + 2]! - centre[cell * 3 + 2]!;
     const margin = recordMargin(qThreshold, reach[cell]!);
-    const length = blockLength(searches, entryScratch[k]!);
-    const from = blockStart(searches, entryScratch[k]!) * RECORD;
+    const length = blockLength(table, entryScratch[k]!);
+    const from = blockStart(table, entryScratch[k]!) * RECORD;
     candidates += length;
+    if (state.nearScratch.length < near + length) state.nearScratch = copyInto(new Int32Array((near + length) * 2), state.nearScratch);
+    const records = state.nearScratch;
     for (let r = from; r < from + length * RECORD; r += RECORD) {
-      if (!nearAndLive(slots, searches, r, q, qrx, qry, qrz, qThreshold, margin, now, nowS)) continue;
+      if (!nearAndLive(slots, table, r, q, qrx, qry, qrz, qThreshold, margin, now, nowS)) continue;
       if (ints[r + OWNER] === qOwner) continue;
-      const other = ints[r + SIGNATURE]!;
-      if (other !== NO_OTHER_TERM && (other === MANY_TERMS ? !allMarked(state, ints[r + SLOT]!, mark) : termMark[other] !== mark)) continue;
-      push(state, ints[r + SLOT]!);
+      records[near++] = r;
     }
   }
-  stats.candidates += candidates;
+  state.stats.candidates += candidates;
+  return near;
 }
 
 /**

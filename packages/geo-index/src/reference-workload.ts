@@ -1,5 +1,5 @@
 import { destination, EARTH_RADIUS_M, type Listing, point, type Point } from '@pushtech/listings';
-import { type Random, randomInt, seededRandom, zipf } from './random.ts';
+import { type Random, randomInt, seededRandom, zipf } from '@pushtech/random';
 
 /**
  * The reference workload of DESIGN.md ("Reference workload"), so that figures

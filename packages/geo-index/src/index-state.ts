@@ -38,6 +38,8 @@ export interface IndexState {
   /** The posting lists a query will read (entries), and their cells. */
   entryScratch: Int32Array;
   cellScratch: Int32Array;
+  /** The records (int offsets) of the candidates near enough, live and of another owner; their terms are checked next. */
+  nearScratch: Int32Array;
   result: MatchBuffer;
   stats: IndexStats;
 }
@@ -53,6 +55,7 @@ export function createIndexState(resolution: number): IndexState {
     currentMark: 0,
     entryScratch: new Int32Array(1024),
     cellScratch: new Int32Array(1024),
+    nearScratch: new Int32Array(1024),
     result: { query: NONE, count: 0, slots: new Int32Array(1024) },
     stats: { queries: 0, lookups: 0, candidates: 0, matches: 0 },
   };

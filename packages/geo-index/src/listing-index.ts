@@ -33,7 +33,7 @@ export type { IndexStats, MatchBuffer };
 
 /**
  * H3 resolution of the index (edge ≈ 1.4 km, 5.2 km²). A query looks up one
- * posting list per cell its circle reaches (3–25 cells for radii of
+ * posting list per cell its circle reaches (1–30 cells for radii of
  * 500–5,000 m) and reads every record in it: finer cells fit the circle more
  * tightly but cost more lookups, each a cache miss or two, while records are
  * read in order. On the reference workload 7 beats 6 and 8 clearly (README).

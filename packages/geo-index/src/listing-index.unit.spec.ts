@@ -1,9 +1,10 @@
 import { destination, type Listing, type ListingEvent, point } from '@pushtech/listings';
+import { type Random, seededRandom } from '@pushtech/random';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createBruteForce } from './brute-force.ts';
 import { createListingIndex } from './listing-index.ts';
 import type { Match } from './match.ts';
-import { moveStep, type Random, referenceListings, seededRandom } from './index.ts';
+import { moveStep, referenceListings } from './reference-workload.ts';
 
 const NOW = Date.parse('2025-06-01T12:00:00Z');
 const LISTINGS = 100_000;
