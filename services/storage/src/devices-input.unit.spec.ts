@@ -20,8 +20,8 @@ let app: StorageApp;
 let token: string;
 
 const producer: Producer = {
-  send: async (topic, messages) => { sent.push(...messages.map((message) => ({ topic, message }))); },
-  sendBatch: async () => {},
+  send: async (topic, messages) => { sent.push(...messages.map((message) => ({ topic, message }))); return []; },
+  sendBatch: async () => [],
   disconnect: async () => {},
 };
 // Alice has SUB on iOS; nothing else exists.
