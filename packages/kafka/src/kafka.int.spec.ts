@@ -382,9 +382,17 @@ describe('reading without a group', () => {
     try {
       const [offsets] = await admin.fetchOffsets({ groupId: tail.id, topics: [topic] });
       expect(offsets!.partitions.map((p) => p.offset)).toEqual(['-1', '-1']);
-      await tail.stop();
     } finally {
       await admin.disconnect();
+    }
+    await tail.stop();
+    const kafkajsAdmin = kafkajsOf(kafka).admin();
+    await kafkajsAdmin.connect();
+    try {
+      const { groups } = await kafkajsAdmin.listGroups();
+      expect(groups.map((g) => g.groupId)).not.toContain(tail.id); // the private group goes with the tail
+    } finally {
+      await kafkajsAdmin.disconnect();
     }
   }, 60_000);
 
