@@ -41,9 +41,8 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { CompressionTypes, Partitioners, type Message, type RecordMetadata } from 'kafkajs';
 import { listingsTopic } from '@pushtech/contracts';
-import { createKafka, runConsumer, type Kafka, type OutgoingMessage, type RunningConsumer } from '@pushtech/kafka';
+import { createKafka, createProducer, ensureTopics, runConsumer, type Kafka, type OutgoingMessage, type Producer, type RunningConsumer } from '@pushtech/kafka';
 import { destination, point, type Listing, type Point } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
 import { REFERENCE_WORKLOAD, referenceListings } from '@pushtech/geo-index';
@@ -201,23 +200,17 @@ export async function benchMoveToMatch(options: MoveToMatchBenchOptions = {}): P
   const kafka: Kafka = createKafka({ clientId: 'bench-move-to-match', brokers, logger });
   const admin = kafka.admin();
   await admin.connect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+  let producer: Producer | undefined;
   let matcher: ChildService | undefined;
   let reader: RunningConsumer | undefined;
   const readerGroup = uniqueName('benchmovereader');
   const figures: Figures = {};
   try {
     // LogAppendTime: every record's timestamp is when the broker wrote it.
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [names.listings, names.matches].map((topic) => ({
-        topic, numPartitions: PARTITIONS, replicationFactor: -1,
-        configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }, { name: 'retention.ms', value: '3600000' }],
-      })),
-    });
-    await producer.connect();
-    const send = (messages: Message[]): Promise<RecordMetadata[]> =>
-      producer.send({ topic: names.listings, messages, acks: -1, compression: CompressionTypes.None });
+    await ensureTopics(kafka, [names.listings, names.matches].map((name) => (
+      { name, partitions: PARTITIONS, retentionMs: 3_600_000, configs: { 'message.timestamp.type': 'LogAppendTime' } })));
+    const listingsProducer = producer = await createProducer(kafka);
+    const send = (messages: OutgoingMessage[]) => listingsProducer.send(names.listings, messages);
 
     // 1. The population, on the log before the matcher starts.
     let started = performance.now();
@@ -298,7 +291,7 @@ export async function benchMoveToMatch(options: MoveToMatchBenchOptions = {}): P
       const due = Math.min(Math.floor(((Math.min(now, end) - t0) / 1000) * rate), Math.round(((end - t0) / 1000) * rate)) - sentMoves;
       if (due <= 0) continue;
       const measured = now >= warmEnd;
-      const messages: (Message & { partition: number })[] = [];
+      const messages: (OutgoingMessage & { partition: number })[] = [];
       const keys: string[] = [];
       for (let i = 0; i < due; i++) {
         const search = searches[cursor]!;
@@ -358,7 +351,7 @@ export async function benchMoveToMatch(options: MoveToMatchBenchOptions = {}): P
   } finally {
     await reader?.stop().catch(() => {});
     await matcher?.stop().catch(() => {});
-    await producer.disconnect().catch(() => {});
+    await producer?.disconnect().catch(() => {});
     await admin.deleteTopics({ topics: [names.listings, names.matches] }).catch((err: unknown) => log(`topics not deleted: ${String(err)}`));
     await admin.deleteGroups([readerGroup, names.matcherGroup]).catch(() => {});
     await admin.disconnect();

@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { topics } from '@pushtech/contracts';
 import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
-import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
+import { createKafka, createProducer, ensureTopics, runAckConsumer, type Kafka, type Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { currentCollections, followProjection, loadListings, parseListingEvent, type Admin, type ListingFeed } from '@pushtech/listing-log';
 import { connectMongo } from '@pushtech/mongo';
@@ -29,7 +29,6 @@ import { createFollowingListings, type FollowingListings } from './following-lis
 import { createListingMover } from './listing-moves.ts';
 import { readLocationEvent } from './location-event.ts';
 import { createMoverMetrics, type MoverMetrics } from './metrics.ts';
-import { createOffsetCommits } from './offset-commits.ts';
 import { createPositionCoalescer } from './position-coalescer.ts';
 
 export type MoverSettings = Omit<MoverConfig, 'LOG_LEVEL'>;
@@ -77,81 +76,50 @@ export async function startMover(settings: MoverSettings, logger: Logger, option
     },
   });
 
-  const commits = createOffsetCommits();
-  const consumer = kafka.consumer({ groupId: settings.MOVER_GROUP, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
-  let joined = false;
-  let stopping = false;
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    commits.reset(); // kafkajs reads the assigned partitions again from the committed offsets
-    joined = true;
-    logger.info({ partitions: payload.memberAssignment[settings.EVENTS_TOPIC] ?? [] }, 'partitions assigned');
-  });
-  // The first completed fetch comes after the join and after the start offsets were resolved
-  // (a new group starts at the end of the topic: events written before that are not its business).
-  const fetching = new Promise<void>((resolve) => {
-    const remove = consumer.on(consumer.events.FETCH, () => { remove(); resolve(); });
-  });
-  let reading = false;
-  void fetching.then(() => { reading = true; });
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    joined = false;
-    logger.error({ err: payload.error }, 'consumer crashed');
-  });
-
-  async function commit(): Promise<void> {
-    const offsets = commits.committable();
-    if (offsets.length === 0) return;
-    try {
-      await consumer.commitOffsets(offsets.map(({ partition, offset }) => ({ topic: settings.EVENTS_TOPIC, partition, offset: String(offset) })));
-      commits.committed(offsets);
-    } catch (err) {
-      logger.debug({ err }, 'commit failed (rebalancing?): the next one catches up');
-    }
-  }
-
-  await consumer.connect();
-  await consumer.subscribe({ topics: [settings.EVENTS_TOPIC], fromBeginning: false });
-  await consumer.run({
-    autoCommit: false,
-    eachBatch: async ({ batch, heartbeat }) => {
-      if (stopping) return;
-      for (const message of batch.messages) {
-        const tracked = commits.track(batch.partition, Number(message.offset));
-        const outcome = readLocationEvent(message);
-        switch (outcome.kind) {
-          case 'location':
-            metrics.events.inc({ outcome: 'location' });
-            void coalescer.offer(outcome.userId, outcome.location).then(tracked.done);
-            continue;
-          case 'other':
-            metrics.events.inc({ outcome: 'other' });
-            break;
-          case 'no-user':
-            metrics.events.inc({ outcome: 'no_user' });
-            break;
-          case 'invalid':
-            metrics.events.inc({ outcome: 'invalid' });
-            logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: outcome.reason }, 'location event skipped');
-            break;
-        }
-        tracked.done();
+  // An event is acknowledged once what it asked for is done (its position applied, or nothing
+  // to do); positions wait up to MIN_INTERVAL_MS, so offsets trail a little. A crash re-reads
+  // the events not done, and re-applying a position is harmless.
+  const consumer = await runAckConsumer({
+    kafka,
+    groupId: settings.MOVER_GROUP,
+    topics: [settings.EVENTS_TOPIC],
+    logger,
+    // A new group starts at the end of the topic: events written before that are not its business.
+    fromBeginning: false,
+    commitIntervalMs: COMMIT_EVERY_MS,
+    maxWaitMs: 1_000,
+    take(message) {
+      const outcome = readLocationEvent(message);
+      switch (outcome.kind) {
+        case 'location':
+          metrics.events.inc({ outcome: 'location' });
+          void coalescer.offer(outcome.userId, outcome.location).then(message.ack);
+          return;
+        case 'other':
+          metrics.events.inc({ outcome: 'other' });
+          break;
+        case 'no-user':
+          metrics.events.inc({ outcome: 'no_user' });
+          break;
+        case 'invalid':
+          metrics.events.inc({ outcome: 'invalid' });
+          logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: outcome.reason }, 'location event skipped');
+          break;
       }
-      await commit();
-      await heartbeat();
+      message.ack();
     },
   });
-  const commitTimer = setInterval(() => {
-    metrics.pendingUsers.set(coalescer.pendingUsers());
-    void commit();
-  }, COMMIT_EVERY_MS);
-  if (options.awaitJoin) await fetching;
+  const gaugeTimer = setInterval(() => metrics.pendingUsers.set(coalescer.pendingUsers()), COMMIT_EVERY_MS);
+  let reading = false;
+  void consumer.reading.then(() => { reading = true; });
+  if (options.awaitJoin) await consumer.reading;
 
   const http = Fastify({ logger: false });
   await http.register(healthPlugin, {
     registry,
     checks: {
       kafka: async () => {
-        if (!joined || !reading) throw new Error(`not reading in consumer group ${settings.MOVER_GROUP} yet`);
+        if (!consumer.member() || !reading) throw new Error(`not reading in consumer group ${settings.MOVER_GROUP} yet`);
         await admin.connect();
         await admin.describeCluster();
       },
@@ -167,11 +135,10 @@ export async function startMover(settings: MoverSettings, logger: Logger, option
     pendingUsers: () => coalescer.pendingUsers(),
     close() {
       closed ??= (async () => {
-        stopping = true;
+        consumer.pause();
         await coalescer.drain();
-        clearInterval(commitTimer);
-        await commit();
-        await consumer.disconnect();
+        clearInterval(gaugeTimer);
+        await consumer.stop();
         coalescer.close();
         await feed.stop();
         await http.close();

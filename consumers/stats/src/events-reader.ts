@@ -5,7 +5,7 @@
  * The group still commits as it goes, so consumer-lag monitoring works as for any group.
  * Run one instance: a second one in the group would get half the partitions (and half the counts).
  */
-import { retryRetriable, type Kafka } from '@pushtech/kafka';
+import { runConsumer, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { countedEvent } from './event-dimensions.ts';
 import type { MinuteCounts } from './minute-counts.ts';
@@ -29,61 +29,37 @@ export interface EventsReader {
 
 export async function startEventsReader(options: EventsReaderOptions): Promise<EventsReader> {
   const { kafka, topic, groupId, counts, metrics, logger } = options;
-  const admin = kafka.admin();
-  await admin.connect();
-  let starts: { partition: number; offset: string }[];
-  try {
-    starts = await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, options.rebuildFrom));
-  } finally {
-    await admin.disconnect();
-  }
-
-  // A short fetch wait: stop() waits for the fetch in flight.
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
   let newestCounted = 0;
-  consumer.on(consumer.events.CRASH, (event) => {
-    logger.error({ err: event.payload.error.message, restart: event.payload.restart, groupId }, 'events reader crashed');
-  });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: false });
-    await consumer.run({
-      autoCommit: true,
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          let value: unknown;
-          try {
-            value = message.value === null ? null : JSON.parse(message.value.toString('utf8'));
-          } catch {
-            value = undefined;
-          }
-          const parsed = value === undefined ? { ok: false as const, reason: 'not JSON' } : countedEvent(value);
-          if (!parsed.ok) {
-            metrics.events.inc({ result: 'invalid' });
-            logger.warn({ topic: batch.topic, partition: batch.partition, offset: message.offset, reason: parsed.reason }, 'event not counted: invalid');
-            continue;
-          }
-          const result = counts.add(parsed.event);
-          metrics.events.inc({ result });
-          if (result === 'counted' && parsed.event.time > newestCounted) {
-            newestCounted = parsed.event.time;
-            metrics.lastEventTime.set(newestCounted / 1000);
-          }
+  return runConsumer({
+    kafka,
+    groupId,
+    topics: [topic],
+    logger,
+    startAt: { timestamp: options.rebuildFrom },
+    // A short fetch wait: stop() waits for the fetch in flight.
+    maxWaitMs: 1_000,
+    eachBatch: async (messages) => {
+      for (const message of messages) {
+        let value: unknown;
+        try {
+          value = message.value === null ? null : JSON.parse(message.value.toString('utf8'));
+        } catch {
+          value = undefined;
         }
-        metrics.minutes.set(counts.size);
-      },
-    });
-  } catch (err) {
-    await consumer.disconnect().catch(() => {});
-    throw err;
-  }
-  // run() resolved after the join; kafkajs drops the answers of fetches for partitions with a pending seek.
-  for (const { partition, offset } of starts) consumer.seek({ topic, partition, offset });
-  logger.info({ topic, groupId, from: new Date(options.rebuildFrom).toISOString(), starts }, 'rebuilding counts from the retention window');
-
-  return {
-    async stop() {
-      await consumer.disconnect();
+        const parsed = value === undefined ? { ok: false as const, reason: 'not JSON' } : countedEvent(value);
+        if (!parsed.ok) {
+          metrics.events.inc({ result: 'invalid' });
+          logger.warn({ topic: message.topic, partition: message.partition, offset: message.offset, reason: parsed.reason }, 'event not counted: invalid');
+          continue;
+        }
+        const result = counts.add(parsed.event);
+        metrics.events.inc({ result });
+        if (result === 'counted' && parsed.event.time > newestCounted) {
+          newestCounted = parsed.event.time;
+          metrics.lastEventTime.set(newestCounted / 1000);
+        }
+      }
+      metrics.minutes.set(counts.size);
     },
-  };
+  });
 }

@@ -1,17 +1,65 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+/**
+ * The handle every service holds: `createKafka` → `Kafka`. Its types are ours; kafkajs is an
+ * implementation detail of this package (`kafkajsOf` is not exported from the package), so
+ * swapping the client changes this package only.
+ */
+import { Kafka as KafkaJS, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '@pushtech/logging';
 
 export interface KafkaOptions {
   clientId: string;
   brokers: string[];
   logger: Logger;
-  /** Connection attempts while the broker is unreachable (kafkajs retries with back-off). */
+  /** Connection attempts while the broker is unreachable (the client retries with back-off). */
   retries?: number;
   /**
-   * kafkajs' own log lines at or above this level reach the logger (default warn).
+   * The client's own log lines at or above this level reach the logger (default warn).
    * A service that retries with its own back-off and logs each failure once can pass 'none'.
    */
   logLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** A connection to a Kafka cluster: consumers and producers are made from it by this package's functions. */
+export interface Kafka {
+  readonly clientId: string;
+  /** A new admin connection (connect it, disconnect it when done). */
+  admin(): KafkaAdmin;
+}
+
+export interface PartitionWatermarks {
+  partition: number;
+  /** Equal to `high` (the offset the next record gets). */
+  offset: string;
+  /** The offset the next record will get: the end of the partition. */
+  high: string;
+  /** The oldest offset still on the broker. */
+  low: string;
+}
+
+export interface PartitionOffset {
+  partition: number;
+  /** The next offset to read; -1 where a group has committed nothing. */
+  offset: string;
+}
+
+/** The admin requests the services make (names and shapes as kafkajs has them). */
+export interface KafkaAdmin {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  listTopics(): Promise<string[]>;
+  fetchTopicMetadata(options: { topics: string[] }): Promise<{ topics: { name: string; partitions: { partitionId: number; leader: number }[] }[] }>;
+  /** Each partition's low and high watermark. */
+  fetchTopicOffsets(topic: string): Promise<PartitionWatermarks[]>;
+  /** Per partition, the first offset written at or after `timestamp` (ms), or the end where there is none. */
+  fetchTopicOffsetsByTimestamp(topic: string, timestamp: number): Promise<PartitionOffset[]>;
+  /** A group's committed offsets. */
+  fetchOffsets(options: { groupId: string; topics: string[] }): Promise<{ topic: string; partitions: PartitionOffset[] }[]>;
+  /** Sets a group's committed offsets (the group must have no member). */
+  setOffsets(options: { groupId: string; topic: string; partitions: PartitionOffset[] }): Promise<void>;
+  deleteGroups(groupIds: string[]): Promise<unknown>;
+  deleteTopics(options: { topics: string[]; timeout?: number }): Promise<void>;
+  /** Answers while a broker is reachable (a readiness check). */
+  describeCluster(): Promise<{ clusterId: string; brokers: { nodeId: number; host: string; port: number }[] }>;
 }
 
 const kafkajsLevels = { none: logLevel.NOTHING, error: logLevel.ERROR, warn: logLevel.WARN, info: logLevel.INFO, debug: logLevel.DEBUG };
@@ -27,9 +75,18 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+const clients = new WeakMap<Kafka, KafkaJS>();
+
+/** The kafkajs client behind a handle (inside this package only). */
+export function kafkajsOf(kafka: Kafka): KafkaJS {
+  const client = clients.get(kafka);
+  if (client === undefined) throw new Error('not a Kafka handle made by createKafka');
+  return client;
+}
+
 export function createKafka(options: KafkaOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
-  return new Kafka({
+  const client = new KafkaJS({
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: kafkajsLevels[options.logLevel ?? 'warn'],
@@ -40,4 +97,10 @@ export function createKafka(options: KafkaOptions): Kafka {
       log[levels[level] ?? 'info'](rest, message);
     },
   });
+  const kafka: Kafka = {
+    clientId: options.clientId,
+    admin: (): KafkaAdmin => client.admin(),
+  };
+  clients.set(kafka, client);
+  return kafka;
 }

@@ -1,16 +1,9 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { ConsumerRunConfig } from 'kafkajs';
 import type { Logger } from '@pushtech/logging';
-
-export interface ConsumedMessage {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: Buffer | null;
-  headers: KafkaMessage['headers'];
-  /** Milliseconds since the epoch. */
-  timestamp: number;
-}
+import { kafkajsOf, type Kafka } from './client.ts';
+import { watchGroup } from './group-events.ts';
+import { toConsumed, type ConsumedMessage } from './messages.ts';
+import { retryRetriable } from './topics.ts';
 
 interface CommonOptions {
   kafka: Kafka;
@@ -19,8 +12,15 @@ interface CommonOptions {
   logger: Logger;
   /** Where a group with no committed offset starts: the oldest message, or only new ones. */
   fromBeginning?: boolean;
+  /**
+   * Start at the first message written at or after this time (ms) on every partition, whatever the
+   * group has committed (once, at the start; the group commits as usual and resumes from its commits after a rebalance).
+   */
+  startAt?: { timestamp: number };
   /** Resolve only once the group is joined and partitions are assigned (so "only new ones" has a defined start). */
   awaitJoin?: boolean;
+  /** How long a fetch waits for new messages; a stop waits for the fetch in flight (default 5 s). */
+  maxWaitMs?: number;
   /** Partitions handled at once (default 1: one batch at a time); each partition's messages stay in order. */
   partitionsConcurrently?: number;
 }
@@ -37,18 +37,6 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-function toConsumed(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
-  return {
-    topic,
-    partition,
-    offset: m.offset,
-    key: m.key === null ? null : m.key.toString(),
-    value: m.value,
-    headers: m.headers,
-    timestamp: Number(m.timestamp),
-  };
-}
-
 /**
  * Runs a consumer in a group. Offsets are committed only for messages whose
  * handler finished, so a crash or a stop never skips unprocessed messages
@@ -57,43 +45,33 @@ function toConsumed(topic: string, partition: number, m: KafkaMessage): Consumed
  */
 export async function runConsumer(options: ConsumerOptions): Promise<RunningConsumer> {
   const { kafka, groupId, topics, logger } = options;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  const starts = options.startAt === undefined ? [] : await offsetsAt(kafka, topics, options.startAt.timestamp);
+  const consumer = kafkajsOf(kafka).consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: options.maxWaitMs ?? 5_000 });
+  let stopping = false;
+  const group = watchGroup(consumer, { logger, groupId, stopping: () => stopping });
   await consumer.connect();
-  await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
-  // The first completed fetch comes after the group join and after the start offsets were resolved.
-  const joined = new Promise<void>((resolve) => {
-    const remove = consumer.on(consumer.events.FETCH, () => { remove(); resolve(); });
-  });
-
-  if (options.eachMessage) {
-    const handle = options.eachMessage;
+  try {
+    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
     await consumer.run({
       autoCommit: true,
       partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
-      eachMessage: async ({ topic, partition, message }) => handle(toConsumed(topic, partition, message)),
+      ...handlers(options),
     });
-  } else {
-    const handle = options.eachBatch;
-    await consumer.run({
-      autoCommit: true,
-      partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
-        if (batch.messages.length === 0) return;
-        await handle(batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m)));
-        resolveOffset(batch.lastOffset());
-        await commitOffsetsIfNecessary();
-        await heartbeat();
-      },
-    });
+  } catch (err) {
+    await consumer.disconnect().catch(() => {});
+    throw err;
   }
 
-  if (options.awaitJoin) await joined;
+  // run() resolved after the join, before the first fetch; kafkajs drops the answers of fetches for partitions with a pending seek.
+  for (const start of starts) consumer.seek(start);
+  if (options.startAt) logger.info({ groupId, from: new Date(options.startAt.timestamp).toISOString(), starts }, 'consumer starts at the offsets of a time');
+  if (options.awaitJoin) await group.reading;
 
   let stopped: Promise<void> | undefined;
   return {
     stop() {
       stopped ??= (async () => {
+        stopping = true;
         logger.info({ groupId }, 'stopping consumer');
         // kafkajs waits for the handler in progress, commits resolved offsets, then leaves the group.
         await consumer.disconnect();
@@ -103,7 +81,34 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   };
 }
 
-export function parseJson<T = unknown>(message: ConsumedMessage): T {
-  if (message.value === null) throw new Error(`message ${message.topic}/${message.partition}@${message.offset} has no value`);
-  return JSON.parse(message.value.toString('utf8')) as T;
+function handlers(options: ConsumerOptions): Pick<ConsumerRunConfig, 'eachMessage' | 'eachBatch' | 'eachBatchAutoResolve'> {
+  if (options.eachMessage) {
+    const handle = options.eachMessage;
+    return { eachMessage: async ({ topic, partition, message }) => handle(toConsumed(topic, partition, message)) };
+  }
+  const handle = options.eachBatch;
+  return {
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary }) => {
+      if (batch.messages.length === 0) return;
+      await handle(batch.messages.map((m) => toConsumed(batch.topic, batch.partition, m)));
+      resolveOffset(batch.lastOffset());
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    },
+  };
+}
+
+async function offsetsAt(kafka: Kafka, topics: string[], timestamp: number): Promise<{ topic: string; partition: number; offset: string }[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const starts = [];
+    for (const topic of topics) {
+      for (const { partition, offset } of await retryRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, timestamp))) starts.push({ topic, partition, offset });
+    }
+    return starts;
+  } finally {
+    await admin.disconnect();
+  }
 }

@@ -1,5 +1,10 @@
-export { createKafka, type KafkaOptions } from './client.ts';
+export { createKafka, type Kafka, type KafkaAdmin, type KafkaOptions, type PartitionOffset, type PartitionWatermarks } from './client.ts';
 export { ensureTopics, days, retryRetriable, type TopicSpec } from './topics.ts';
-export { createProducer, type Producer, type OutgoingMessage } from './producer.ts';
-export { runConsumer, parseJson, type ConsumedMessage, type ConsumerOptions, type RunningConsumer } from './consumer.ts';
-export type { Kafka } from 'kafkajs';
+export { createProducer, type Producer, type OutgoingMessage, type WrittenBatch } from './producer.ts';
+export { parseJson, type ConsumedMessage, type Headers, type Offsets } from './messages.ts';
+export type { Assignment } from './group-events.ts';
+// Consumer modes: a group that commits what its handler finished; a group whose messages are
+// acknowledged one by one, in any order; reading without a group (a tail, a range).
+export { runConsumer, type ConsumerOptions, type RunningConsumer } from './consumer.ts';
+export { runAckConsumer, type AckConsumer, type AckConsumerOptions, type AckedMessage } from './ack-consumer.ts';
+export { readRange, startTail, type Tail, type TailBatch, type TailOptions } from './tail.ts';

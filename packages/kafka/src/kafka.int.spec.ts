@@ -6,7 +6,11 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@pushtech/logging';
 import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
-import { createKafka, createProducer, ensureTopics, parseJson, runConsumer, type ConsumedMessage, type Producer } from './index.ts';
+import { kafkajsOf } from './client.ts';
+import {
+  createKafka, createProducer, ensureTopics, parseJson, readRange, runAckConsumer, runConsumer, startTail,
+  type AckConsumer, type AckedMessage, type Assignment, type ConsumedMessage, type Producer,
+} from './index.ts';
 
 const { kafkaBrokers } = stackAddresses();
 const logger = createLogger('kafka-test', 'silent');
@@ -41,7 +45,7 @@ describe('topics', () => {
     const spec = { name, partitions: 3, retentionMs: 3_600_000 };
     await ensureTopics(kafka, [spec]);
     await ensureTopics(kafka, [spec]);
-    const admin = kafka.admin();
+    const admin = kafkajsOf(kafka).admin();
     await admin.connect();
     try {
       const metadata = await admin.fetchTopicMetadata({ topics: [name] });
@@ -191,4 +195,222 @@ describe('consumer group', () => {
     expect(done).toEqual(Array.from({ length: done.length }, (_, i) => i));
     expect(await committedOffset(groupId, topic)).toBe(done.length);
   }, 90_000);
+});
+
+describe('consumer group with a start time', () => {
+  it('startAt: the group starts at the first message written at or after the time, whatever it had committed', async () => {
+    const topic = uniqueName('startat');
+    const groupId = uniqueName('group');
+    await ensureTopics(kafka, [{ name: topic, partitions: 1, retentionMs: 3_600_000 }]);
+    const t0 = Date.now() - 60_000;
+    await producer.send(topic, numbered(0, 10).map((m, i) => ({ ...m, timestamp: String(t0 + i * 1_000) })));
+    const all: number[] = [];
+    const first = await runConsumer({ kafka, logger, groupId, topics: [topic], fromBeginning: true, eachBatch: async (messages) => { all.push(...messages.map((m) => parseJson<{ n: number }>(m).n)); } });
+    await waitFor(() => (all.length >= 10 ? true : undefined), 'the 10 messages');
+    await first.stop();
+    expect(await committedOffset(groupId, topic)).toBe(10);
+
+    const since: number[] = [];
+    const second = await runConsumer({
+      kafka, logger, groupId, topics: [topic], startAt: { timestamp: t0 + 6_000 },
+      eachBatch: async (messages) => { since.push(...messages.map((m) => parseJson<{ n: number }>(m).n)); },
+    });
+    await waitFor(() => (since.length >= 4 ? true : undefined), 'the messages from the time on');
+    await second.stop();
+    expect(since).toEqual([6, 7, 8, 9]);
+  }, 60_000);
+});
+
+describe('ack consumer', () => {
+  const ackTopic = async (prefix: string, partitions = 1) => {
+    const topic = uniqueName(prefix);
+    await ensureTopics(kafka, [{ name: topic, partitions, retentionMs: 3_600_000 }]);
+    return topic;
+  };
+
+  it('commits only the finished prefix: messages finished out of order never move the commit past an unfinished one, and a restart gets it again', async () => {
+    const topic = await ackTopic('acks');
+    const groupId = uniqueName('group');
+    await producer.send(topic, numbered(0, 10));
+    const taken: AckedMessage[] = [];
+    const first = await runAckConsumer({ kafka, logger, groupId, topics: [topic], fromBeginning: true, commitIntervalMs: 20, take: (m) => { taken.push(m); } });
+    await waitFor(() => (taken.length === 10 ? true : undefined), 'the 10 messages');
+    expect(taken.map((m) => Number(m.offset))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // 5..9 finish first, then 0..2; 3 and 4 do not finish.
+    for (const m of taken.slice(5)) m.ack();
+    for (const m of taken.slice(0, 3)) m.ack();
+    const committed = await waitFor(async () => {
+      const offset = await committedOffset(groupId, topic);
+      return offset >= 3 ? offset : undefined;
+    }, 'a commit past 0..2');
+    expect(committed).toBe(3); // committing the highest finished offset would have made it 10
+    expect(first.unacked()).toBe(2);
+    await first.stop();
+    expect(await committedOffset(groupId, topic)).toBe(3);
+
+    // The unfinished ones come again (and what follows them: at least once).
+    const again: number[] = [];
+    const second = await runAckConsumer({ kafka, logger, groupId, topics: [topic], commitIntervalMs: 20, take: (m) => { again.push(Number(m.offset)); m.ack(); } });
+    await waitFor(() => (again.length >= 7 ? true : undefined), 'the messages from 3 on');
+    await second.stop();
+    expect(again).toEqual([3, 4, 5, 6, 7, 8, 9]);
+    expect(await committedOffset(groupId, topic)).toBe(10);
+  }, 60_000);
+
+  it('a refused message pauses consumption until resume(), then is offered again, in order', async () => {
+    const topic = await ackTopic('refuse');
+    const groupId = uniqueName('group');
+    await producer.send(topic, numbered(0, 6));
+    const offered: number[] = [];
+    let refuse = true;
+    const consumer = await runAckConsumer({
+      kafka, logger, groupId, topics: [topic], fromBeginning: true, commitIntervalMs: 20,
+      take(m) {
+        offered.push(Number(m.offset));
+        if (Number(m.offset) === 3 && refuse) return false;
+        m.ack();
+      },
+    });
+    await waitFor(() => (consumer.paused() ? true : undefined), 'paused by the refusal');
+    // Messages produced while paused are not offered either.
+    await producer.send(topic, numbered(6, 4));
+    expect(offered).toEqual([0, 1, 2, 3]);
+    refuse = false;
+    consumer.resume();
+    await waitFor(() => (offered.length >= 11 ? true : undefined), 'the rest');
+    await consumer.stop();
+    expect(offered).toEqual([0, 1, 2, 3, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await committedOffset(groupId, topic)).toBe(10);
+  }, 60_000);
+
+  it('maxUnacked: consumption stops at that many unfinished messages and goes on once half of them are finished', async () => {
+    const topic = await ackTopic('maxunacked');
+    await producer.send(topic, numbered(0, 20));
+    const waiting: AckedMessage[] = [];
+    let taken = 0;
+    let most = 0;
+    let consumer: AckConsumer | undefined;
+    consumer = await runAckConsumer({
+      kafka, logger, groupId: uniqueName('group'), topics: [topic], fromBeginning: true, maxUnacked: 4,
+      take(m) {
+        taken++;
+        waiting.push(m);
+        most = Math.max(most, consumer?.unacked() ?? 0);
+      },
+    });
+    await waitFor(() => (taken === 4 ? true : undefined), '4 messages');
+    expect(consumer.paused()).toBe(true);
+    waiting.shift()!.ack();
+    expect(consumer.paused()).toBe(true); // 3 unfinished: more than half
+    waiting.shift()!.ack();
+    expect(consumer.paused()).toBe(false);
+    while (taken < 20) {
+      await waitFor(() => (waiting.length > 0 ? true : undefined), 'a message');
+      waiting.shift()!.ack();
+    }
+    await consumer.stop();
+    expect(most).toBeLessThanOrEqual(4);
+  }, 60_000);
+
+  it('partitions moved to a member that joins come from their commit: what the first member took and did not finish comes again', async () => {
+    const topic = await ackTopic('rebalance', 2);
+    const groupId = uniqueName('group');
+    await producer.send(topic, numbered(0, 20));
+    const aTaken: AckedMessage[] = [];
+    const aAssigned: Assignment[] = [];
+    const aRevoked: string[] = [];
+    const a = await runAckConsumer({
+      kafka, logger, groupId, topics: [topic], fromBeginning: true,
+      take: (m) => { aTaken.push(m); },
+      onAssigned: (assignment) => { aAssigned.push(assignment); },
+      onRevoked: (reason) => { aRevoked.push(reason); },
+    });
+    await waitFor(() => (aTaken.length === 20 ? true : undefined), 'all 20 messages in the first member');
+    expect(aAssigned).toEqual([{ [topic]: [0, 1] }]);
+
+    const bTaken: ConsumedMessage[] = [];
+    const bAssigned: Assignment[] = [];
+    const b = await runAckConsumer({
+      kafka, logger, groupId, topics: [topic],
+      take: (m) => { bTaken.push(m); m.ack(); },
+      onAssigned: (assignment) => { bAssigned.push(assignment); },
+    });
+    await b.joined;
+    await waitFor(() => (aAssigned.length >= 2 ? true : undefined), 'the first member\'s new assignment');
+    expect(aRevoked).toContain('rebalancing');
+    const moved = bAssigned[0]![topic]!;
+    expect(moved).toHaveLength(1);
+    expect(aAssigned.at(-1)![topic]).toEqual([1 - moved[0]!]);
+    const expected = aTaken.filter((m) => m.partition === moved[0]).map((m) => m.offset);
+    await waitFor(() => (bTaken.length >= expected.length ? true : undefined), 'the moved partition\'s messages in the second member');
+    expect(bTaken.map((m) => m.offset)).toEqual(expected);
+
+    for (const m of aTaken) m.ack(); // late for the moved partition: changes nothing there
+    await a.stop();
+    await b.stop();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const ends = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
+      for (const p of committed!.partitions) expect(p.offset).toBe(ends.get(p.partition));
+    } finally {
+      await admin.disconnect();
+    }
+  }, 90_000);
+});
+
+describe('reading without a group', () => {
+  const toPartition = (partition: number, from: number, count: number) => numbered(from, count).map((m) => ({ ...m, partition }));
+
+  it('a tail reads each partition from the offset given (others from their oldest), goes on with new messages, and commits nothing', async () => {
+    const topic = uniqueName('tail');
+    await ensureTopics(kafka, [{ name: topic, partitions: 2, retentionMs: 3_600_000 }]);
+    await producer.send(topic, [...toPartition(0, 0, 5), ...toPartition(1, 5, 5)]);
+    const seen = new Map<number, number[]>([[0, []], [1, []]]);
+    const tail = await startTail({
+      kafka, logger, id: uniqueName('tail'), from: new Map([[topic, new Map([[0, 3]])]]),
+      eachBatch: ({ partition, messages }) => { seen.get(partition)!.push(...messages.map((m) => Number(m.offset))); },
+    });
+    await waitFor(() => (seen.get(0)!.length >= 2 && seen.get(1)!.length >= 5 ? true : undefined), 'the messages from the start offsets');
+    await producer.send(topic, toPartition(0, 10, 1));
+    await waitFor(() => (seen.get(0)!.length >= 3 ? true : undefined), 'the new message');
+    expect(seen).toEqual(new Map([[0, [3, 4, 5]], [1, [0, 1, 2, 3, 4]]]));
+    expect(tail.position()).toEqual(new Map([[topic, new Map([[0, 6], [1, 5]])]]));
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId: tail.id, topics: [topic] });
+      expect(offsets!.partitions.map((p) => p.offset)).toEqual(['-1', '-1']);
+    } finally {
+      await admin.disconnect();
+    }
+    await tail.stop();
+    const kafkajsAdmin = kafkajsOf(kafka).admin();
+    await kafkajsAdmin.connect();
+    try {
+      const { groups } = await kafkajsAdmin.listGroups();
+      expect(groups.map((g) => g.groupId)).not.toContain(tail.id); // the private group goes with the tail
+    } finally {
+      await kafkajsAdmin.disconnect();
+    }
+  }, 60_000);
+
+  it('readRange reads from one set of offsets up to another, then ends', async () => {
+    const topic = uniqueName('range');
+    await ensureTopics(kafka, [{ name: topic, partitions: 3, retentionMs: 3_600_000 }]);
+    await producer.send(topic, [...toPartition(0, 0, 10), ...toPartition(1, 10, 10), ...toPartition(2, 20, 3)]);
+    const read: ConsumedMessage[] = [];
+    const count = await readRange({
+      kafka, logger, topic,
+      from: new Map([[0, 2], [1, 0], [2, 3]]),
+      to: new Map([[0, 7], [1, 4], [2, 3]]),
+      each: (messages) => { read.push(...messages); },
+    });
+    expect(count).toBe(9);
+    const byPartition = (p: number) => read.filter((m) => m.partition === p).map((m) => parseJson<{ n: number }>(m).n);
+    expect(byPartition(0)).toEqual([2, 3, 4, 5, 6]);
+    expect(byPartition(1)).toEqual([10, 11, 12, 13]);
+    expect(byPartition(2)).toEqual([]);
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
+import { kafkajsOf, type Kafka } from './client.ts';
 
 /** Topics are declared in code; the broker never creates them on its own. */
 export interface TopicSpec {
@@ -8,6 +8,8 @@ export interface TopicSpec {
   retentionMs: number;
   /** `compact` keeps the newest record per key (e.g. state topics). */
   cleanupPolicy?: 'delete' | 'compact';
+  /** Further topic configs, e.g. `{ 'message.timestamp.type': 'LogAppendTime' }`. */
+  configs?: Record<string, string>;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -18,7 +20,7 @@ export const days = (n: number) => n * DAY_MS;
  * every start. Returns once every partition of `topics` has a leader.
  */
 export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<void> {
-  const admin = kafka.admin();
+  const admin = kafkajsOf(kafka).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
@@ -36,6 +38,7 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
         configEntries: [
           { name: 'retention.ms', value: String(t.retentionMs) },
           { name: 'cleanup.policy', value: t.cleanupPolicy ?? 'delete' },
+          ...Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
         ],
       })),
     }).catch(async (err: unknown) => {

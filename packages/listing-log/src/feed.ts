@@ -1,25 +1,22 @@
 /**
- * A log feed: reads ALL partitions of a topic, in a consumer group of its own
- * (one member, no commits), from the offsets it is given (the storage
- * projector's, at start) and hands each valid record to `apply` in log order
- * (per partition). Every instance of a service that holds a projection in
- * memory runs one: the listing feed (`listings`), the notify bridge's device
- * owners (`users`). A batch counts as done once `afterBatch` has resolved.
- *
- * The group exists only because kafkajs needs one: its position is kept here
- * and sought on every (re)join, so a rejoin never starts over.
+ * A log feed: reads ALL partitions of a topic without a consumer group (a
+ * tail of @pushtech/kafka: no commits), from the offsets it is given (the
+ * storage projector's, at start) and hands each valid record to `apply` in log
+ * order (per partition). Every instance of a service that holds a projection
+ * in memory runs one: the listing feed (`listings`), the notify bridge's
+ * device owners (`users`). A batch counts as done once `afterBatch` has resolved.
  */
 import { listingsTopic } from '@pushtech/contracts';
-import type { Kafka } from '@pushtech/kafka';
+import { startTail, type Kafka, type KafkaAdmin } from '@pushtech/kafka';
 import type { ListingEvent } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
-import type { Admin, Consumer } from './kafka-types.ts';
 import { behind, reached, watermarks, type Offsets } from './offsets.ts';
 import { projectorStart } from './start.ts';
 
 export interface LogFeedOptions<T> {
   kafka: Kafka;
   topic: string;
+  /** Names the feed's reader: unique per instance. */
   groupId: string;
   /** Next offset to apply, by partition. */
   start: Offsets;
@@ -45,7 +42,7 @@ export interface LogFeed {
   lag(): number;
   /** Resolves once `position` has reached `target` on every partition of it. */
   reach(target: Offsets): Promise<void>;
-  /** Finishes the batch in hand and disconnects (the group goes with it). */
+  /** Finishes the batch in hand and disconnects. */
   stop(): Promise<void>;
 }
 
@@ -69,7 +66,7 @@ export function startListingFeed(options: ListingFeedOptions): Promise<LogFeed> 
  * log from those offsets; resolves once the feed has caught up with the end
  * of the log as of then.
  */
-export async function followProjection<T>(options: Omit<LogFeedOptions<T>, 'start'> & { admin: Admin; projectorGroup: string; load(): Promise<void> }): Promise<LogFeed> {
+export async function followProjection<T>(options: Omit<LogFeedOptions<T>, 'start'> & { admin: KafkaAdmin; projectorGroup: string; load(): Promise<void> }): Promise<LogFeed> {
   const start = await projectorStart(options.admin, options.projectorGroup, options.topic);
   await options.load();
   const feed = await startLogFeed({ ...options, start });
@@ -91,22 +88,14 @@ export async function startLogFeed<T>(options: LogFeedOptions<T>): Promise<LogFe
     });
   };
 
-  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    for (const [partition, offset] of position) consumer.seek({ topic, partition, offset: String(offset) });
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-      const partition = batch.partition;
-      let next = position.get(partition) ?? 0;
-      for (const message of batch.messages) {
-        if (!isRunning() || isStale()) break;
-        const offset = Number(message.offset);
-        if (offset < next) continue; // before the position sought (a fetch in flight during a seek)
+  const tail = await startTail({
+    kafka,
+    id: groupId,
+    from: new Map([[topic, options.start]]),
+    logger,
+    maxWaitMs: 1_000,
+    eachBatch: async ({ partition, messages, highWatermark }) => {
+      for (const message of messages) {
         const parsed = options.parse(message.value);
         if (parsed.ok) {
           options.apply(parsed.value);
@@ -114,20 +103,16 @@ export async function startLogFeed<T>(options: LogFeedOptions<T>): Promise<LogFe
           options.onInvalid?.();
           logger.warn({ topic, partition, offset: message.offset, errors: parsed.errors }, 'record skipped: not a valid event');
         }
-        resolveOffset(message.offset);
-        next = offset + 1;
       }
       await options.afterBatch?.();
-      position.set(partition, next);
-      highs.set(partition, Number(batch.highWatermark));
+      position.set(partition, Number(messages.at(-1)!.offset) + 1);
+      highs.set(partition, highWatermark);
       options.onProgress?.(behind(position, highs));
       settle();
-      await heartbeat();
     },
   });
   logger.info({ topic, groupId, start: Object.fromEntries(options.start) }, 'log feed running');
 
-  let stopped: Promise<void> | undefined;
   return {
     position: () => new Map(position),
     lag: () => behind(position, highs),
@@ -135,20 +120,6 @@ export async function startLogFeed<T>(options: LogFeedOptions<T>): Promise<LogFe
       if (reached(position, target)) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ target, resolve }));
     },
-    stop() {
-      stopped ??= (async () => {
-        await consumer.disconnect();
-        const admin = kafka.admin();
-        try {
-          await admin.connect();
-          await admin.deleteGroups([groupId]);
-        } catch (err) {
-          logger.debug({ err, groupId }, 'log feed group not deleted');
-        } finally {
-          await admin.disconnect();
-        }
-      })();
-      return stopped;
-    },
+    stop: () => tail.stop(),
   };
 }

@@ -1,8 +1,7 @@
 /** Offsets of a topic's partitions, as plain numbers (Kafka offsets stay far below 2^53). */
-import { retryRetriable } from '@pushtech/kafka';
-import type { Admin } from './kafka-types.ts';
+import { retryRetriable, type KafkaAdmin, type Offsets } from '@pushtech/kafka';
 
-export type Offsets = Map<number, number>;
+export type { Offsets };
 
 export interface Watermarks {
   /** The oldest offset still on the broker. */
@@ -11,7 +10,7 @@ export interface Watermarks {
   high: Offsets;
 }
 
-export async function watermarks(admin: Admin, topic: string): Promise<Watermarks> {
+export async function watermarks(admin: KafkaAdmin, topic: string): Promise<Watermarks> {
   const low: Offsets = new Map();
   const high: Offsets = new Map();
   for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
@@ -22,7 +21,7 @@ export async function watermarks(admin: Admin, topic: string): Promise<Watermark
 }
 
 /** What group `groupId` committed on `topic`: the next offset to read, -1 where it has committed nothing. */
-export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Offsets> {
+export async function committedOffsets(admin: KafkaAdmin, groupId: string, topic: string): Promise<Offsets> {
   const [answer] = await admin.fetchOffsets({ groupId, topics: [topic] });
   return new Map((answer?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
 }

@@ -1,4 +1,4 @@
-import type { Admin } from './kafka-types.ts';
+import type { KafkaAdmin } from '@pushtech/kafka';
 import { committedOffsets, startAfter, watermarks, type Offsets } from './offsets.ts';
 
 /**
@@ -8,6 +8,6 @@ import { committedOffsets, startAfter, watermarks, type Offsets } from './offset
  * the documents are then at least as new, and the events read twice are
  * ignored by version.
  */
-export async function projectorStart(admin: Admin, projectorGroup: string, topic: string): Promise<Offsets> {
+export async function projectorStart(admin: KafkaAdmin, projectorGroup: string, topic: string): Promise<Offsets> {
   return startAfter(await committedOffsets(admin, projectorGroup, topic), await watermarks(admin, topic));
 }

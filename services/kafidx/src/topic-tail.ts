@@ -1,17 +1,18 @@
 /**
- * Reads topics for one viewer without ever committing: a consumer in a group of its
- * own (`kafidx-<uuid>`, used by nobody else, no offsets stored), so watching never
- * moves anyone's offsets. Where it starts is fixed when the tail starts: each
- * partition's high watermark (now), or `last` before it; the backlog (the last N
- * messages of each topic, merged from its partitions by timestamp) is handed over
- * in one piece, oldest first, before any live message.
+ * Reads topics for one viewer without a consumer group (a tail of @pushtech/kafka,
+ * `kafidx-<uuid>`, no offsets stored), so watching never moves anyone's offsets.
+ * Where it starts is fixed when the tail starts: each partition's high watermark
+ * (now), or `last` before it; the backlog (the last N messages of each topic,
+ * merged from its partitions by timestamp) is handed over in one piece, oldest
+ * first, before any live message.
  */
 import { randomUUID } from 'node:crypto';
-import { retryRetriable, type Kafka } from '@pushtech/kafka';
+import { retryRetriable, startTail as startKafkaTail, type Kafka, type KafkaAdmin, type Offsets } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { decodeValue, type ViewedMessage } from './message-filter.ts';
 
-export type KafkaAdmin = ReturnType<Kafka['admin']>;
+/** The admin handle the routes share with the tails. */
+export type { KafkaAdmin };
 
 export interface TailOptions {
   kafka: Kafka;
@@ -25,7 +26,7 @@ export interface TailOptions {
    * Reading waits for the returned promise (the viewer bounds how long).
    */
   onMessages(messages: ViewedMessage[], live: boolean): Promise<void>;
-  /** The consumer failed (kafkajs retries on its own when it can). */
+  /** Reading failed (the client retries on its own when it can). */
   onError(message: string): void;
   /** A backlog that does not complete in this time (e.g. a gap in a compacted partition) is handed over as it is. */
   backlogTimeoutMs?: number;
@@ -57,19 +58,18 @@ export function mergeBacklog(messages: ViewedMessage[], last: number): ViewedMes
 /** Resolves once the consumer has joined its group; messages follow through `onMessages`. */
 export async function startTail(options: TailOptions): Promise<TopicTail> {
   const { kafka, admin, topics, last, logger } = options;
-  // Next offset to hand over, per partition; the start is fixed here, before joining.
-  const next = new Map<string, number>();
-  // Partitions still owing backlog messages, with the offset where their backlog ends.
+  // Where each partition starts is fixed here; partitions still owing backlog messages, with the offset where their backlog ends.
+  const from = new Map<string, Offsets>();
   const backlogEnds = new Map<string, number>();
-  const starts: { topic: string; partition: number; offset: number }[] = [];
   for (const topic of topics) {
+    const starts: Offsets = new Map();
     for (const p of await retryRetriable(() => admin.fetchTopicOffsets(topic))) {
       const high = Number(p.high);
       const start = Math.max(Number(p.low), high - last);
-      next.set(partitionKey(topic, p.partition), start);
-      starts.push({ topic, partition: p.partition, offset: start });
+      starts.set(p.partition, start);
       if (start < high) backlogEnds.set(partitionKey(topic, p.partition), high);
     }
+    from.set(topic, starts);
   }
 
   let backlog: ViewedMessage[] | undefined = [];
@@ -87,70 +87,28 @@ export async function startTail(options: TailOptions): Promise<TopicTail> {
   let backlogTimer: NodeJS.Timeout | undefined;
 
   const groupId = `kafidx-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 500 });
-  let stopping = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    // The group never commits: after any join kafkajs would start from the end; put every
-    // partition where this tail had got to. That includes the first join, because a consumer
-    // that crashed while joining (a new broker's "coordinator is loading") is restarted by
-    // kafkajs without the seeks made before.
-    for (const s of starts) consumer.seek({ topic: s.topic, partition: s.partition, offset: String(next.get(partitionKey(s.topic, s.partition))) });
+  const tail = await startKafkaTail({
+    kafka,
+    id: groupId,
+    from,
+    logger,
+    onCrash(error, restarting) {
+      // Restarted on its own after a retriable error: nothing for the viewer to act on.
+      if (!restarting) options.onError(`reading failed: ${error.message}`);
+    },
+    eachBatch: async ({ topic, partition, messages }) => {
+      const fresh: ViewedMessage[] = messages.map((m) => ({ topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, ...decodeValue(m.value) }));
+      if (backlog === undefined) {
+        await options.onMessages(fresh, true);
+        return;
+      }
+      const key = partitionKey(topic, partition);
+      const end = backlogEnds.get(key);
+      for (const m of fresh) (end !== undefined && Number(m.offset) < end ? backlog : held).push(m);
+      if (end !== undefined && Number(fresh.at(-1)!.offset) + 1 >= end) backlogEnds.delete(key);
+      if (backlogEnds.size === 0) await finishBacklog();
+    },
   });
-  consumer.on(consumer.events.CRASH, (event) => {
-    if (stopping) return;
-    const error = event.payload.error;
-    logger.warn({ groupId, err: error.message, restart: event.payload.restart }, 'topic tail: consumer crashed');
-    // kafkajs restarts the consumer after a retriable error: nothing for the viewer to act on.
-    if (!event.payload.restart) options.onError(`reading failed: ${error.message}`);
-  });
-
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
-        const key = partitionKey(batch.topic, batch.partition);
-        let expected = next.get(key) ?? 0;
-        const fresh: ViewedMessage[] = [];
-        for (const m of batch.messages) {
-          const offset = Number(m.offset);
-          if (offset < expected) continue; // already handed over (a fetch racing a seek)
-          expected = offset + 1;
-          fresh.push({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            timestamp: Number(m.timestamp),
-            key: m.key === null ? null : m.key.toString('utf8'),
-            ...decodeValue(m.value),
-          });
-        }
-        next.set(key, expected);
-        if (fresh.length === 0) return;
-        if (backlog === undefined) {
-          await options.onMessages(fresh, true);
-          return;
-        }
-        const end = backlogEnds.get(key);
-        for (const m of fresh) (end !== undefined && Number(m.offset) < end ? backlog : held).push(m);
-        if (end !== undefined && expected >= end) backlogEnds.delete(key);
-        if (backlogEnds.size === 0) await finishBacklog();
-      },
-    });
-  } catch (err) {
-    await consumer.disconnect().catch(() => {});
-    throw err;
-  }
-  // run() resolved after the join; the first fetch's answer has not arrived yet, and
-  // kafkajs drops answers for partitions with a pending seek.
-  // If the consumer crashed while joining (a new broker's coordinator still loading), kafkajs is
-  // restarting it and seek throws until it has: the GROUP_JOIN handler seeks then.
-  try {
-    for (const s of starts) consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.offset) });
-  } catch (err) {
-    logger.debug({ groupId, err: String(err) }, 'topic tail: seeking after the next join');
-  }
   const handOver = () => finishBacklog().catch((err: unknown) => logger.warn({ groupId, err: String(err) }, 'topic tail: handing over the backlog failed'));
   if (backlogEnds.size === 0) void handOver();
   else {
@@ -160,16 +118,11 @@ export async function startTail(options: TailOptions): Promise<TopicTail> {
     }, options.backlogTimeoutMs ?? 10_000);
   }
 
-  let stopped: Promise<void> | undefined;
   return {
     groupId,
-    stop() {
-      stopped ??= (async () => {
-        stopping = true;
-        clearTimeout(backlogTimer);
-        await consumer.disconnect().catch((err: unknown) => logger.warn({ groupId, err: String(err) }, 'topic tail: disconnect failed'));
-      })();
-      return stopped;
+    async stop() {
+      clearTimeout(backlogTimer);
+      await tail.stop();
     },
   };
 }

@@ -16,8 +16,8 @@ let app: FastifyInstance;
 let token: string;
 
 const producer: Producer = {
-  send: async (_topic, messages) => { sent.push(...messages); },
-  sendBatch: async () => {},
+  send: async (_topic, messages) => { sent.push(...messages); return []; },
+  sendBatch: async () => [],
   disconnect: async () => {},
 };
 // No listing exists: reads find nothing.

@@ -17,8 +17,8 @@ let app: FastifyInstance;
 let token: string;
 
 const producer: Producer = {
-  send: async (topic, messages) => { sent.push(...messages.map((message) => ({ topic, message }))); },
-  sendBatch: async () => {},
+  send: async (topic, messages) => { sent.push(...messages.map((message) => ({ topic, message }))); return []; },
+  sendBatch: async () => [],
   disconnect: async () => {},
 };
 // Alice has SUB on iOS; nothing else exists.

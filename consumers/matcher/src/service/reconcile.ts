@@ -18,7 +18,7 @@
  */
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { matchesTopic } from '@pushtech/contracts';
-import type { Kafka } from '@pushtech/kafka';
+import { readRange, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import type { Db } from '@pushtech/mongo';
 import type { IndexFeed } from './index-feed.ts';
@@ -27,7 +27,6 @@ import type { MatchEmitter } from './match-emitter.ts';
 import type { Matching, RecordedPair } from './matching.ts';
 import { committedOffsets, currentCollections, startAfter, watermarks } from '@pushtech/listing-log';
 import { foundPairs } from './projection.ts';
-import { readTopicRange } from './topic-range.ts';
 
 export interface ReconcileOptions {
   shards: ReadonlySet<number>;
@@ -87,13 +86,13 @@ export async function reconcileShards(options: ReconcileOptions): Promise<Reconc
     const collections = await currentCollections(db);
     const projected = await foundPairs(db, collections.matches, inShards);
     for (const pair of projected) record(pair);
-    const tailRecords = await readTopicRange({
+    const tailRecords = await readRange({
       kafka,
       topic: options.matchesTopic,
       from: startAfter(committed, marks),
       to: marks.high,
       logger,
-      groupPrefix: 'matcher.reconcile',
+      name: 'matcher.reconcile',
       each: (messages) => {
         for (const message of messages) {
           const parsed = matchesTopic.decode(message.value);

@@ -3,18 +3,16 @@
  * partitions Kafka assigns it are the shards this instance decides (shards.ts),
  * so instances share the work and a crashed one's shards move to the others.
  *
- * It also reads its partitions, waits until the index feed has applied each
- * batch (and written its decisions), then commits: the group's committed
+ * It also reads its partitions and acknowledges each record once the index
+ * feed has applied it (and written its decisions): the group's committed
  * offsets and lag say how far matching is behind, per partition.
  *
  * From the moment the group starts rebalancing until the new assignment, the
  * instance owns nothing (two instances never decide one shard at once).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from '@pushtech/kafka';
+import { runAckConsumer, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import type { IndexFeed } from './index-feed.ts';
-import type { Consumer } from '@pushtech/listing-log';
 
 export interface ShardOwnershipOptions {
   kafka: Kafka;
@@ -34,7 +32,8 @@ export interface ShardOwnership {
   stop(): Promise<void>;
 }
 
-const HEARTBEAT_EVERY_MS = 1_000;
+/** Records read ahead of the index feed at most (each waits for the feed to reach it). */
+const MAX_AHEAD_OF_FEED = 10_000;
 
 export async function startShardOwnership(options: ShardOwnershipOptions): Promise<ShardOwnership> {
   const { kafka, topic, groupId, feed, logger, onChange } = options;
@@ -44,33 +43,28 @@ export async function startShardOwnership(options: ShardOwnershipOptions): Promi
     onChange(shards, reason);
   };
 
-  const consumer: Consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 1_000 });
-  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-    const shards = new Set(payload.memberAssignment[topic] ?? []);
-    logger.info({ groupId, shards: [...shards].sort((a, b) => a - b) }, 'shards assigned');
-    change(shards, 'assigned');
-  });
-  for (const event of [consumer.events.REBALANCING, consumer.events.CRASH, consumer.events.STOP]) {
-    consumer.on(event, () => {
-      if (owned.size > 0) change(new Set(), event === consumer.events.REBALANCING ? 'rebalancing' : 'stopped');
-    });
-  }
-
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: false });
-  await consumer.run({
-    eachBatchAutoResolve: false,
-    eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning }) => {
-      const target = new Map([[batch.partition, Number(batch.lastOffset()) + 1]]);
-      let done = false;
-      const reached = feed.reach(target).then(() => { done = true; });
-      while (!done && isRunning()) {
-        await Promise.race([reached, sleep(HEARTBEAT_EVERY_MS)]);
-        await heartbeat();
-      }
-      if (done) resolveOffset(batch.lastOffset());
+  const consumer = await runAckConsumer({
+    kafka,
+    groupId,
+    topics: [topic],
+    logger,
+    maxWaitMs: 1_000,
+    // Matching runs on this thread: room for a long synchronous stretch before the group hands the shards on.
+    sessionTimeoutMs: 30_000,
+    maxUnacked: MAX_AHEAD_OF_FEED,
+    onAssigned(assignment) {
+      const shards = new Set(assignment[topic] ?? []);
+      logger.info({ groupId, shards: [...shards].sort((a, b) => a - b) }, 'shards assigned');
+      change(shards, 'assigned');
+    },
+    onRevoked(reason) {
+      if (owned.size > 0) change(new Set(), reason === 'rebalancing' ? 'rebalancing' : 'stopped');
+    },
+    take(record) {
+      void feed.reach(new Map([[record.partition, Number(record.offset) + 1]])).then(record.ack);
     },
   });
+  await consumer.joined;
 
   let stopped: Promise<void> | undefined;
   return {
@@ -81,7 +75,7 @@ export async function startShardOwnership(options: ShardOwnershipOptions): Promi
     stop() {
       stopped ??= (async () => {
         if (owned.size > 0) change(new Set(), 'stopped'); // before leaving: the shards' next owner may start at once
-        await consumer.disconnect();
+        await consumer.stop();
       })();
       return stopped;
     },
