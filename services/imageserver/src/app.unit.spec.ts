@@ -168,7 +168,7 @@ describe.each([
   it('with every slot busy and no room to wait, answers 503 with Retry-After; the upload in hand is stored', async () => {
     const one = await startApp({ IMAGE_CODEC: codecName, PROCESSING_CONCURRENCY: '1', MAX_WAITING_UPLOADS: '0' });
     try {
-      const photo = await encoded('jpeg', 2500, 2000);
+      const photo = await encoded('jpeg', 1600, 1200);
       const [first, second] = await Promise.all([upload(photo, alice, one), upload(photo, alice, one)]);
       const statuses = [first.statusCode, second.statusCode].sort();
       expect(statuses).toEqual([201, 503]);

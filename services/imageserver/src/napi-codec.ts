@@ -1,9 +1,11 @@
 import { ChromaSubsampling, ResizeFit, Transformer } from '@napi-rs/image';
 import { readImageHeader } from './image-header.ts';
-import { AVIF_QUALITY, uprightSize, VARIANT_NAMES, variantSizes, WEBP_QUALITY, type ImageCodec, type Variant, type VariantName } from './variants.ts';
+import { uprightSize, VARIANT_NAMES, variantSizes, WEBP_QUALITY, type ImageCodec, type Variant, type VariantName } from './variants.ts';
 
 /** rav1e's fastest preset: AVIF encoding is otherwise several times WebP's. */
 const AVIF_SPEED = 10;
+/** rav1e's scale: see sharp-codec.ts's AVIF_QUALITY (the same files by size and PSNR). */
+const AVIF_QUALITY = 50;
 
 /**
  * `@napi-rs/image` (MIT; Rust's image crate, libwebp, rav1e). The header is read by

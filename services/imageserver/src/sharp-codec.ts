@@ -1,16 +1,16 @@
 import sharp from 'sharp';
-import { AVIF_QUALITY, uprightSize, VARIANT_NAMES, variantSizes, WEBP_QUALITY, type ImageCodec, type Variant, type VariantName } from './variants.ts';
+import { uprightSize, VARIANT_NAMES, variantSizes, WEBP_QUALITY, type ImageCodec, type Variant, type VariantName } from './variants.ts';
 
 // Every upload is new: libvips' cache of recent operations would only hold their memory.
 sharp.cache(false);
 
-/**
- * libwebp's effort 2 of 0–6: a third of the default's (4) time for files ~1.5% larger at the same quality.
- * `@napi-rs/image` has no such setting (it encodes at 4).
- */
-const WEBP_EFFORT = 2;
 /** libaom's fastest of 0–9: AVIF encoding is otherwise several times WebP's. */
 const AVIF_EFFORT = 0;
+/**
+ * libaom's scale: the `large` AVIF of bench:images' photo is then of the size and PSNR of
+ * napi-codec.ts's (~15 kB, 39.7 dB; its WebP: 52 kB, 40.2 dB), so the codecs serve the same.
+ */
+const AVIF_QUALITY = 30;
 
 /**
  * sharp (Apache-2.0) on its prebuilt libvips (LGPL-3.0, loaded as a shared library). It decodes
@@ -41,7 +41,7 @@ export function createSharpCodec(options: { maxPixels: number }): ImageCodec {
       const variants = {} as Record<VariantName, Variant>;
       for (const name of VARIANT_NAMES) {
         const image = sharp(largest.data, { raw: largest.info }).resize({ ...sizes[name], fit: 'fill' });
-        const webp = await image.clone().webp({ quality: WEBP_QUALITY, effort: WEBP_EFFORT }).toBuffer();
+        const webp = await image.clone().webp({ quality: WEBP_QUALITY }).toBuffer();
         const avif = await image.avif({ quality: AVIF_QUALITY, effort: AVIF_EFFORT }).toBuffer();
         variants[name] = { ...sizes[name], files: { webp, avif } };
       }

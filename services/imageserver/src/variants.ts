@@ -10,9 +10,8 @@ export const OUTPUT_FORMATS = ['webp', 'avif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const DEFAULT_FORMAT: OutputFormat = OUTPUT_FORMATS[0];
 export const OUTPUT_TYPES: Record<OutputFormat, string> = { webp: 'image/webp', avif: 'image/avif' };
-/** Both encoders' 0–100 scales: about the same look, AVIF files about half WebP's. */
+/** libwebp's 0–100 scale (both codecs use libwebp, with its default effort: the same files). */
 export const WEBP_QUALITY = 80;
-export const AVIF_QUALITY = 50;
 
 export interface Variant {
   width: number;
