@@ -55,6 +55,12 @@ function describe(record: ImageRecord) {
   return { ...record, variants };
 }
 
+/** libvips' errors list every step that failed, one a line: the first and the last say what went wrong. */
+function firstAndLastLine(message: string): string {
+  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return lines.length > 1 ? `${lines[0]} … ${lines.at(-1)}` : (lines[0] ?? message);
+}
+
 /** `large` (the default format) or `large.avif`. */
 function parseVariant(param: string): { variant: string; format: string } {
   const dot = param.indexOf('.');
@@ -118,7 +124,7 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
       return refuseUpload('invalid', invalid(415, 'unsupported_media_type', 'body', `must be ${accepted}: ${FORMAT_NAMES[format]} cannot be decoded here`));
     }
     const undecodable = (err: unknown) =>
-      refuseUpload('invalid', invalid(400, 'invalid_image', 'body', `could not be decoded as ${format}: ${err instanceof Error ? err.message : String(err)}`));
+      refuseUpload('invalid', invalid(400, 'invalid_image', 'body', `could not be decoded as ${format}: ${firstAndLastLine(err instanceof Error ? err.message : String(err))}`));
     const header = await codec.probe(body, format).catch(undecodable);
     const pixels = header.width * header.height;
     if (pixels > config.MAX_PIXELS) {

@@ -109,6 +109,10 @@ describe.each([
     const truncated = await upload(jpeg.subarray(0, jpeg.length / 2), alice);
     expect(truncated.statusCode).toBe(400);
     expect(truncated.json()).toEqual({ error: 'invalid_image', errors: [{ field: 'body', rule: expect.stringMatching(/^could not be decoded as jpeg: .*premature end of JPEG/) }] });
+    // libvips lists every step that failed, one a line; the rule is one line.
+    const avif = await encoded('avif', 400, 300);
+    const cut = await upload(avif.subarray(0, avif.length - 100), { ...alice, 'content-type': 'image/avif' });
+    expect(cut.json().errors[0].rule).toMatch(/^could not be decoded as avif: [^\n]+$/);
   });
 
   it('answers 304 to a browser that has the variant already', async () => {
