@@ -1,16 +1,21 @@
 /**
- * Imageserver: how many phone photos a second it turns into variants, and how fast it serves them.
- * The imageserver runs as its own process (services/imageserver/src/index.ts, default settings:
- * PROCESSING_CONCURRENCY=2) on a fresh IMAGES_DIR; this process uploads a 12-megapixel JPEG
- * (4032 × 3024, the size of a phone's photo) `--uploads` times from `--clients` at once, then
- * asks for one `thumb` with autocannon for 5 s.
+ * Imageserver: how many phone photos a second it turns into variants (WebP and AVIF, three sizes),
+ * with each image library it can use (IMAGE_CODEC: sharp, napi), and how fast it serves them.
+ * One imageserver process a codec (services/imageserver/src/index.ts, default settings:
+ * PROCESSING_CONCURRENCY=2), each on a fresh IMAGES_DIR; this process uploads the same
+ * 12-megapixel JPEG (4032 × 3024, the size of a phone's photo) `--uploads` times a codec from
+ * `--clients` at once, in `--rounds` that take turns between the codecs (so that a change in the
+ * machine's load falls on both alike), then asks each for one `thumb` with autocannon for 5 s.
  *
- *   node bench/images.ts [--uploads 40] [--clients 4]
+ *   node bench/images.ts [--uploads 40] [--clients 4] [--rounds 4]
  *
- * Prints `name=value` lines: upload_12mp_per_s, upload_12mp_p50_ms, upload_12mp_p99_ms,
- * thumb_get_per_s, thumb_get_p99_ms. Needs no stack.
+ * Prints `name=value` lines, each of upload_12mp_per_s, upload_12mp_p50_ms, upload_12mp_p99_ms,
+ * upload_12mp_cpu_ms (the imageserver's CPU time an upload, all its threads: steadier than the
+ * rates on a machine that others share), large_webp_bytes, large_avif_bytes, thumb_get_per_s and
+ * thumb_get_p99_ms once a codec (`_sharp`, `_napi`), then images_sharp_vs_napi_ratio (uploads/s
+ * with sharp ÷ with napi). Needs no stack.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,10 +27,15 @@ import autocannon from 'autocannon';
 import { signToken } from '@pushtech/auth';
 import { freePort, waitFor } from '@pushtech/testing';
 
-const { values } = parseArgs({ options: { uploads: { type: 'string', default: '40' }, clients: { type: 'string', default: '4' } } });
+const { values } = parseArgs({
+  options: { uploads: { type: 'string', default: '40' }, clients: { type: 'string', default: '4' }, rounds: { type: 'string', default: '4' } },
+});
 const uploads = Number(values.uploads);
 const clients = Number(values.clients);
+const rounds = Number(values.rounds);
 const SECRET = 'bench-images-secret-of-at-least-32-chars';
+const CODECS = ['sharp', 'napi'] as const;
+type Codec = (typeof CODECS)[number];
 
 /** A photo-like picture: smooth gradients with sensor-like noise, so the JPEG is of a phone's size. */
 async function phonePhoto(width: number, height: number): Promise<Buffer> {
@@ -46,50 +56,91 @@ async function phonePhoto(width: number, height: number): Promise<Buffer> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-const dir = await mkdtemp(join(tmpdir(), 'bench-images-'));
-const port = await freePort();
-const child = spawn(process.execPath, [fileURLToPath(new URL('../services/imageserver/src/index.ts', import.meta.url))], {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IMAGES_DIR: dir, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', MAX_WAITING_UPLOADS: String(clients) },
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const base = `http://127.0.0.1:${port}`;
+interface Server {
+  codec: Codec;
+  base: string;
+  dir: string;
+  child: ChildProcess;
+  /** Upload times (ms), and the seconds and the imageserver's CPU seconds spent uploading, over every round. */
+  times: number[];
+  seconds: number;
+  cpuSeconds: number;
+  image?: UploadedImage;
+}
+
+interface UploadedImage {
+  variants: { thumb: { url: string }; large: { formats: { webp: { bytes: number }; avif: { bytes: number } } } };
+}
+
+/** The server process's CPU seconds so far (prom-client's default metric). */
+async function cpuSeconds(server: Server): Promise<number> {
+  const metrics = await (await fetch(`${server.base}/metrics`)).text();
+  return Number(/^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)$/m.exec(metrics)![1]);
+}
+
+async function startServer(codec: Codec): Promise<Server> {
+  const dir = await mkdtemp(join(tmpdir(), `bench-images-${codec}-`));
+  const port = await freePort();
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../services/imageserver/src/index.ts', import.meta.url))], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', IMAGES_DIR: dir, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', MAX_WAITING_UPLOADS: String(clients), IMAGE_CODEC: codec },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  await waitFor(async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.ok ? true : undefined), `the imageserver (${codec})`, 20_000);
+  return { codec, base, dir, child, times: [], seconds: 0, cpuSeconds: 0 };
+}
+
+const servers: Server[] = [];
 try {
-  await waitFor(async () => ((await fetch(`${base}/readyz`).catch(() => undefined))?.ok ? true : undefined), 'the imageserver', 20_000);
+  for (const codec of CODECS) servers.push(await startServer(codec));
   const photo = await phonePhoto(4032, 3024);
   const headers = { 'content-type': 'image/jpeg', authorization: `Bearer ${await signToken('bench', SECRET)}` };
-  console.log(`photo: 4032×3024 JPEG, ${(photo.length / 1e6).toFixed(1)} MB; ${uploads} uploads from ${clients} clients`);
+  console.log(`photo: 4032×3024 JPEG, ${(photo.length / 1e6).toFixed(1)} MB; ${uploads} uploads a codec from ${clients} clients, in ${rounds} rounds taking turns`);
 
-  const upload = async () => {
+  const upload = async (server: Server) => {
     const started = performance.now();
-    const response = await fetch(`${base}/images`, { method: 'POST', body: photo, headers });
-    if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
-    return { ms: performance.now() - started, image: (await response.json()) as { variants: { thumb: { url: string } } } };
+    const response = await fetch(`${server.base}/images`, { method: 'POST', body: photo, headers });
+    if (response.status !== 201) throw new Error(`upload (${server.codec}) answered ${response.status}: ${await response.text()}`);
+    server.image = (await response.json()) as UploadedImage;
+    return performance.now() - started;
   };
-  await upload(); // warm-up
-  const times: number[] = [];
-  let next = 0;
-  let thumbUrl = '';
-  const started = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next++ < uploads) {
-      const { ms, image } = await upload();
-      times.push(ms);
-      thumbUrl = image.variants.thumb.url;
-    }
-  }));
-  const seconds = (performance.now() - started) / 1000;
-  times.sort((a, b) => a - b);
+  for (const server of servers) await upload(server); // warm-up
 
-  const get = await autocannon({ url: `${base}${thumbUrl}`, connections: 16, duration: 5 });
-  const figures = {
-    upload_12mp_per_s: uploads / seconds,
-    upload_12mp_p50_ms: percentile(times, 50),
-    upload_12mp_p99_ms: percentile(times, 99),
-    thumb_get_per_s: get.requests.average,
-    thumb_get_p99_ms: get.latency.p99,
-  };
-  for (const [name, value] of Object.entries(figures)) console.log(`${name}=${value.toFixed(name.endsWith('_ms') ? 1 : 2)}`);
+  for (let round = 0; round < rounds; round++) {
+    for (const server of servers) {
+      let left = Math.round(uploads / rounds);
+      const started = performance.now();
+      const cpuBefore = await cpuSeconds(server);
+      await Promise.all(Array.from({ length: clients }, async () => {
+        while (left-- > 0) server.times.push(await upload(server));
+      }));
+      server.seconds += (performance.now() - started) / 1000;
+      server.cpuSeconds += (await cpuSeconds(server)) - cpuBefore;
+    }
+  }
+
+  const perSecond = {} as Record<Codec, number>;
+  for (const server of servers) {
+    const times = server.times.toSorted((a, b) => a - b);
+    const { variants } = server.image!;
+    const get = await autocannon({ url: `${server.base}${variants.thumb.url}`, connections: 16, duration: 5 });
+    perSecond[server.codec] = times.length / server.seconds;
+    const figures = {
+      upload_12mp_per_s: perSecond[server.codec],
+      upload_12mp_p50_ms: percentile(times, 50),
+      upload_12mp_p99_ms: percentile(times, 99),
+      upload_12mp_cpu_ms: (server.cpuSeconds * 1000) / times.length,
+      large_webp_bytes: variants.large.formats.webp.bytes,
+      large_avif_bytes: variants.large.formats.avif.bytes,
+      thumb_get_per_s: get.requests.average,
+      thumb_get_p99_ms: get.latency.p99,
+    };
+    for (const [name, value] of Object.entries(figures)) console.log(`${name}_${server.codec}=${value.toFixed(name.endsWith('_ms') ? 1 : name.endsWith('_bytes') ? 0 : 2)}`);
+  }
+  console.log(`images_sharp_vs_napi_ratio=${(perSecond.sharp / perSecond.napi).toFixed(2)}`);
 } finally {
-  child.kill('SIGTERM');
-  await rm(dir, { recursive: true, force: true });
+  for (const server of servers) {
+    server.child.kill('SIGTERM');
+    await rm(server.dir, { recursive: true, force: true });
+  }
 }

@@ -4,14 +4,17 @@ import { newId, UUID_V7 } from '@pushtech/events';
 import { createMetricsRegistry, discardRefusedBody, healthPlugin } from '@pushtech/http';
 import type { Logger } from '@pushtech/logging';
 import type { ImageserverConfig } from './config.ts';
-import { readImageHeader } from './image-header.ts';
+import { loadCodec } from './codecs.ts';
+import { sniffFormat, type ImageFormat } from './image-header.ts';
 import { createImageserverMetrics, type UploadOutcome } from './imageserver-metrics.ts';
 import { ImageStore, type ImageRecord } from './image-store.ts';
 import { UploadSlots } from './upload-slots.ts';
-import { makeVariants, VARIANT_NAMES, VARIANT_TYPE, type VariantName } from './variants.ts';
+import { DEFAULT_FORMAT, OUTPUT_FORMATS, OUTPUT_TYPES, VARIANT_NAMES, type OutputFormat, type VariantName } from './variants.ts';
 
-export const ROUTES = 'POST /images, GET /images/:id, GET /images/:id/:variant, DELETE /images/:id, GET /healthz, GET /readyz, GET /metrics';
-export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'application/octet-stream'];
+export const ROUTES = 'POST /images, GET /images/:id, GET /images/:id/:variant[.webp|.avif], DELETE /images/:id, GET /healthz, GET /readyz, GET /metrics';
+/** The body is read for these; what it is, is read from its bytes. */
+export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/heic', 'image/heif', 'application/octet-stream'];
+const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF', heic: 'HEIC (HEVC-coded)' };
 /** Variant files never change under their id; a deleted one may stay this long in caches. */
 const CACHE_CONTROL = 'public, max-age=86400';
 
@@ -32,10 +35,36 @@ function answerBadUrl(error: FastifyError, _request: FastifyRequest, reply: Fast
 }
 const invalid = (status: number, error: string, field: string, rule: string) => new ApiError(status, { error, errors: [{ field, rule }] });
 
-/** What `GET /images/:id` and the upload answer: the record with each variant's URL. */
+/** "a JPEG, PNG or WebP image" */
+function formatList(formats: readonly ImageFormat[]): string {
+  const names = formats.map((format) => FORMAT_NAMES[format]);
+  return `a ${names.slice(0, -1).join(', ')} or ${names.at(-1)} image`;
+}
+
+/**
+ * What `GET /images/:id` and the upload answer: each variant's size, its default (WebP) file as
+ * before AVIF came, and every format's file with its URL.
+ */
 function describe(record: ImageRecord) {
-  const variants = Object.fromEntries(VARIANT_NAMES.map((name) => [name, { ...record.variants[name], type: VARIANT_TYPE, url: `/images/${record.id}/${name}` }]));
+  const variants = Object.fromEntries(VARIANT_NAMES.map((name) => {
+    const { width, height, files } = record.variants[name];
+    const formats = Object.fromEntries(OUTPUT_FORMATS.filter((format) => files[format] !== undefined)
+      .map((format) => [format, { type: OUTPUT_TYPES[format], bytes: files[format], url: `/images/${record.id}/${name}.${format}` }]));
+    return [name, { width, height, type: OUTPUT_TYPES[DEFAULT_FORMAT], bytes: files[DEFAULT_FORMAT], url: `/images/${record.id}/${name}`, formats }];
+  }));
   return { ...record, variants };
+}
+
+/** libvips' errors list every step that failed, one a line: the first and the last say what went wrong. */
+function firstAndLastLine(message: string): string {
+  const lines = message.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  return lines.length > 1 ? `${lines[0]} … ${lines.at(-1)}` : (lines[0] ?? message);
+}
+
+/** `large` (the default format) or `large.avif`. */
+function parseVariant(param: string): { variant: string; format: string } {
+  const dot = param.indexOf('.');
+  return dot < 0 ? { variant: param, format: DEFAULT_FORMAT } : { variant: param.slice(0, dot), format: param.slice(dot + 1) };
 }
 
 export interface ImageserverApp {
@@ -51,6 +80,8 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
   const registry = createMetricsRegistry('imageserver');
   const metrics = createImageserverMetrics(registry);
   const slots = new UploadSlots(config.PROCESSING_CONCURRENCY, config.MAX_WAITING_UPLOADS);
+  const codec = await loadCodec(config);
+  const accepted = formatList(codec.decodes);
 
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -86,8 +117,15 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
     const ownerId = users.get(request)!;
     const body = request.body;
     if (!Buffer.isBuffer(body)) return refuseUpload('invalid', invalid(415, 'unsupported_media_type', 'content-type', `must be one of ${UPLOAD_TYPES.join(', ')}`));
-    const header = readImageHeader(body);
-    if (header === undefined) return refuseUpload('invalid', invalid(400, 'invalid_image', 'body', 'must be a JPEG, PNG or WebP image'));
+    // No image library sees the bytes before they are known to be of a format it decodes.
+    const format = sniffFormat(body);
+    if (format === undefined) return refuseUpload('invalid', invalid(400, 'invalid_image', 'body', `must be ${accepted}`));
+    if (!codec.decodes.includes(format)) {
+      return refuseUpload('invalid', invalid(415, 'unsupported_media_type', 'body', `must be ${accepted}: ${FORMAT_NAMES[format]} cannot be decoded here`));
+    }
+    const undecodable = (err: unknown) =>
+      refuseUpload('invalid', invalid(400, 'invalid_image', 'body', `could not be decoded as ${format}: ${firstAndLastLine(err instanceof Error ? err.message : String(err))}`));
+    const header = await codec.probe(body, format).catch(undecodable);
     const pixels = header.width * header.height;
     if (pixels > config.MAX_PIXELS) {
       return refuseUpload('too_large', invalid(400, 'invalid_image', 'body', `must be at most ${config.MAX_PIXELS} pixels (this one is ${header.width}×${header.height})`));
@@ -104,8 +142,7 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
     metrics.waitingUploads.set(slots.queued);
     try {
       const timer = metrics.processingSeconds.startTimer();
-      const { width, height, variants } = await makeVariants(body, header).catch((err: unknown) =>
-        refuseUpload('invalid', invalid(400, 'invalid_image', 'body', `could not be decoded as ${header.format}: ${err instanceof Error ? err.message : String(err)}`)));
+      const { width, height, variants } = await codec.makeVariants(body, header).catch(undecodable);
       timer();
       const record: ImageRecord = {
         id: newId(),
@@ -113,11 +150,14 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
         createdAt: new Date().toISOString(),
         width,
         height,
-        variants: Object.fromEntries(VARIANT_NAMES.map((name) => [name, { width: variants[name].width, height: variants[name].height, bytes: variants[name].bytes.length }])) as ImageRecord['variants'],
+        variants: Object.fromEntries(VARIANT_NAMES.map((name) => {
+          const { width, height, files } = variants[name];
+          return [name, { width, height, files: Object.fromEntries(OUTPUT_FORMATS.map((format) => [format, files[format].length])) }];
+        })) as ImageRecord['variants'],
       };
       await store.save(record, variants);
       metrics.uploads.inc({ outcome: 'stored' });
-      request.log.info({ id: record.id, ownerId, format: header.format, width: header.width, height: header.height, bytes: body.length }, 'image stored');
+      request.log.info({ id: record.id, ownerId, format, width: header.width, height: header.height, bytes: body.length, codec: codec.name }, 'image stored');
       return reply.code(201).header('location', `/images/${record.id}`).send(describe(record));
     } finally {
       release();
@@ -128,18 +168,22 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
 
   http.get('/images/:id/:variant', async (request, reply) => {
     const id = imageId(request.params);
-    const variant = (request.params as { variant: string }).variant as VariantName;
+    const { variant, format } = parseVariant((request.params as { variant: string }).variant) as { variant: VariantName; format: OutputFormat };
     if (!VARIANT_NAMES.includes(variant)) throw invalid(404, 'not_found', 'variant', `must be one of ${VARIANT_NAMES.join(', ')}`);
-    const etag = `"${id}.${variant}"`;
+    if (!OUTPUT_FORMATS.includes(format)) throw invalid(404, 'not_found', 'format', `must be one of ${OUTPUT_FORMATS.join(', ')}`);
+    const etag = `"${id}.${variant}.${format}"`;
     reply.header('etag', etag).header('cache-control', CACHE_CONTROL);
     if (request.headers['if-none-match'] === etag && (await store.get(id)) !== undefined) {
-      metrics.served.inc({ variant, status: '304' });
+      metrics.served.inc({ variant, format, status: '304' });
       return reply.code(304).send();
     }
-    const file = await store.openVariant(id, variant);
-    if (file === undefined) throw invalid(404, 'not_found', 'id', 'no image has this id');
-    metrics.served.inc({ variant, status: '200' });
-    return reply.type(VARIANT_TYPE).header('content-length', file.size).header('x-content-type-options', 'nosniff').send(file.stream);
+    const file = await store.openVariant(id, variant, format);
+    if (file === undefined) {
+      if ((await store.get(id)) === undefined) throw invalid(404, 'not_found', 'id', 'no image has this id');
+      throw invalid(404, 'not_found', 'format', `this image has no ${format} files (it was stored before they were made)`);
+    }
+    metrics.served.inc({ variant, format, status: '200' });
+    return reply.type(OUTPUT_TYPES[format]).header('content-length', file.size).header('x-content-type-options', 'nosniff').send(file.stream);
   });
 
   http.delete('/images/:id', { onRequest: requireUser }, async (request, reply) => {

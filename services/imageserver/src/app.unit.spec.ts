@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Transformer } from '@napi-rs/image';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '@pushtech/auth';
 import { loadConfig } from '@pushtech/config';
 import { createLogger } from '@pushtech/logging';
 import { createApp, type ImageserverApp } from './app.ts';
 import { imageserverConfigSpec } from './config.ts';
-import { encoded, withExif } from './fixtures/test-images.ts';
+import { encoded, heic, withExif } from './fixtures/test-images.ts';
 
 const SECRET = 'imageserver-test-secret-at-least-32-chars';
 const logger = createLogger('imageserver-test', 'silent');
@@ -23,48 +24,69 @@ async function startApp(env: Record<string, string> = {}, imagesDir?: string): P
 }
 const bearer = async (userId: string) => ({ authorization: `Bearer ${await signToken(userId, SECRET)}` });
 
-let app: ImageserverApp;
 let alice: { authorization: string };
 let bob: { authorization: string };
 beforeAll(async () => {
-  app = await startApp();
   alice = await bearer('alice');
   bob = await bearer('bob');
 });
 afterAll(async () => {
-  await app.close();
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
+/** The app of the enclosing describe's tests (and `upload`'s), started with `env`. */
+let app: ImageserverApp;
+function withApp(env: Record<string, string> = {}): void {
+  beforeAll(async () => {
+    app = await startApp(env);
+  });
+  afterAll(() => app.close());
+}
+
 const upload = (body: Buffer | string, headers: Record<string, string>, target = app) =>
   target.http.inject({ method: 'POST', url: '/images', payload: body, headers: { 'content-type': 'image/jpeg', ...headers } });
+const UPLOAD_TYPES_RULE = 'must be one of image/jpeg, image/png, image/webp, image/avif, image/heic, image/heif, application/octet-stream';
 
-describe('POST /images', () => {
-  it('stores a phone photo: 201 with its id, upright size and variant URLs; every variant is served as WebP without its EXIF', async () => {
+// What differs between the two codecs (IMAGE_CODEC); everything else is the same test for both.
+describe.each([
+  { codecName: 'sharp', accepted: 'a JPEG, PNG, WebP or AVIF image', refusesTruncated: true },
+  { codecName: 'napi', accepted: 'a JPEG, PNG or WebP image', refusesTruncated: false },
+] as const)('POST /images with IMAGE_CODEC=$codecName', ({ codecName, accepted, refusesTruncated }) => {
+  withApp({ IMAGE_CODEC: codecName });
+
+  it('stores a phone photo: 201 with its id, upright size and variant URLs; every variant is served as WebP and AVIF without its EXIF', async () => {
     const photo = withExif(await encoded('jpeg', 3000, 1500), 6, 'GPS 52.5200 N 13.4050 E');
     const response = await upload(photo, alice);
     expect(response.statusCode).toBe(201);
     const image = response.json();
     expect(response.headers.location).toBe(`/images/${image.id}`);
+    const formats = (name: string) => ({
+      webp: { type: 'image/webp', bytes: image.variants[name].bytes, url: `/images/${image.id}/${name}.webp` },
+      avif: { type: 'image/avif', bytes: expect.any(Number), url: `/images/${image.id}/${name}.avif` },
+    });
     expect(image).toMatchObject({
       ownerId: 'alice', width: 1500, height: 3000,
       variants: {
-        large: { width: 1024, height: 2048, type: 'image/webp', url: `/images/${image.id}/large` },
-        medium: { width: 512, height: 1024, url: `/images/${image.id}/medium` },
-        thumb: { width: 128, height: 256, url: `/images/${image.id}/thumb` },
+        large: { width: 1024, height: 2048, type: 'image/webp', url: `/images/${image.id}/large`, formats: formats('large') },
+        medium: { width: 512, height: 1024, url: `/images/${image.id}/medium`, formats: formats('medium') },
+        thumb: { width: 128, height: 256, url: `/images/${image.id}/thumb`, formats: formats('thumb') },
       },
     });
     expect((await app.http.inject(`/images/${image.id}`)).json()).toEqual(image);
 
     for (const name of ['large', 'medium', 'thumb'] as const) {
-      const served = await app.http.inject(image.variants[name].url);
-      expect(served.statusCode).toBe(200);
-      expect(served.headers['content-type']).toBe('image/webp');
-      expect(served.headers['cache-control']).toBe('public, max-age=86400');
-      expect(Number(served.headers['content-length'])).toBe(image.variants[name].bytes);
-      expect(served.rawPayload.includes('GPS 52.5200')).toBe(false);
-      const metadata = await new Transformer(served.rawPayload).metadata();
-      expect([metadata.format, metadata.width, metadata.height]).toEqual(['webp', image.variants[name].width, image.variants[name].height]);
+      const { width, height, url, formats } = image.variants[name];
+      const files = [[url, 'webp', formats.webp.bytes], [formats.webp.url, 'webp', formats.webp.bytes], [formats.avif.url, 'avif', formats.avif.bytes]];
+      for (const [fileUrl, format, bytes] of files) {
+        const served = await app.http.inject(fileUrl);
+        expect(served.statusCode, fileUrl).toBe(200);
+        expect(served.headers['content-type']).toBe(`image/${format}`);
+        expect(served.headers['cache-control']).toBe('public, max-age=86400');
+        expect(Number(served.headers['content-length'])).toBe(bytes);
+        expect(served.rawPayload.includes('GPS 52.5200')).toBe(false);
+        const metadata = await sharp(served.rawPayload).metadata();
+        expect([metadata.format, metadata.width, metadata.height, metadata.exif]).toEqual([format === 'avif' ? 'heif' : 'webp', width, height, undefined]);
+      }
     }
   });
 
@@ -72,6 +94,25 @@ describe('POST /images', () => {
     const response = await upload(await encoded(format, 64, 48), { ...alice, 'content-type': type });
     expect(response.statusCode).toBe(201);
     expect(response.json()).toMatchObject({ width: 64, height: 48, variants: { thumb: { width: 64, height: 48 } } });
+  });
+
+  it('takes an AVIF if it decodes AVIF, and answers 415 naming what it takes for what it cannot decode (a HEIC: HEVC)', async () => {
+    const avif = await upload(await encoded('avif', 64, 48), { ...alice, 'content-type': 'image/avif' });
+    if (accepted.includes('AVIF')) expect([avif.statusCode, avif.json().width]).toEqual([201, 64]);
+    else expect([avif.statusCode, avif.json()]).toEqual([415, { error: 'unsupported_media_type', errors: [{ field: 'body', rule: `must be ${accepted}: AVIF cannot be decoded here` }] }]);
+    const phone = await upload(heic(), { ...alice, 'content-type': 'image/heic' });
+    expect([phone.statusCode, phone.json()]).toEqual([415, { error: 'unsupported_media_type', errors: [{ field: 'body', rule: `must be ${accepted}: HEIC (HEVC-coded) cannot be decoded here` }] }]);
+  });
+
+  it.runIf(refusesTruncated)('refuses a truncated JPEG (400) rather than store it with grey rows', async () => {
+    const jpeg = await encoded('jpeg', 400, 300);
+    const truncated = await upload(jpeg.subarray(0, jpeg.length / 2), alice);
+    expect(truncated.statusCode).toBe(400);
+    expect(truncated.json()).toEqual({ error: 'invalid_image', errors: [{ field: 'body', rule: expect.stringMatching(/^could not be decoded as jpeg: .*premature end of JPEG/) }] });
+    // libvips lists every step that failed, one a line; the rule is one line.
+    const avif = await encoded('avif', 400, 300);
+    const cut = await upload(avif.subarray(0, avif.length - 100), { ...alice, 'content-type': 'image/avif' });
+    expect(cut.json().errors[0].rule).toMatch(/^could not be decoded as avif: [^\n]+$/);
   });
 
   it('answers 304 to a browser that has the variant already', async () => {
@@ -91,13 +132,14 @@ describe('POST /images', () => {
     expect([big.statusCode, big.json()]).toEqual([401, unauthorized]);
   });
 
-  it('refuses what is not a JPEG, PNG or WebP image, naming the field and the rule; nothing is stored', async () => {
+  it(`refuses what is not ${accepted}, naming the field and the rule; nothing is stored`, async () => {
     const before = await readdir(app.store.root);
     const cases: [Buffer | string, Record<string, string>, number, object][] = [
-      ['GIF89a\x01\x00\x01\x00', {}, 400, { error: 'invalid_image', errors: [{ field: 'body', rule: 'must be a JPEG, PNG or WebP image' }] }],
-      ['', {}, 400, { error: 'invalid_image', errors: [{ field: 'body', rule: 'must be a JPEG, PNG or WebP image' }] }],
-      ['{"image":1}', { 'content-type': 'application/json' }, 415, { error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: 'must be one of image/jpeg, image/png, image/webp, application/octet-stream' }] }],
-      ['abc', { 'content-type': 'text/plain' }, 415, { error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: 'must be one of image/jpeg, image/png, image/webp, application/octet-stream' }] }],
+      ['GIF89a\x01\x00\x01\x00', {}, 400, { error: 'invalid_image', errors: [{ field: 'body', rule: `must be ${accepted}` }] }],
+      ['<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>', {}, 400, { error: 'invalid_image', errors: [{ field: 'body', rule: `must be ${accepted}` }] }],
+      ['', {}, 400, { error: 'invalid_image', errors: [{ field: 'body', rule: `must be ${accepted}` }] }],
+      ['{"image":1}', { 'content-type': 'application/json' }, 415, { error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: UPLOAD_TYPES_RULE }] }],
+      ['abc', { 'content-type': 'text/plain' }, 415, { error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: UPLOAD_TYPES_RULE }] }],
     ];
     for (const [body, headers, status, answer] of cases) {
       const response = await upload(body, { ...alice, ...headers });
@@ -112,7 +154,7 @@ describe('POST /images', () => {
   });
 
   it('refuses a body over MAX_UPLOAD_BYTES (413) and an image over MAX_PIXELS (400) before decoding it', async () => {
-    const small = await startApp({ MAX_UPLOAD_BYTES: '2048', MAX_PIXELS: '10000' });
+    const small = await startApp({ IMAGE_CODEC: codecName, MAX_UPLOAD_BYTES: '2048', MAX_PIXELS: '10000' });
     try {
       const big = await upload(Buffer.alloc(4096, 1), alice, small);
       expect([big.statusCode, big.json()]).toEqual([413, { error: 'body_too_large', errors: [{ field: 'body', rule: 'must be at most 2048 bytes' }] }]);
@@ -128,9 +170,9 @@ describe('POST /images', () => {
   });
 
   it('with every slot busy and no room to wait, answers 503 with Retry-After; the upload in hand is stored', async () => {
-    const one = await startApp({ PROCESSING_CONCURRENCY: '1', MAX_WAITING_UPLOADS: '0' });
+    const one = await startApp({ IMAGE_CODEC: codecName, PROCESSING_CONCURRENCY: '1', MAX_WAITING_UPLOADS: '0' });
     try {
-      const photo = await encoded('jpeg', 2500, 2000);
+      const photo = await encoded('jpeg', 1600, 1200);
       const [first, second] = await Promise.all([upload(photo, alice, one), upload(photo, alice, one)]);
       const statuses = [first.statusCode, second.statusCode].sort();
       expect(statuses).toEqual([201, 503]);
@@ -145,13 +187,19 @@ describe('POST /images', () => {
 });
 
 describe('GET and DELETE /images/:id', () => {
+  withApp();
+
   it('an unknown image, variant or malformed id is a 404 or 400 naming the field', async () => {
     const { id } = (await upload(await encoded('jpeg', 20, 20), alice)).json();
     const unknown = '01900000-0000-7000-8000-000000000000';
     const cases: [string, number, object][] = [
       [`/images/${unknown}`, 404, { error: 'not_found', errors: [{ field: 'id', rule: 'no image has this id' }] }],
       [`/images/${unknown}/thumb`, 404, { error: 'not_found', errors: [{ field: 'id', rule: 'no image has this id' }] }],
+      [`/images/${unknown}/thumb.avif`, 404, { error: 'not_found', errors: [{ field: 'id', rule: 'no image has this id' }] }],
       [`/images/${id}/original`, 404, { error: 'not_found', errors: [{ field: 'variant', rule: 'must be one of large, medium, thumb' }] }],
+      [`/images/${id}/original.avif`, 404, { error: 'not_found', errors: [{ field: 'variant', rule: 'must be one of large, medium, thumb' }] }],
+      [`/images/${id}/thumb.gif`, 404, { error: 'not_found', errors: [{ field: 'format', rule: 'must be one of webp, avif' }] }],
+      [`/images/${id}/thumb.`, 404, { error: 'not_found', errors: [{ field: 'format', rule: 'must be one of webp, avif' }] }],
       ['/images/..%2F..%2Fetc', 400, { error: 'invalid_request', errors: [{ field: 'id', rule: 'must be an image id (a lower-case UUIDv7, as POST /images answers)' }] }],
       ['/pictures', 404, { error: 'not_found', errors: [{ field: 'path', rule: expect.stringContaining('POST /images') }] }],
     ];
@@ -169,6 +217,7 @@ describe('GET and DELETE /images/:id', () => {
     expect((await app.http.inject({ method: 'DELETE', url: `/images/${image.id}`, headers: alice })).statusCode).toBe(204);
     expect((await app.http.inject(`/images/${image.id}`)).statusCode).toBe(404);
     expect((await app.http.inject(image.variants.large.url)).statusCode).toBe(404);
+    expect((await app.http.inject(image.variants.large.formats.avif.url)).statusCode).toBe(404);
     expect((await app.http.inject({ method: 'DELETE', url: `/images/${image.id}`, headers: alice })).statusCode).toBe(404);
   });
 });
@@ -191,6 +240,27 @@ describe('the volume', () => {
       expect((await second.http.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { volume: 'ok' } });
     } finally {
       await second.close();
+    }
+  });
+
+  it('serves an image stored before AVIF variants were made: its WebP files as before, no AVIF', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'imageserver-'));
+    const server = await startApp({}, dir);
+    try {
+      const { id } = (await upload(await encoded('jpeg', 20, 10), alice, server)).json();
+      // As the imageserver wrote it then: one WebP file a variant, its size as `bytes`.
+      const stored = join(dir, id.slice(-2), id);
+      const sizes = { width: 20, height: 10, bytes: 44 };
+      await writeFile(join(stored, 'meta.json'), JSON.stringify({ id, ownerId: 'alice', createdAt: '2026-01-01T00:00:00.000Z', width: 20, height: 10, variants: { large: sizes, medium: sizes, thumb: sizes } }));
+      for (const name of ['large', 'medium', 'thumb']) await rm(join(stored, `${name}.avif`));
+
+      const thumb = { width: 20, height: 10, type: 'image/webp', bytes: 44, url: `/images/${id}/thumb`, formats: { webp: { type: 'image/webp', bytes: 44, url: `/images/${id}/thumb.webp` } } };
+      expect((await server.http.inject(`/images/${id}`)).json().variants.thumb).toEqual(thumb);
+      expect((await server.http.inject(`/images/${id}/thumb`)).statusCode).toBe(200);
+      const avif = await server.http.inject(`/images/${id}/thumb.avif`);
+      expect([avif.statusCode, avif.json()]).toEqual([404, { error: 'not_found', errors: [{ field: 'format', rule: 'this image has no avif files (it was stored before they were made)' }] }]);
+    } finally {
+      await server.close();
     }
   });
 

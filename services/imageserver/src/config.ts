@@ -18,6 +18,8 @@ export const imageserverConfigSpec = {
   PROCESSING_CONCURRENCY: int({ default: 2, min: 1, max: 64 }),
   /** Uploads waiting for their turn; beyond this the upload is answered 503 with Retry-After. */
   MAX_WAITING_UPLOADS: int({ default: 16, min: 0, max: 10_000 }),
+  /** The image library that decodes uploads and encodes the variants (README: how they differ). */
+  IMAGE_CODEC: oneOf(['sharp', 'napi'], { default: 'sharp' }),
   LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 

@@ -4,7 +4,7 @@
  * and take 10 GB to decode), and reading the orientation here spares a decode (the image library
  * decodes the whole picture to tell it).
  */
-export type ImageFormat = 'jpeg' | 'png' | 'webp';
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'heic';
 
 export interface ImageHeader {
   format: ImageFormat;
@@ -16,15 +16,45 @@ export interface ImageHeader {
 }
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** HEIF's brands (in its `ftyp` box) that say how the pictures are coded: AV1 (AVIF) or HEVC (a phone's HEIC). */
+const AVIF_BRANDS = new Set(['avif', 'avis']);
+const HEVC_BRANDS = new Set(['heic', 'heix', 'heim', 'heis', 'hevc', 'hevx']);
 
-/** undefined when `bytes` does not start like a JPEG, PNG or WebP file, or ends before its size. */
-export function readImageHeader(bytes: Buffer): ImageHeader | undefined {
-  if (bytes.length >= 24 && bytes.subarray(0, 8).equals(PNG_SIGNATURE) && bytes.toString('latin1', 12, 16) === 'IHDR') {
-    return sized('png', bytes.readUInt32BE(16), bytes.readUInt32BE(20), chunkOrientation(bytes, 8, 'eXIf'));
+/**
+ * The format `bytes` start like, from their first bytes only (no image library sees a file before
+ * this says what it is); undefined for anything else (GIF, SVG, TIFF, text…).
+ */
+export function sniffFormat(bytes: Buffer): ImageFormat | undefined {
+  if (bytes.length >= 8 && bytes.subarray(0, 8).equals(PNG_SIGNATURE)) return 'png';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 12 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return 'webp';
+  if (bytes.length >= 16 && bytes.toString('latin1', 4, 8) === 'ftyp') {
+    // The major brand, then (after a minor version) the compatible ones.
+    const end = Math.min(bytes.length, bytes.readUInt32BE(0));
+    const brands = [bytes.toString('latin1', 8, 12)];
+    for (let at = 16; at + 4 <= end; at += 4) brands.push(bytes.toString('latin1', at, at + 4));
+    if (brands.some((brand) => AVIF_BRANDS.has(brand))) return 'avif';
+    if (brands.some((brand) => HEVC_BRANDS.has(brand))) return 'heic';
   }
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return jpegHeader(bytes);
-  if (bytes.length >= 30 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 12) === 'WEBP') return webpHeader(bytes);
   return undefined;
+}
+
+/**
+ * The header of a JPEG, PNG or WebP file; undefined for other formats, or when the file ends
+ * before its size or its structure is not its format's.
+ */
+export function readImageHeader(bytes: Buffer): ImageHeader | undefined {
+  switch (sniffFormat(bytes)) {
+    case 'png':
+      if (bytes.length < 24 || bytes.toString('latin1', 12, 16) !== 'IHDR') return undefined;
+      return sized('png', bytes.readUInt32BE(16), bytes.readUInt32BE(20), chunkOrientation(bytes, 8, 'eXIf'));
+    case 'jpeg':
+      return jpegHeader(bytes);
+    case 'webp':
+      return bytes.length >= 30 ? webpHeader(bytes) : undefined;
+    default:
+      return undefined;
+  }
 }
 
 function sized(format: ImageFormat, width: number, height: number, orientation = 1): ImageHeader | undefined {

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { encoded, pngWithExif, webpWithExif, withExif } from './fixtures/test-images.ts';
-import { readImageHeader } from './image-header.ts';
+import { encoded, heic, pngWithExif, webpWithExif, withExif } from './fixtures/test-images.ts';
+import { readImageHeader, sniffFormat } from './image-header.ts';
+
+describe('sniffFormat', () => {
+  it('tells JPEG, PNG, WebP, AVIF and HEIC (HEVC) apart by their first bytes', async () => {
+    for (const format of ['jpeg', 'png', 'webp', 'avif'] as const) expect(sniffFormat(await encoded(format, 8, 8)), format).toBe(format);
+    expect(sniffFormat(heic())).toBe('heic');
+  });
+
+  it('is undefined for anything else, an image library would take or not', () => {
+    for (const body of ['GIF89a\x01\x00\x01\x00', '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>', 'II*\0\x08\0\0\0', '', '\0\0\0\x18ftypmp42\0\0\0\0mp42isom']) {
+      expect(sniffFormat(Buffer.from(body, 'latin1')), JSON.stringify(body)).toBeUndefined();
+    }
+  });
+});
 
 describe('readImageHeader', () => {
   it.each(['jpeg', 'png', 'webp', 'webpLossless'] as const)('reads the format and size of a %s file', async (format) => {

@@ -1,7 +1,7 @@
 import type { ReadStream } from 'node:fs';
 import { access, constants, mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { VariantName } from './variants.ts';
+import type { OutputFormat, Variant, VariantName } from './variants.ts';
 
 /** What `GET /images/:id` answers, kept as meta.json beside the variants. */
 export interface ImageRecord {
@@ -11,7 +11,23 @@ export interface ImageRecord {
   /** Of the upload, upright. */
   width: number;
   height: number;
-  variants: Record<VariantName, { width: number; height: number; bytes: number }>;
+  /** Each variant's size, and its files' sizes in bytes by format. */
+  variants: Record<VariantName, StoredVariant>;
+}
+
+export interface StoredVariant {
+  width: number;
+  height: number;
+  files: Partial<Record<OutputFormat, number>>;
+}
+
+/** Images stored before AVIF variants have one WebP file a variant, its size as `bytes`. */
+function withFiles(record: ImageRecord): ImageRecord {
+  for (const variant of Object.values(record.variants) as (StoredVariant & { bytes?: number })[]) {
+    if (variant.files === undefined) variant.files = { webp: variant.bytes! };
+    delete variant.bytes;
+  }
+  return record;
 }
 
 const META = 'meta.json';
@@ -39,7 +55,7 @@ async function syncDirectory(path: string): Promise<void> {
 
 /**
  * Images on a volume, one directory each: `<root>/<last two characters of the id>/<id>/`
- * (`meta.json`, `large.webp`, …). An image appears whole or not at all: it is written under
+ * (`meta.json`, `large.webp`, `large.avif`, …). An image appears whole or not at all: it is written under
  * `.incoming/`, synced, then renamed into place; a delete renames it out before removing it.
  */
 export class ImageStore {
@@ -72,11 +88,13 @@ export class ImageStore {
     return join(this.root, id.slice(-2), id);
   }
 
-  async save(record: ImageRecord, files: Record<VariantName, { bytes: Buffer }>): Promise<void> {
+  async save(record: ImageRecord, variants: Record<VariantName, Pick<Variant, 'files'>>): Promise<void> {
     const incoming = join(this.root, INCOMING, record.id);
     await mkdir(incoming);
     try {
-      for (const [name, { bytes }] of Object.entries(files)) await writeDurably(join(incoming, `${name}.webp`), bytes);
+      for (const [name, { files }] of Object.entries(variants)) {
+        for (const [format, bytes] of Object.entries(files)) await writeDurably(join(incoming, `${name}.${format}`), bytes);
+      }
       await writeDurably(join(incoming, META), JSON.stringify(record));
       await syncDirectory(incoming);
       const shard = join(this.root, record.id.slice(-2));
@@ -92,18 +110,18 @@ export class ImageStore {
   /** undefined when there is no such image. */
   async get(id: string): Promise<ImageRecord | undefined> {
     try {
-      return JSON.parse(await readFile(join(this.directory(id), META), 'utf8')) as ImageRecord;
+      return withFiles(JSON.parse(await readFile(join(this.directory(id), META), 'utf8')) as ImageRecord);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
   }
 
-  /** The variant's file, open for reading (a stream that closes it at its end), and its size; undefined when there is no such image. */
-  async openVariant(id: string, variant: VariantName): Promise<{ stream: ReadStream; size: number } | undefined> {
+  /** The variant's file, open for reading (a stream that closes it at its end), and its size; undefined when there is no such file. */
+  async openVariant(id: string, variant: VariantName, format: OutputFormat): Promise<{ stream: ReadStream; size: number } | undefined> {
     let file;
     try {
-      file = await open(join(this.directory(id), `${variant}.webp`), 'r');
+      file = await open(join(this.directory(id), `${variant}.${format}`), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;

@@ -10,7 +10,7 @@ export function createImageserverMetrics(registry: Registry) {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10], registers: [registry],
     }),
     waitingUploads: new Gauge({ name: 'imageserver_waiting_uploads', help: 'Uploads waiting for a processing slot', registers: [registry] }),
-    served: new Counter({ name: 'imageserver_variants_served_total', help: 'Variant files served (200 and 304)', labelNames: ['variant', 'status'] as const, registers: [registry] }),
+    served: new Counter({ name: 'imageserver_variants_served_total', help: 'Variant files served (200 and 304)', labelNames: ['variant', 'format', 'status'] as const, registers: [registry] }),
     deleted: new Counter({ name: 'imageserver_deleted_total', help: 'Images deleted by their owner', registers: [registry] }),
   };
 }

@@ -1,17 +1,51 @@
-import { ResizeFit, Transformer } from '@napi-rs/image';
-import type { ImageHeader } from './image-header.ts';
+import type { ImageFormat, ImageHeader } from './image-header.ts';
 
 /** The sizes served: each fits inside a square of `box` pixels, never larger than the upload. */
 export const VARIANTS = { large: 2048, medium: 1024, thumb: 256 } as const;
 export type VariantName = keyof typeof VARIANTS;
 export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];
-export const VARIANT_TYPE = 'image/webp';
-const WEBP_QUALITY = 80;
+
+/** Every variant is stored in each of these formats; the first is what `/images/:id/:variant` serves. */
+export const OUTPUT_FORMATS = ['webp', 'avif'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export const DEFAULT_FORMAT: OutputFormat = OUTPUT_FORMATS[0];
+export const OUTPUT_TYPES: Record<OutputFormat, string> = { webp: 'image/webp', avif: 'image/avif' };
+/** libwebp's 0–100 scale (both codecs use libwebp, with its default effort: the same files). */
+export const WEBP_QUALITY = 80;
 
 export interface Variant {
   width: number;
   height: number;
-  bytes: Buffer;
+  files: Record<OutputFormat, Buffer>;
+}
+
+export interface MadeVariants {
+  /** Of the upload, upright. */
+  width: number;
+  height: number;
+  variants: Record<VariantName, Variant>;
+}
+
+/**
+ * An image library, behind what the imageserver needs of it (`IMAGE_CODEC` picks one; both stay
+ * so that `bench:images` can measure them against each other).
+ */
+export interface ImageCodec {
+  readonly name: string;
+  /** The input formats it decodes; the others are refused before it sees them. */
+  readonly decodes: readonly ImageFormat[];
+  /**
+   * The size and EXIF orientation of `bytes` (already sniffed as `format`), read from the file's
+   * header without decoding its pixels. Throws when the header is damaged.
+   */
+  probe(bytes: Buffer, format: ImageFormat): Promise<ImageHeader>;
+  /**
+   * Decodes `bytes` once, turns the picture upright as `header.orientation` says, and encodes every
+   * variant in every output format, the smaller ones from the largest one's pixels. The files carry
+   * pixels only: no EXIF (a phone photo's says where it was taken) or other metadata.
+   * Throws when `bytes` cannot be decoded (damaged, truncated).
+   */
+  makeVariants(bytes: Buffer, header: ImageHeader): Promise<MadeVariants>;
 }
 
 /** `width` × `height` scaled down (never up) to fit inside `box` × `box`, at least 1 pixel each way. */
@@ -20,29 +54,12 @@ export function fitInside(width: number, height: number, box: number): { width: 
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** EXIF orientations 5–8 turn the picture a quarter: its width is the file's height. */
-const turnsAQuarter = (orientation: number) => orientation >= 5 && orientation <= 8;
+/** The picture's size once turned upright: EXIF orientations 5–8 turn it a quarter, so its width is the file's height. */
+export function uprightSize({ width, height, orientation }: ImageHeader): { width: number; height: number } {
+  return orientation >= 5 && orientation <= 8 ? { width: height, height: width } : { width, height };
+}
 
-/**
- * The image's upright size, and every variant of it as WebP, upright as `header.orientation` says. The output
- * carries pixels only: no EXIF (a phone photo's carries where it was taken) or other metadata.
- * The file is decoded once; the smaller variants are made from the largest one's pixels.
- * Throws when `bytes` cannot be decoded.
- */
-export async function makeVariants(bytes: Buffer, header: ImageHeader): Promise<{ width: number; height: number; variants: Record<VariantName, Variant> }> {
-  const { width, height, orientation } = header;
-  const upright = turnsAQuarter(orientation) ? { width: height, height: width } : { width, height };
-  const largest = fitInside(upright.width, upright.height, VARIANTS.large);
-  // Resizing also makes the pixels RGBA, whatever the file held (grey, palette, RGB).
-  const pixels = await new Transformer(bytes).rotate(orientation).fastResize({ ...largest, fit: ResizeFit.Fill }).rawPixels();
-  if (pixels.length !== largest.width * largest.height * 4) throw new Error(`decoded ${pixels.length} bytes for ${largest.width}×${largest.height} RGBA`);
-
-  const variants = {} as Record<VariantName, Variant>;
-  for (const name of VARIANT_NAMES) {
-    const size = fitInside(upright.width, upright.height, VARIANTS[name]);
-    const image = Transformer.fromRgbaPixels(pixels, largest.width, largest.height);
-    if (size.width !== largest.width || size.height !== largest.height) image.fastResize({ ...size, fit: ResizeFit.Fill });
-    variants[name] = { ...size, bytes: await image.webp(WEBP_QUALITY) };
-  }
-  return { ...upright, variants };
+/** The size of each variant of a picture of `upright` size. */
+export function variantSizes(upright: { width: number; height: number }): Record<VariantName, { width: number; height: number }> {
+  return Object.fromEntries(VARIANT_NAMES.map((name) => [name, fitInside(upright.width, upright.height, VARIANTS[name])])) as Record<VariantName, { width: number; height: number }>;
 }
