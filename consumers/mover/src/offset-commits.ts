@@ -23,7 +23,7 @@ export function createOffsetCommits(): OffsetCommits {
   return {
     track(partition, offset) {
       let p = partitions.get(partition);
-      if (p === undefined) partitions.set(partition, (p = { entries: [], next: offset, committed: -1 }));
+      if (p === undefined) { p = { entries: [], next: offset, committed: -1 }; partitions.set(partition, p); }
       const entry = { offset, done: false };
       p.entries.push(entry);
       p.next = offset + 1;

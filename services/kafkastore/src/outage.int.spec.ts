@@ -2,7 +2,7 @@
 // /readyz says which dependency is missing, and everything arrives once it is
 // back. Each test runs its own private server, so the shared stack is untouched.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EnrichedEvent } from '@pushtech/events';
+import type { EnrichedEvent } from '@pushtech/events';
 import { createKafka } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';
