@@ -24,12 +24,12 @@ export interface StorageProjection {
   devices(): AsyncIterable<DeviceDocument>;
 }
 
-export function storageProjection(db: Db, cacheMs = 1_000): StorageProjection {
+export function storageProjection(db: Db, now: () => number = Date.now, cacheMs = 1_000): StorageProjection {
   let cached: { at: number; listings: string; devices: string } | undefined;
   async function names() {
-    if (cached === undefined || Date.now() - cached.at >= cacheMs) {
+    if (cached === undefined || now() - cached.at >= cacheMs) {
       const meta = await db.collection<MetaDocument>(META_COLLECTION).findOne({ _id: 'current' });
-      cached = { at: Date.now(), listings: meta?.listings ?? 'listings', devices: meta?.devices ?? 'devices' };
+      cached = { at: now(), listings: meta?.listings ?? 'listings', devices: meta?.devices ?? 'devices' };
     }
     return cached;
   }
