@@ -1,8 +1,12 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 // Test files say what they need by name: *.unit.spec.ts (no servers),
-// *.int.spec.ts (the local stack), *.e2e.spec.ts (the whole system).
+// *.int.spec.ts (the local stack), *.e2e.spec.ts (the whole system, services as processes).
+// A workspace's `npm run test:unit` uses this file from its own folder: the patterns
+// are relative to the folder Vitest runs in, so each workspace runs only its own tests.
 const exclude = ['**/node_modules/**', '.stack/**'];
+const globalSetup = [fileURLToPath(new URL('./packages/testing/src/global-setup.ts', import.meta.url))];
 
 export default defineConfig({
   test: {
@@ -12,15 +16,8 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['**/*.unit.spec.ts'], exclude } },
-      {
-        extends: true,
-        test: {
-          name: 'int',
-          include: ['**/*.int.spec.ts', '**/*.e2e.spec.ts'],
-          exclude,
-          globalSetup: ['./packages/testing/src/global-setup.ts'],
-        },
-      },
+      { extends: true, test: { name: 'int', include: ['**/*.int.spec.ts'], exclude, globalSetup } },
+      { extends: true, test: { name: 'e2e', include: ['**/*.e2e.spec.ts'], exclude, globalSetup } },
     ],
   },
 });

@@ -209,7 +209,8 @@ export async function benchMoveToMatch(options: MoveToMatchBenchOptions = {}): P
     // LogAppendTime: every record's timestamp is when the broker wrote it.
     await ensureTopics(kafka, [names.listings, names.matches].map((name) => (
       { name, partitions: PARTITIONS, retentionMs: 3_600_000, configs: { 'message.timestamp.type': 'LogAppendTime' } })));
-    const listingsProducer = producer = await createProducer(kafka);
+    const listingsProducer = await createProducer(kafka);
+    producer = listingsProducer;
     const send = (messages: OutgoingMessage[]) => listingsProducer.send(names.listings, messages);
 
     // 1. The population, on the log before the matcher starts.

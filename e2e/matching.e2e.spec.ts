@@ -9,7 +9,9 @@
 //                                              storage projector → Mongo → GET /listings/:id/matches
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destination, haversineM, point, type Point } from '@pushtech/listings';
-import { freePort, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
+import { createKafka, type Kafka } from '@pushtech/kafka';
+import { createLogger } from '@pushtech/logging';
+import { freePort, groupCaughtUp, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
 import { signToken } from '@pushtech/storage';
 import { startService, type RunningService } from './services.ts';
 
@@ -34,6 +36,7 @@ let matcher: RunningService;
 let mover: RunningService;
 let tracker: RunningService;
 let kafkastore: RunningService;
+const kafka: Kafka = createKafka({ clientId: 'e2e-matching', brokers: kafkaBrokers, logger: createLogger('e2e-matching', 'silent') });
 
 beforeAll(async () => {
   const common = { KAFKA_BROKERS: kafkaBrokers.join(','), MONGO_URL: mongoUrl, MONGO_DB: names.db, LISTINGS_TOPIC: names.listings };
@@ -95,7 +98,9 @@ describe('live matching: a following search walks to an offer and away', () => {
   it('a following search and an offer 2 km apart do not match', async () => {
     searchId = await createListing(walker, { kind: 'search', title: 'bike', location: START, radiusM: 500, follow: true });
     offerId = await createListing(seller, { kind: 'offer', title: 'Bike', description: 'city bike, 28"', location: east(2_000), radiusM: 1_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The marker: the matcher has decided on both listings, and storage has projected what it decided.
+    await groupCaughtUp(kafka, names.matcher, names.listings);
+    await groupCaughtUp(kafka, names.projector, names.matches);
     expect(await matchesOf(searchId)).toEqual([]);
   });
 

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listingsTopic, topics, type EnrichedEvent } from '@pushtech/contracts';
 import { createEnvelope } from '@pushtech/events';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
-import { cellsFor, destination, haversineM, point, type Listing, type ListingEvent } from '@pushtech/listings';
+import { cellsFor, destination, haversineM, point, type Listing, type ListingEvent, type Point } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
 import { connectMongo, type MongoClient } from '@pushtech/mongo';
-import { readTopic, stackAddresses, uniqueName, type TopicReader } from '@pushtech/testing';
+import { groupCaughtUp, readTopic, stackAddresses, uniqueName, waitFor, type TopicReader } from '@pushtech/testing';
 import { startMover, type Mover, type MoverSettings } from './app.ts';
 
 const logger = createLogger('mover-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
@@ -31,12 +31,15 @@ const east = (metres: number) => destination(CENTRE, metres, Math.PI / 2);
 const base: Omit<Listing, 'id' | 'kind' | 'ownerId'> = {
   title: 'bike', tags: [], location: CENTRE, radiusM: 500, follow: true, status: 'active', imageIds: [], version: 3,
 };
+// Each test has users and listings of its own: what one test's positions do never shows in another's.
 const listings: Listing[] = [
   { ...base, id: 'a-follows', kind: 'search', ownerId: 'alice' },
   { ...base, id: 'a-follows-too', kind: 'offer', ownerId: 'alice', version: 7 },
   { ...base, id: 'a-stays', kind: 'offer', ownerId: 'alice', follow: false },
   { ...base, id: 'a-paused', kind: 'search', ownerId: 'alice', status: 'paused' },
   { ...base, id: 'a-expired', kind: 'search', ownerId: 'alice', expiresAt: '2020-01-01T00:00:00.000Z' },
+  { ...base, id: 'c-follows', kind: 'search', ownerId: 'cora' },
+  { ...base, id: 'd-follows', kind: 'search', ownerId: 'dora' },
   { ...base, id: 'b-follows', kind: 'search', ownerId: 'bob' },
 ];
 
@@ -62,7 +65,26 @@ function location(userId: string | undefined, at: ReturnType<typeof point>): { k
 
 const send = (...records: { key: string; value: string }[]) => producer.send(settings.EVENTS_TOPIC, records);
 const moved = () => moves.values<{ source: string; type: string; subject: string; time: string; data: Extract<ListingEvent, { type: 'listing.moved' }>['data'] }>();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const movesOf = (id: string) => moved().filter((e) => e.type === 'listing.moved' && e.subject === id);
+const at = (e: { data: { location: Point } }, point: Point) => haversineM(e.data.location, point) < 0.01;
+
+/** A value of the mover's /metrics (0 when the series has no sample yet). */
+async function metric(name: string, label = ''): Promise<number> {
+  const body = (await mover.http.inject('/metrics')).body;
+  const line = body.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+const waitForMetric = (name: string, label: string, atLeast: number) =>
+  waitFor(async () => ((await metric(name, label)) >= atLeast ? true : undefined), `${name}{${label}} >= ${atLeast}`);
+
+/**
+ * The marker before asserting that no (other) move came: every position the mover has taken is
+ * applied and its moves are on Kafka, and the reader holds everything on the listings topic.
+ */
+async function settled(): Promise<void> {
+  await waitFor(() => (mover.pendingUsers() === 0 ? true : undefined), 'no position waiting');
+  await moves.caughtUp();
+}
 
 beforeAll(async () => {
   kafka = createKafka({ clientId: 'mover-test', brokers: settings.KAFKA_BROKERS, logger });
@@ -86,92 +108,78 @@ afterAll(async () => {
 
 describe('mover', () => {
   it('moves the user\'s active following listings to where the user is, as storage writes moves', async () => {
-    const started = Date.now();
     await send(location('alice', east(100)));
-    await moves.waitForCount(2, 10_000);
-    const events = moved();
+    await waitFor(() => (movesOf('a-follows').length > 0 && movesOf('a-follows-too').length > 0 ? true : undefined), 'alice\'s two moves');
+    await settled();
+    const events = moved().filter((e) => e.subject.startsWith('a-'));
     expect(events.map((e) => [e.subject, e.data.version]).sort()).toEqual([['a-follows', 4], ['a-follows-too', 8]]);
     for (const event of events) {
       expect(event).toMatchObject({ type: 'listing.moved', source: 'mover', data: { id: event.subject } });
-      expect(haversineM(point(...event.data.location.coordinates), east(100))).toBeLessThan(0.01);
+      expect(at(event, east(100))).toBe(true);
     }
-    expect(moves.messages.map((m) => m.key).sort()).toEqual(['a-follows', 'a-follows-too']);
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(moves.messages.map((m) => m.key).filter((key) => key?.startsWith('a-')).sort()).toEqual(['a-follows', 'a-follows-too']);
   });
 
-  it('coalesces positions less than a second apart, and the last one arrives', async () => {
-    await sleep(1_100);
-    const sent = Date.now();
-    await send(location('alice', east(130)));
-    await send(location('alice', east(160)));
-    await send(location('alice', east(190)));
-    await moves.waitForCount(6, 10_000);
-    await sleep(1_200); // no third move comes
-    const after = moved().slice(2).filter((e) => e.subject === 'a-follows');
-    // The first of the three moves at once (a second has passed since the last move); the next two are
-    // coalesced into one move, a second after the first, to the last position.
-    expect(after.map((e) => e.data.version)).toEqual([5, 6]);
-    expect(haversineM(point(...after[0]!.data.location.coordinates), east(130))).toBeLessThan(0.01);
-    expect(haversineM(point(...after[1]!.data.location.coordinates), east(190))).toBeLessThan(0.01);
-    expect(Date.parse(after[1]!.time) - Date.parse(after[0]!.time)).toBeGreaterThanOrEqual(950);
-    expect(Date.now() - sent).toBeGreaterThan(900);
+  it('coalesces positions that come while one is being applied, and the last one arrives', async () => {
+    const coalesced = await metric('mover_coalesced_total');
+    // One send: the three are one batch, so the second and third come while the first is applied.
+    await send(location('cora', east(130)), location('cora', east(160)), location('cora', east(190)));
+    await waitFor(() => (movesOf('c-follows').length >= 2 ? true : undefined), 'cora\'s first two moves');
+    // The marker: a later position, applied after the ones before it.
+    await send(location('cora', east(1_000)));
+    await waitFor(() => (movesOf('c-follows').some((e) => at(e, east(1_000))) ? true : undefined), 'the marker\'s move');
+    await settled();
+    const after = movesOf('c-follows');
+    expect(after.map((e) => e.data.version)).toEqual([4, 5, 6]);
+    expect([at(after[0]!, east(130)), at(after[1]!, east(190)), at(after[2]!, east(1_000))]).toEqual([true, true, true]);
+    expect(await metric('mover_coalesced_total')).toBe(coalesced + 1);
   });
 
   it('does not move a listing less than 25 m', async () => {
-    await sleep(1_100);
-    const before = moves.messages.length;
-    await send(location('alice', east(200)));
-    await sleep(1_500);
-    expect(moves.messages.length).toBe(before);
-    await send(location('alice', east(300)));
-    await moves.waitForCount(before + 2, 10_000);
-    expect(haversineM(point(...moved().at(-1)!.data.location.coordinates), east(300))).toBeLessThan(0.01);
+    const skipped = await metric('mover_moves_skipped_total');
+    await send(location('dora', east(10))); // a first position: applied at once, 10 m from the listing
+    await waitForMetric('mover_moves_skipped_total', '', skipped + 1);
+    await send(location('dora', east(300))); // the marker: it moves the listing
+    await waitFor(() => (movesOf('d-follows').length > 0 ? true : undefined), 'the marker\'s move');
+    await settled();
+    expect(movesOf('d-follows').map((e) => [e.data.version, at(e, east(300))])).toEqual([[4, true]]);
   });
 
   it('leaves other users\' listings alone and skips locations without a user, counting them', async () => {
     const before = moves.messages.length;
+    const noUser = await metric('mover_events_total', 'outcome="no_user"');
+    const applied = await metric('mover_flushes_total', 'outcome="ok"');
     await send(location(undefined, east(5_000)), location('carol', east(5_000)));
-    await sleep(1_500);
-    expect(moves.messages.length).toBe(before);
-    expect(moved().map((e) => e.subject).filter((id) => !id.startsWith('a-follows'))).toEqual([]);
-    const metrics = (await mover.http.inject('/metrics')).body;
-    expect(metrics).toMatch(/mover_events_total\{outcome="no_user",service="mover"\} 1/);
+    // The markers: the event without a user counted, carol's position applied (it moves nothing: she has no listings).
+    await waitForMetric('mover_events_total', 'outcome="no_user"', noUser + 1);
+    await waitForMetric('mover_flushes_total', 'outcome="ok"', applied + 1);
+    await settled();
+    expect(moves.messages.slice(before)).toEqual([]);
+    expect(movesOf('b-follows')).toEqual([]);
+    expect(await metric('mover_events_total', 'outcome="no_user"')).toBe(noUser + 1);
     expect((await mover.http.inject('/readyz')).statusCode).toBe(200);
   });
 
   it('moves a following listing created after it started (from the log), and not once the listing is closed', async () => {
-    const dave = { ...base, id: 'd-follows', kind: 'search' as const, ownerId: 'dave', version: 1 };
-    await producer.send(settings.LISTINGS_TOPIC, [listingsTopic.encode({ type: 'listing.created', data: dave })]);
-    const before = moves.messages.length;
-    await expect.poll(async () => {
-      await send(location('dave', east(400)));
-      await sleep(300);
-      return moved().some((e) => e.type === 'listing.moved' && e.subject === 'd-follows');
-    }, { timeout: 10_000, interval: 100 }).toBe(true);
-    expect(moved().filter((e) => e.type === 'listing.moved' && e.subject === 'd-follows').map((e) => e.data.version)).toEqual([2]);
+    const following = await metric('mover_following_listings');
+    const eve = { ...base, id: 'e-follows', kind: 'search' as const, ownerId: 'eve', version: 1 };
+    await producer.send(settings.LISTINGS_TOPIC, [listingsTopic.encode({ type: 'listing.created', data: eve })]);
+    await waitForMetric('mover_following_listings', '', following + 1);
+    await send(location('eve', east(400)));
+    await waitFor(() => (movesOf('e-follows').length > 0 ? true : undefined), 'eve\'s move');
+    expect(movesOf('e-follows').map((e) => e.data.version)).toEqual([2]);
 
-    await producer.send(settings.LISTINGS_TOPIC, [listingsTopic.encode({ type: 'listing.closed', data: { id: 'd-follows', version: 3 } })]);
-    const closedAt = moves.messages.length;
-    await sleep(1_500);
-    await send(location('dave', east(1_000)));
-    await sleep(1_500);
-    expect(moved().slice(closedAt).filter((e) => e.type === 'listing.moved' && e.subject === 'd-follows')).toEqual([]);
-    expect(moves.messages.length).toBeGreaterThan(before);
-    const metrics = (await mover.http.inject('/metrics')).body;
-    expect(metrics).toMatch(/mover_following_listings\{service="mover"\} 5/); // a-follows, a-follows-too, a-paused, a-expired, b-follows
+    await producer.send(settings.LISTINGS_TOPIC, [listingsTopic.encode({ type: 'listing.closed', data: { id: 'e-follows', version: 3 } })]);
+    await waitFor(async () => ((await metric('mover_following_listings')) === following ? true : undefined), 'the close applied');
+    const applied = await metric('mover_flushes_total', 'outcome="ok"');
+    await send(location('eve', east(1_000)));
+    await waitForMetric('mover_flushes_total', 'outcome="ok"', applied + 1); // the marker: eve's position applied
+    await settled();
+    expect(movesOf('e-follows').map((e) => e.data.version)).toEqual([2]);
+    expect(await metric('mover_following_listings')).toBe(listings.filter((l) => l.follow).length);
   });
 
   it('commits the offsets of the events it has applied', async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const ends = new Map((await admin.fetchTopicOffsets(settings.EVENTS_TOPIC)).map((p) => [p.partition, p.high]));
-      await expect.poll(async () => {
-        const [committed] = await admin.fetchOffsets({ groupId: settings.MOVER_GROUP, topics: [settings.EVENTS_TOPIC] });
-        return committed!.partitions.every((p) => ends.get(p.partition) === '0' || p.offset === ends.get(p.partition));
-      }, { timeout: 10_000 }).toBe(true);
-    } finally {
-      await admin.disconnect();
-    }
+    await groupCaughtUp(kafka, settings.MOVER_GROUP, settings.EVENTS_TOPIC, 10_000);
   });
 });

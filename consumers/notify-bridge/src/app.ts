@@ -101,7 +101,7 @@ export async function startBridge(settings: BridgeSettings, logger: Logger, opti
       { ...topics.notifyResults, name: settings.RESPONSE_TOPIC },
     ]);
     producer ??= await createProducer(kafka);
-    const projection = storageProjection(db);
+    const projection = storageProjection(db, now);
     const owners = createDeviceOwners();
     await deviceFeed?.stop(); // a start that failed after it
     await admin.connect();

@@ -175,7 +175,7 @@ describe('match.found → one push request for each owner', () => {
   it('a title the projection does not have reads "your search"; titles come from the collection projection_meta names', async () => {
     await t.db.collection('listings_rebuilt').insertMany([{ _id: 's-new', title: 'Kinderwagen' }] as never[]);
     await t.db.collection('projection_meta').insertOne({ _id: 'current', listings: 'listings_rebuilt', matches: 'matches', devices: 'devices' } as never);
-    await new Promise((resolve) => setTimeout(resolve, 1_100)); // the pointer is read at most once a second
+    clock.advance(1_000); // the pointer is read at most once a second (of the bridge's clock)
     await found(match('s-new', 'o-gone', { searchOwnerId: 'hank', offerOwnerId: 'ivy' }));
     await waitFor(() => (requestedFor('s-new|o-gone').length === 2 ? true : undefined), 'the requests');
     const contents = requestedFor('s-new|o-gone').map((r) => r.args.content).sort();

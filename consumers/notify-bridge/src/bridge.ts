@@ -152,7 +152,8 @@ export function matchHandler(options: MatchHandlerOptions) {
     claimed.forEach(({ candidate, key, uuid }, i) => {
       if (!slots[i]) {
         capped.push(key);
-        return skip('user_cap', candidate);
+        skip('user_cap', candidate);
+        return;
       }
       const { pair, record, notification } = candidate;
       const { userId } = notification;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigErrors, loadConfig } from '@pushtech/config';
+import { type ConfigErrors, loadConfig } from '@pushtech/config';
 import { bridgeConfigSpec } from './config.ts';
 
 describe('notify bridge config', () => {

@@ -15,10 +15,10 @@ export interface StorageProjection {
   devices(): AsyncIterable<DeviceDocument>;
 }
 
-export function storageProjection(db: Db, cacheMs = 1_000): StorageProjection {
+export function storageProjection(db: Db, now: () => number = Date.now, cacheMs = 1_000): StorageProjection {
   let cached: { at: number; names: CollectionNames } | undefined;
   async function names(): Promise<CollectionNames> {
-    if (cached === undefined || Date.now() - cached.at >= cacheMs) cached = { at: Date.now(), names: await currentCollections(db) };
+    if (cached === undefined || now() - cached.at >= cacheMs) cached = { at: now(), names: await currentCollections(db) };
     return cached.names;
   }
   return {

@@ -7,7 +7,7 @@ const NOW = Date.parse('2026-11-24T12:30:00Z');
 
 async function appWith(times: string[]) {
   const counts = createMinuteCounts({ retentionMs: 3_600_000, now: () => NOW });
-  times.forEach((time, i) => counts.add({ id: `e${i}`, time: Date.parse(time), type: 'location', country: 'DE', device: 'mobile', os: 'iOS' }));
+  times.forEach((time, i) => { counts.add({ id: `e${i}`, time: Date.parse(time), type: 'location', country: 'DE', device: 'mobile', os: 'iOS' }); });
   const app = Fastify();
   await app.register(statsRoutes, { counts, retentionHours: 1 });
   return app;

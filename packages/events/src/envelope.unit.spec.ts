@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createEnvelope, idTime, newId, UUID_V7, validateEnvelope } from './index.ts';
 
 const valid = () => createEnvelope({ source: 'tracker/test', type: 'page.view', subject: 'user-1', data: { path: '/' } });
@@ -44,15 +44,21 @@ describe('envelope', () => {
     expect([...ids].sort()).toEqual(ids);
   });
 
-  it('ids are UUIDv7 that sort by creation time', async () => {
-    const ids: string[] = [];
-    for (let i = 0; i < 1000; i++) ids.push(newId());
-    await new Promise((r) => setTimeout(r, 5));
-    const later = newId();
-    ids.push(later);
-    expect(new Set(ids).size).toBe(ids.length);
-    expect([...ids].sort()).toEqual(ids);
-    expect(Math.abs(idTime(later) - Date.now())).toBeLessThan(1000);
-    expect(idTime(later)).toBeGreaterThan(idTime(ids[0]!));
+  it('ids are UUIDv7 that sort by creation time', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const t = Date.now() + 60_000; // ahead of the ids made so far: ids never go back in time
+      vi.setSystemTime(t);
+      const ids = Array.from({ length: 1000 }, () => newId());
+      vi.setSystemTime(t + 5);
+      const later = newId();
+      ids.push(later);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect([...ids].sort()).toEqual(ids);
+      expect(idTime(ids[0]!)).toBe(t);
+      expect(idTime(later)).toBe(t + 5);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

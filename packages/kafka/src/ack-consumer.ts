@@ -29,6 +29,7 @@ export interface AckConsumerOptions {
    * One message, in log order per partition. Return false to refuse it: consumption pauses
    * (as `pause()`), and the message is offered again after `resume()`.
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing takes the message
   take(message: AckedMessage): boolean | void;
   /** Where a group with no committed offset starts: the oldest message, or only new ones (default). */
   fromBeginning?: boolean;

@@ -67,6 +67,18 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
 
+/**
+ * Whether `promise` is still unsettled when a timer of `ms`, armed now, fires. Node fires timers of
+ * the same delay in the order they were armed, however busy the machine: armed just before the code
+ * under test arms its own timeout of `ms`, true means "not settled before that timeout", false
+ * "settled before that timeout could fire".
+ */
+export function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  promise.then(() => { settled = true; }, () => { settled = true; });
+  return new Promise((resolve) => setTimeout(() => resolve(!settled), ms));
+}
+
 export { startPrivateKafka, startPrivateRedis, freePort, type PrivateServer } from './private-servers.ts';
-export { readTopic, type TopicReader } from './topic-reader.ts';
+export { groupCaughtUp, readTopic, type TopicReader } from './topic-reader.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';

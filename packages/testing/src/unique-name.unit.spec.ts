@@ -1,13 +1,17 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { uniqueName, uniqueNameOrigin, uniqueNameTime } from './index.ts';
 
 describe('uniqueNameTime', () => {
   it('finds when a uniqueName was made, alone or inside a longer name', () => {
-    const before = Date.now();
-    for (const name of [uniqueName('busy'), `${uniqueName('notify')}.results`, `kafidx.${uniqueName('t')}`, uniqueName('')]) {
-      const ms = uniqueNameTime(name);
-      expect(ms, name).toBeGreaterThanOrEqual(before);
-      expect(ms, name).toBeLessThanOrEqual(Date.now());
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const made = Date.UTC(2026, 5, 1, 12, 30, 15, 250);
+      vi.setSystemTime(made);
+      for (const name of [uniqueName('busy'), `${uniqueName('notify')}.results`, `kafidx.${uniqueName('t')}`, uniqueName('')]) {
+        expect(uniqueNameTime(name), name).toBe(made);
+      }
+    } finally {
+      vi.useRealTimers();
     }
   });
 

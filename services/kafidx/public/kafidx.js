@@ -479,5 +479,5 @@ function barList(title, entries) {
 // ---------- start ----------
 await loadTopics();
 connect();
-loadStats();
+void loadStats(); // it shows its own errors on the page
 setInterval(loadStats, STATS_REFRESH_MS);

@@ -6,7 +6,7 @@ import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { createAccessCheck, sameOrigin } from './access-token.ts';
-import { apiRoutes, listTopics } from './api-routes.ts';
+import { apiRoutes } from './api-routes.ts';
 import { MAX_CLIENT_FRAME_BYTES } from './client-protocol.ts';
 import type { KafidxConfig } from './config.ts';
 import { createKafidxMetrics } from './kafidx-metrics.ts';
@@ -81,7 +81,7 @@ export async function startApp(config: KafidxConfig, logger: Logger, tuning: Tun
     request.log.info({ url: request.url.split('?')[0], rule: verdict.rule }, 'refused: no valid token');
     return reply.code(401).header('www-authenticate', 'Bearer realm="kafidx"').send({ error: 'unauthorized', errors: [{ field: 'token', rule: verdict.rule }] });
   });
-  http.setNotFoundHandler((request, reply) =>
+  http.setNotFoundHandler((_request, reply) =>
     reply.code(404).send({ error: 'not_found', errors: [{ field: 'path', rule: `must be one of GET /, GET /api/topics, GET /api/stats, ${WEBSOCKET_PATH} (WebSocket), GET /healthz, GET /readyz, GET /metrics` }] }));
   await http.register(pageRoutes, { access });
   await http.register(apiRoutes, { admin, statsUrl: config.STATS_URL });

@@ -1,7 +1,7 @@
 // The viewer's queue without Kafka or a network: a fake socket whose buffer the test fills and empties.
 import { EventEmitter } from 'node:events';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { WebSocket } from 'ws';
 import { createLogger } from '@pushtech/logging';
 import { createKafidxMetrics } from './kafidx-metrics.ts';
@@ -73,13 +73,21 @@ describe('viewer queue', () => {
   });
 
   it('a burst waits for a socket that drains within roomWaitMs: nothing is dropped', async () => {
-    const { socket, offer, dropped } = await subscribed({ maxQueue: 3, roomWaitMs: 30_000 });
-    socket.bufferedAmount = 5000;
-    const offered = offer(batch(0, 8));
-    setTimeout(() => { socket.bufferedAmount = 0; }, 30);
-    await offered;
-    await expect.poll(() => socket.frames('message').length).toBe(8);
-    expect(await dropped()).toEqual([]);
+    const { socket, offer, dropped } = await subscribed({ maxQueue: 3, roomWaitMs: 1_000 });
+    vi.useFakeTimers();
+    try {
+      socket.bufferedAmount = 5000;
+      const offered = offer(batch(0, 8));
+      await vi.advanceTimersByTimeAsync(900);
+      expect(socket.frames('message')).toEqual([]);
+      socket.bufferedAmount = 0; // drained 900 ms into the 1,000 ms wait
+      await vi.advanceTimersByTimeAsync(50);
+      await offered;
+      expect(socket.frames('message').map((f) => f.offset)).toEqual(batch(0, 8).map((m) => m.offset));
+      expect(await dropped()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('while paused nothing is sent and nothing waits: the queue keeps the newest', async () => {

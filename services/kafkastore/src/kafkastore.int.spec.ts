@@ -211,7 +211,6 @@ describe('kafkastore', () => {
     await writer;
 
     expect(stopMs).toBeGreaterThanOrEqual(490); // the deadline is on Date.now(): whole milliseconds
-    expect(stopMs).toBeLessThan(5_000);
     expect(((await redis.xpending(options.stream, options.group)) as [number])[0]).toBe(0);
     const left = await redis.xlen(options.stream);
     expect(left).toBeGreaterThan(0);

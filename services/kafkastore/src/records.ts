@@ -34,7 +34,7 @@ export function produceRequests(batches: TopicMessages[], maxBytes = MAX_REQUEST
       const bytes = Buffer.byteLength(message.value) + (message.key === null ? 0 : Buffer.byteLength(message.key)) + RECORD_OVERHEAD;
       if (size > 0 && size + bytes > maxBytes) flush();
       let list = current.get(topic);
-      if (list === undefined) current.set(topic, (list = []));
+      if (list === undefined) { list = []; current.set(topic, list); }
       list.push(message);
       size += bytes;
     }

@@ -151,6 +151,7 @@ describe.each(['onesignal-node', 'fetch'])('the notifier with the %s client', (c
     await bench.produce(['{"type": "push", "uuid":', badNoTopic, noTopic, after]);
     await bench.responseFor(after.uuid);
     await waitFor(() => (callsFor(userOf('no-topic')).length === 1 ? true : undefined), 'the request without response topic sent');
+    await bench.responses.caughtUp(); // the marker: every response written so far is read
     expect(bench.responses.values<NotifyResponse>().filter((r) => r.uuid === noTopic.uuid || r.uuid === badNoTopic.uuid)).toEqual([]);
     const metrics = (await notifier.app.http.inject('/metrics')).body;
     expect(metrics).toMatch(/notifier_requests_rejected_total\{reason="not_json",service="notifier"\} 1/);

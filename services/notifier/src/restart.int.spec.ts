@@ -61,6 +61,7 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('a notifier stopped with %s while
     expect(stored).toMatchObject({ responseTopic: bench.names.responseTopic, lastError: 'status 500' });
     // SIGTERM lets the attempt under way finish and store; SIGKILL may cut the last store short.
     expect(stored!.attempts).toBeGreaterThanOrEqual(signal === 'SIGTERM' ? 3 : 1);
+    await bench.responses.caughtUp(); // the marker: the process is gone, so whatever it answered is on the topic and read
     expect(bench.responses.values<NotifyResponse>().filter((r) => r.uuid === request.uuid)).toEqual([]);
 
     standin.clearScripts(); // OneSignal is back: 200

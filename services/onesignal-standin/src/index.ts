@@ -23,5 +23,5 @@ const standin = await startStandin({
     logger.info({ seq: call.seq, status: call.status, scripted: call.scripted, users: body?.include_aliases?.external_id, idempotencyKey: body?.idempotency_key }, 'notification call');
   },
 });
-logger.info({ url: standin.url, appId: config.ONESIGNAL_APP_ID || '(any)', key: config.ONESIGNAL_API_KEY ? '(checked)' : '(any)' }, 'OneSignal stand-in listening: ONESIGNAL_API_ROOT=' + standin.apiRoot);
+logger.info({ url: standin.url, appId: config.ONESIGNAL_APP_ID || '(any)', key: config.ONESIGNAL_API_KEY ? '(checked)' : '(any)' }, `OneSignal stand-in listening: ONESIGNAL_API_ROOT=${standin.apiRoot}`);
 shutdownOnSignals(logger, [() => standin.close()]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigErrors, loadConfig } from '@pushtech/config';
+import { type ConfigErrors, loadConfig } from '@pushtech/config';
 import { storageConfigSpec } from './config.ts';
 
 const SECRET = 'a-secret-of-at-least-32-characters!!';

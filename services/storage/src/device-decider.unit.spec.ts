@@ -7,6 +7,7 @@ function given(...events: DeviceEvent[]) {
   const state = events.reduce(evolve, initialState());
   return {
     when: (command: DeviceCommand) => ({
+      // biome-ignore lint/suspicious/noThenProperty: given/when/then is the specification's wording; nothing awaits it
       then: (...expected: DeviceEvent[]) => expect(decide(command, state)).toEqual(expected),
     }),
   };

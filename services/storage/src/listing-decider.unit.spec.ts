@@ -9,6 +9,7 @@ function given(...events: ListingEvent[]) {
     when(command: ListingCommand) {
       const run = () => decide(command, state);
       return {
+        // biome-ignore lint/suspicious/noThenProperty: given/when/then is the specification's wording; nothing awaits it
         then: (...expected: ListingEvent[]) => expect(run()).toEqual(expected),
         thenRejects: (code: RejectionCode) => {
           expect(run).toThrow(ListingRejected);

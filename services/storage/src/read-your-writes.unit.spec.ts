@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { awaitProjection, createAppliedSignal } from './read-your-writes.ts';
+import { describe, expect, it, vi } from 'vitest';
+import { awaitProjection, createAppliedSignal, type AppliedSignal, type Projected } from './read-your-writes.ts';
 
 type Seen = { version: number; eventIds: string[] } | null;
 
@@ -29,24 +29,34 @@ describe('awaitProjection', () => {
     expect(await awaitProjection('l1', 3, 'e3', { readVersion: p.readVersion, signal: createAppliedSignal(), timeoutMs: 100 })).toBe('conflict');
   });
 
-  it('timeout: not there in time', async () => {
-    const p = projection(null);
-    const started = Date.now();
-    expect(await awaitProjection('l1', 1, 'e1', { readVersion: p.readVersion, signal: createAppliedSignal(), timeoutMs: 120, pollMs: 20 })).toBe('timeout');
-    expect(Date.now() - started).toBeGreaterThanOrEqual(115);
-    expect(p.reads()).toBeGreaterThan(3);
+  it('timeout: not there after timeoutMs, read every pollMs, never waiting past the deadline', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const p = projection(null);
+      // A signal that never fires: each wait moves the (fake) clock on by the time it was asked to wait.
+      const waits: number[] = [];
+      const quiet: AppliedSignal = { notify() {}, async next(_key, ms) { waits.push(ms); vi.setSystemTime(Date.now() + ms); } };
+      expect(await awaitProjection('l1', 1, 'e1', { readVersion: p.readVersion, signal: quiet, timeoutMs: 120, pollMs: 50 })).toBe('timeout');
+      expect(waits).toEqual([50, 50, 20]);
+      expect(p.reads()).toBe(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('the projector\'s signal wakes the waiter before the next poll', async () => {
     const p = projection(null);
     const signal = createAppliedSignal();
-    const started = Date.now();
-    const waiting = awaitProjection('l1', 1, 'e1', { readVersion: p.readVersion, signal, timeoutMs: 5_000, pollMs: 2_000 });
-    setTimeout(() => {
-      p.set({ version: 1, eventIds: ['e1'] });
-      signal.notify(['other', 'l1']);
-    }, 30);
-    expect(await waiting).toBe('applied');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    let outcome: Projected | undefined;
+    const waiting = awaitProjection('l1', 1, 'e1', { readVersion: p.readVersion, signal, timeoutMs: 3_600_000, pollMs: 3_600_000 })
+      .then((o) => { outcome = o; });
+    await new Promise(setImmediate); // first read done: waiting for the signal, or an hour
+    expect(p.reads()).toBe(1);
+    p.set({ version: 1, eventIds: ['e1'] });
+    signal.notify(['other', 'l1']);
+    await new Promise(setImmediate); // the marker: what the notification set off has run, and no timer has
+    expect(outcome).toBe('applied');
+    expect(p.reads()).toBe(2);
+    await waiting;
   });
 });

@@ -74,7 +74,7 @@ export function answerBadUrl(error: FastifyError, _request: FastifyRequest, repl
 }
 
 export function setJsonErrors(app: FastifyInstance, metrics: TrackerMetrics): void {
-  app.setNotFoundHandler((request, reply) => {
+  app.setNotFoundHandler((_request, reply) => {
     return reply.code(404).send({
       error: 'not_found',
       errors: [{ field: 'path', rule: `must be one of ${ROUTES}` }],

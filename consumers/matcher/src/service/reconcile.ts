@@ -79,7 +79,7 @@ export async function reconcileShards(options: ReconcileOptions): Promise<Reconc
     const recorded = new Map<string, Map<string, RecordedPair>>();
     const record = (pair: RecordedPair) => {
       let offers = recorded.get(pair.searchId);
-      if (offers === undefined) recorded.set(pair.searchId, (offers = new Map()));
+      if (offers === undefined) { offers = new Map(); recorded.set(pair.searchId, offers); }
       const known = offers.get(pair.offerId);
       if (known === undefined || !olderDecision(pair, known)) offers.set(pair.offerId, pair);
     };

@@ -23,9 +23,10 @@ export function murmur2(key: string): number {
   }
   const tail = length & ~3;
   switch (length % 4) {
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: murmur3 mixes the tail bytes from the highest down
     case 3:
       h ^= (data[tail + 2]! & 0xff) << 16;
-    // falls through
+    // biome-ignore lint/suspicious/noFallthroughSwitchClause: falls through, as above
     case 2:
       h ^= (data[tail + 1]! & 0xff) << 8;
     // falls through

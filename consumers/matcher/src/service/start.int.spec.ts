@@ -91,8 +91,7 @@ describe('matcher start', () => {
   it('makes the matches projection agree with its index once it owns the shards', async () => {
     await expect.poll(() => matcher.owned().size, { timeout: 30_000 }).toBe(6);
     await matcher.settled();
-    await matches.waitForCount(2);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await matches.caughtUp(); // settled: its decisions are on Kafka; now the reader has all of them
     expect(decisions(matches.messages.map((m) => m.value)).sort()).toEqual(['match.found s1|o2', 'match.lost s1|o9']);
   });
 

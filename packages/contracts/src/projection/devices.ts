@@ -45,7 +45,7 @@ export function activeDevice(doc: DeviceDocument | null | undefined): Device | n
 /** The projection's evolve: the document after `record`, or the very same document (`===`) when it changes nothing. */
 export function evolveDeviceDocument(doc: DeviceDocument | null, record: Recorded<DeviceEvent>): DeviceDocument | null {
   const { event, eventId, time } = record;
-  if (doc !== null && doc.eventIds.includes(eventId)) return doc;
+  if (doc?.eventIds.includes(eventId)) return doc;
   const eventIds = [...(doc?.eventIds ?? []), eventId].slice(-RECENT_EVENT_IDS);
 
   if (event.type === 'device.registered') {
