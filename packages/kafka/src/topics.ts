@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { retry } from '@pushtech/backoff';
 import { kafkajsOf, type Kafka } from './client.ts';
 
 /** Topics are declared in code; the broker never creates them on its own. */
@@ -58,13 +58,10 @@ export async function ensureTopics(kafka: Kafka, topics: TopicSpec[]): Promise<v
  * answers for a moment while its leader moves (a broker restarting) or, on a busy broker, just
  * after the topic was created.
  */
-export async function retryRetriable<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      if (attempt >= attempts || (err as { retriable?: unknown }).retriable !== true) throw err;
-      await sleep(Math.min(100 * 2 ** (attempt - 1), 1_000));
-    }
-  }
+export function retryRetriable<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
+  return retry(call, {
+    policy: { initialMs: 100, maxMs: 1_000, jitter: 0 },
+    maxAttempts: attempts,
+    retryable: (err) => (err as { retriable?: unknown }).retriable === true,
+  });
 }

@@ -1,3 +1,4 @@
+import { backoffDelay } from '@pushtech/backoff';
 import { Redis } from 'ioredis';
 
 export { Redis };
@@ -18,6 +19,8 @@ export interface RedisOptions {
   enableAutoPipelining?: boolean;
 }
 
+const RECONNECT = { initialMs: 100, maxMs: 2_000 };
+
 export function createRedis(url: string, options: RedisOptions): Redis {
   return new Redis(url, {
     connectionName: options.connectionName,
@@ -25,7 +28,8 @@ export function createRedis(url: string, options: RedisOptions): Redis {
     enableOfflineQueue: options.enableOfflineQueue ?? true,
     enableAutoPipelining: options.enableAutoPipelining ?? false,
     ...(options.commandTimeout === undefined ? {} : { commandTimeout: options.commandTimeout }),
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2_000),
+    // ioredis asks how long to wait before reconnecting, after `attempt` failures in a row.
+    retryStrategy: (attempt) => backoffDelay(RECONNECT, attempt),
   });
 }
 

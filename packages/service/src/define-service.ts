@@ -17,7 +17,7 @@ import { createMetricsRegistry, healthPlugin, type Check } from '@pushtech/http'
 import { shutdownOnSignals } from '@pushtech/lifecycle';
 import { createLogger, logLevels, type Logger, type LogLevel } from '@pushtech/logging';
 import { UnavailableError } from './api-error.ts';
-import { retry, type BackoffPolicy } from './backoff.ts';
+import { retry, type BackoffPolicy } from '@pushtech/backoff';
 import { answerBadUrl, setJsonErrors, type JsonErrorOptions } from './json-errors.ts';
 
 /** The variables every service reads: where it listens and how much it logs. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, retry } from './backoff.ts';
+import { backoffDelay, retry } from './index.ts';
 
 describe('backoffDelay', () => {
   const policy = { initialMs: 100, maxMs: 1_000, jitter: 0 };
