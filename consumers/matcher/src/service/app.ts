@@ -9,16 +9,10 @@
 import { hostname } from 'node:os';
 import { topics } from '@pushtech/contracts';
 import { createKafka, createProducer, ensureTopics, type Kafka, type KafkaAdmin, type Producer } from '@pushtech/kafka';
-import { connectMongo, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
+import { connectMongo, pingMongo, type MongoClient } from '@pushtech/mongo';
 import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { matcherConfigSpec, type MatcherConfig } from './config.ts';
 import { startMatching, startProgress } from './matching-start.ts';
-
-/** Storage's projection (read at start and when reconciling). */
-export interface MatcherMongo {
-  client: MongoClient;
-  db: Db;
-}
 
 /** Kafka, topics made: the client, an admin connection (offsets, watermarks, /readyz) and the producer of decisions. */
 export interface MatcherKafka {
@@ -27,12 +21,8 @@ export interface MatcherKafka {
   producer: Producer;
 }
 
-export type MatcherDependencies = { mongo: MatcherMongo; kafka: MatcherKafka };
-
-async function connectProjection(config: MatcherConfig): Promise<MatcherMongo> {
-  const client = await connectMongo(config.MONGO_URL, { appName: 'matcher' });
-  return { client, db: client.db(config.MONGO_DB) };
-}
+/** Mongo holds storage's projection (read at start and when reconciling). */
+export type MatcherDependencies = { mongo: MongoClient; kafka: MatcherKafka };
 
 async function connectKafka({ config, logger }: ServiceContext<MatcherConfig>): Promise<MatcherKafka> {
   const client = createKafka({ clientId: `matcher-${hostname()}`, brokers: config.KAFKA_BROKERS, logger });
@@ -52,7 +42,11 @@ async function connectKafka({ config, logger }: ServiceContext<MatcherConfig>): 
 
 function matcherDependencies(ctx: ServiceContext<MatcherConfig>): Dependencies<MatcherDependencies> {
   return {
-    mongo: { connect: () => connectProjection(ctx.config), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
+    mongo: {
+      connect: () => connectMongo(ctx.config.MONGO_URL, { appName: 'matcher' }),
+      check: (mongo) => pingMongo(mongo.db(ctx.config.MONGO_DB)),
+      close: (mongo) => mongo.close(),
+    },
     kafka: {
       connect: () => connectKafka(ctx),
       check: async (kafka) => {

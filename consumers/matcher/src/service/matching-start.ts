@@ -61,8 +61,9 @@ function unlessStopped<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> 
   ]);
 }
 
-export async function startMatching(ctx: ServiceContext<MatcherConfig>, { mongo: { db }, kafka }: MatcherDependencies): Promise<RunningMatcher> {
+export async function startMatching(ctx: ServiceContext<MatcherConfig>, { mongo, kafka }: MatcherDependencies): Promise<RunningMatcher> {
   const { config, logger, signal } = ctx;
+  const db = mongo.db(config.MONGO_DB);
   const { admin } = kafka;
   const metrics = createMatcherMetrics(ctx.registry);
   const metadata = await admin.fetchTopicMetadata({ topics: [config.LISTINGS_TOPIC] });
