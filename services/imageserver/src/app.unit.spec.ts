@@ -176,8 +176,12 @@ describe.each([
       const wide = await Transformer.fromRgbaPixels(new Uint8Array(101 * 100 * 4).fill(255), 101, 100).png();
       const tooMany = await upload(wide, { ...alice, 'content-type': 'image/png' }, small);
       expect([tooMany.statusCode, tooMany.json()]).toEqual([400, { error: 'invalid_image', errors: [{ field: 'body', rule: 'must be at most 10000 pixels (this one is 101×100)' }] }]);
+      const notAnUpload = await upload('{}', { ...alice, 'content-type': 'application/json' }, small);
+      expect(notAnUpload.statusCode).toBe(415);
+      // Each refusal counted once, whether Fastify refused it (413, 415) or the handler (pixels).
       const metrics = (await small.http.inject('/metrics')).body;
-      expect(metrics).toMatch(/imageserver_uploads_total\{outcome="too_large",service="imageserver"\} 2/);
+      expect(metrics).toMatch(/imageserver_uploads_total\{outcome="too_large",service="imageserver"\} 2\n/);
+      expect(metrics).toMatch(/imageserver_uploads_total\{outcome="invalid",service="imageserver"\} 1\n/);
     } finally {
       await small.stop();
     }
@@ -193,6 +197,7 @@ describe.each([
       const refused = first.statusCode === 503 ? first : second;
       expect(refused.headers['retry-after']).toBe('1');
       expect(refused.json()).toMatchObject({ error: 'busy' });
+      expect((await one.http.inject('/metrics')).body).toMatch(/imageserver_uploads_total\{outcome="busy",service="imageserver"\} 1\n/);
       expect((await upload(photo, alice, one)).statusCode).toBe(201);
     } finally {
       await one.stop();
