@@ -15,7 +15,7 @@ import { Transformer } from '@napi-rs/image';
 import { signToken } from '@pushtech/auth';
 import { loadConfig } from '@pushtech/config';
 import { createLogger } from '@pushtech/logging';
-import { createApp as createImageserver, type ImageserverApp } from '../services/imageserver/src/app.ts';
+import { imageserver } from '../services/imageserver/src/app.ts';
 import { imageserverConfigSpec } from '../services/imageserver/src/config.ts';
 import { connectTestRedis, startTestTracker, type TestTracker } from '../services/tracker/src/test-tracker.ts';
 
@@ -37,7 +37,7 @@ function localConf(dir: string, port: number, upstreams: Record<string, number>)
 
 describe('nginx.conf, run by nginx in front of a tracker and an imageserver', () => {
   let dir: string;
-  let images: ImageserverApp;
+  let images: Awaited<ReturnType<typeof imageserver.start>>;
   let nginx: ChildProcess;
   let base: string;
   let redis: Redis;
@@ -51,8 +51,10 @@ describe('nginx.conf, run by nginx in front of a tracker and an imageserver', ()
     const nobody = await freePort(); // storage and kafidx are not needed here
     const port = await freePort();
     dir = mkdtempSync(join(tmpdir(), 'pushtech-nginx-'));
-    images = await createImageserver(loadConfig(imageserverConfigSpec, { JWT_SECRET, IMAGES_DIR: join(dir, 'images') }), createLogger('imageserver', 'silent'));
-    const imagesPort = Number(new URL(await images.http.listen({ port: 0, host: '127.0.0.1' })).port);
+    const imagesPort = await freePort();
+    const imagesConfig = loadConfig(imageserverConfigSpec, { JWT_SECRET, IMAGES_DIR: join(dir, 'images'), HOST: '127.0.0.1', PORT: String(imagesPort) });
+    images = await imageserver.start({ config: imagesConfig, logger: createLogger('imageserver', 'silent') });
+    await images.ready;
     mkdirSync(join(dir, 'logs'));
     // Started as root, nginx's workers run as nobody: they write request bodies in here.
     chmodSync(dir, 0o755);
@@ -74,7 +76,7 @@ describe('nginx.conf, run by nginx in front of a tracker and an imageserver', ()
       await once(nginx, 'exit');
     }
     await t?.close();
-    await images?.close();
+    await images?.stop();
     redis?.disconnect();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -1,39 +1,32 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+/**
+ * The imageserver as a service: its volume is its one dependency (connected once it can be
+ * written, what a crash left half-done removed; `/readyz` checks it stays writable); then the
+ * codec `IMAGE_CODEC` names is loaded and it takes uploads. `index.ts` runs it; the tests start
+ * the same.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticate } from '@pushtech/auth';
 import { newId, UUID_V7 } from '@pushtech/events';
-import { createMetricsRegistry, discardRefusedBody, healthPlugin } from '@pushtech/http';
 import type { Logger } from '@pushtech/logging';
-import type { ImageserverConfig } from './config.ts';
+import { ApiError, defineService, type Dependency, type JsonErrorOptions, type ServiceContext } from '@pushtech/service';
+import { imageserverConfigSpec, type ImageserverConfig } from './config.ts';
 import { loadCodec } from './codecs.ts';
 import { sniffFormat, type ImageFormat } from './image-header.ts';
-import { createImageserverMetrics, type UploadOutcome } from './imageserver-metrics.ts';
+import { imageserverMetrics, type ImageserverMetrics } from './imageserver-metrics.ts';
 import { ImageStore, type ImageRecord } from './image-store.ts';
 import { UploadSlots } from './upload-slots.ts';
-import { DEFAULT_FORMAT, OUTPUT_FORMATS, OUTPUT_TYPES, VARIANT_NAMES, type OutputFormat, type VariantName } from './variants.ts';
+import { DEFAULT_FORMAT, OUTPUT_FORMATS, OUTPUT_TYPES, VARIANT_NAMES, type ImageCodec, type OutputFormat, type VariantName } from './variants.ts';
 
-export const ROUTES = 'POST /images, GET /images/:id, GET /images/:id/:variant[.webp|.avif], DELETE /images/:id, GET /healthz, GET /readyz, GET /metrics';
 /** The body is read for these; what it is, is read from its bytes. */
-export const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/heic', 'image/heif', 'application/octet-stream'];
+const UPLOAD_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/avif', 'image/heic', 'image/heif', 'application/octet-stream'];
 const FORMAT_NAMES: Record<ImageFormat, string> = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF', heic: 'HEIC (HEVC-coded)' };
 /** Variant files never change under their id; a deleted one may stay this long in caches. */
 const CACHE_CONTROL = 'public, max-age=86400';
 
-/** A 4xx or 503 with its JSON body. */
-class ApiError extends Error {
-  readonly status: number;
-  readonly body: object;
-  constructor(status: number, body: object) {
-    super(JSON.stringify(body));
-    this.status = status;
-    this.body = body;
-  }
-}
+const invalid = (status: number, code: string, field: string, rule: string) => new ApiError(status, code, [{ field, rule }]);
 
-/** Fastify's `frameworkErrors`: errors raised before routing (a malformed URL) skip the error handler. */
-function answerBadUrl(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  reply.code(400).send({ error: 'invalid_request', errors: [{ field: 'path', rule: `must be a valid URL: ${error.message}` }] });
-}
-const invalid = (status: number, error: string, field: string, rule: string) => new ApiError(status, { error, errors: [{ field, rule }] });
+/** An image over MAX_PIXELS: answered as an invalid image, counted as too large. */
+class TooManyPixels extends ApiError {}
 
 /** "a JPEG, PNG or WebP image" */
 function formatList(formats: readonly ImageFormat[]): string {
@@ -67,28 +60,47 @@ function parseVariant(param: string): { variant: string; format: string } {
   return dot < 0 ? { variant: param, format: DEFAULT_FORMAT } : { variant: param.slice(0, dot), format: param.slice(dot + 1) };
 }
 
-export interface ImageserverApp {
-  http: FastifyInstance;
+/** What the routes use once the volume is there and the codec loaded. */
+interface RunningImageserver {
   store: ImageStore;
-  close(): Promise<void>;
+  codec: ImageCodec;
+  /** "a JPEG, PNG, WebP or AVIF image": what the codec decodes. */
+  accepted: string;
+  slots: UploadSlots;
 }
 
-export async function createApp(config: ImageserverConfig, logger: Logger): Promise<ImageserverApp> {
-  const store = new ImageStore(config.IMAGES_DIR);
-  const leftovers = await store.open();
-  if (leftovers > 0) logger.warn({ leftovers }, 'removed half-written or half-deleted images left by a crash');
-  const registry = createMetricsRegistry('imageserver');
-  const metrics = createImageserverMetrics(registry);
-  const slots = new UploadSlots(config.PROCESSING_CONCURRENCY, config.MAX_WAITING_UPLOADS);
-  const codec = await loadCodec(config);
-  const accepted = formatList(codec.decodes);
+/** The volume: ready once its directories are made and what a crash left half-done is removed. */
+function volume(config: ImageserverConfig, logger: Logger): Dependency<ImageStore> {
+  return {
+    async connect() {
+      const store = new ImageStore(config.IMAGES_DIR);
+      const leftovers = await store.open();
+      if (leftovers > 0) logger.warn({ leftovers }, 'removed half-written or half-deleted images left by a crash');
+      return store;
+    },
+    check: (store) => store.checkWritable(),
+  };
+}
 
-  const http = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true }),
-    frameworkErrors: answerBadUrl,
-  });
-  await http.register(healthPlugin, { registry, checks: { volume: () => store.checkWritable() } });
+const isUpload = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === '/images';
+
+/** The common errors; every refused upload is counted once, the handler's and Fastify's (over MAX_UPLOAD_BYTES, a type it does not read). */
+function uploadErrors(metrics: ImageserverMetrics): JsonErrorOptions {
+  return {
+    acceptedContentTypes: `one of ${UPLOAD_TYPES.join(', ')}`,
+    onRefused(request, error) {
+      if (isUpload(request)) metrics.uploads.inc({ outcome: error.status === 413 || error instanceof TooManyPixels ? 'too_large' : 'invalid' });
+    },
+    onUnavailable(request, error) {
+      if (isUpload(request) && error.code === 'busy') metrics.uploads.inc({ outcome: 'busy' });
+    },
+  };
+}
+
+function imageRoutes(http: FastifyInstance, { config, registry }: ServiceContext<ImageserverConfig>, running: () => RunningImageserver): void {
+  const metrics = imageserverMetrics(registry);
+  // Only the upload types are read (Fastify's JSON and text parsers go): any other is a 415 before the handler.
+  http.removeAllContentTypeParsers();
   http.addContentTypeParser(UPLOAD_TYPES, { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const imageId = (params: unknown): string => {
@@ -97,7 +109,7 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
     return id;
   };
   const found = async (id: string): Promise<ImageRecord> => {
-    const record = await store.get(id);
+    const record = await running().store.get(id);
     if (record === undefined) throw invalid(404, 'not_found', 'id', 'no image has this id');
     return record;
   };
@@ -108,35 +120,26 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
     if (userId === undefined) return reply;
     users.set(request, userId);
   };
-  const refuseUpload = (outcome: UploadOutcome, error: ApiError): never => {
-    metrics.uploads.inc({ outcome });
-    throw error;
-  };
 
   http.post('/images', { bodyLimit: config.MAX_UPLOAD_BYTES, onRequest: requireUser }, async (request, reply) => {
+    const { store, codec, accepted, slots } = running();
     const ownerId = users.get(request)!;
-    const body = request.body;
-    if (!Buffer.isBuffer(body)) return refuseUpload('invalid', invalid(415, 'unsupported_media_type', 'content-type', `must be one of ${UPLOAD_TYPES.join(', ')}`));
+    // No content type and no body: nothing the parsers saw.
+    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     // No image library sees the bytes before they are known to be of a format it decodes.
     const format = sniffFormat(body);
-    if (format === undefined) return refuseUpload('invalid', invalid(400, 'invalid_image', 'body', `must be ${accepted}`));
-    if (!codec.decodes.includes(format)) {
-      return refuseUpload('invalid', invalid(415, 'unsupported_media_type', 'body', `must be ${accepted}: ${FORMAT_NAMES[format]} cannot be decoded here`));
-    }
-    const undecodable = (err: unknown) =>
-      refuseUpload('invalid', invalid(400, 'invalid_image', 'body', `could not be decoded as ${format}: ${firstAndLastLine(err instanceof Error ? err.message : String(err))}`));
+    if (format === undefined) throw invalid(400, 'invalid_image', 'body', `must be ${accepted}`);
+    if (!codec.decodes.includes(format)) throw invalid(415, 'unsupported_media_type', 'body', `must be ${accepted}: ${FORMAT_NAMES[format]} cannot be decoded here`);
+    const undecodable = (err: unknown): never => {
+      throw invalid(400, 'invalid_image', 'body', `could not be decoded as ${format}: ${firstAndLastLine(err instanceof Error ? err.message : String(err))}`);
+    };
     const header = await codec.probe(body, format).catch(undecodable);
-    const pixels = header.width * header.height;
-    if (pixels > config.MAX_PIXELS) {
-      return refuseUpload('too_large', invalid(400, 'invalid_image', 'body', `must be at most ${config.MAX_PIXELS} pixels (this one is ${header.width}×${header.height})`));
+    if (header.width * header.height > config.MAX_PIXELS) {
+      throw new TooManyPixels(400, 'invalid_image', [{ field: 'body', rule: `must be at most ${config.MAX_PIXELS} pixels (this one is ${header.width}×${header.height})` }]);
     }
 
     const slot = slots.take();
-    if (slot === undefined) {
-      metrics.uploads.inc({ outcome: 'busy' });
-      reply.header('retry-after', '1');
-      throw new ApiError(503, { error: 'busy', message: 'too many uploads are being processed: nothing was stored, retry later' });
-    }
+    if (slot === undefined) throw new ApiError(503, 'busy', [], { message: 'too many uploads are being processed: nothing was stored, retry later', retryAfterS: 1 });
     metrics.waitingUploads.set(slots.queued);
     const release = await slot;
     metrics.waitingUploads.set(slots.queued);
@@ -155,7 +158,10 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
           return [name, { width, height, files: Object.fromEntries(OUTPUT_FORMATS.map((format) => [format, files[format].length])) }];
         })) as ImageRecord['variants'],
       };
-      await store.save(record, variants);
+      await store.save(record, variants).catch((err: unknown) => {
+        metrics.uploads.inc({ outcome: 'failed' });
+        throw err;
+      });
       metrics.uploads.inc({ outcome: 'stored' });
       request.log.info({ id: record.id, ownerId, format, width: header.width, height: header.height, bytes: body.length, codec: codec.name }, 'image stored');
       return reply.code(201).header('location', `/images/${record.id}`).send(describe(record));
@@ -167,6 +173,7 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
   http.get('/images/:id', async (request) => describe(await found(imageId(request.params))));
 
   http.get('/images/:id/:variant', async (request, reply) => {
+    const { store } = running();
     const id = imageId(request.params);
     const { variant, format } = parseVariant((request.params as { variant: string }).variant) as { variant: VariantName; format: OutputFormat };
     if (!VARIANT_NAMES.includes(variant)) throw invalid(404, 'not_found', 'variant', `must be one of ${VARIANT_NAMES.join(', ')}`);
@@ -191,31 +198,22 @@ export async function createApp(config: ImageserverConfig, logger: Logger): Prom
     const id = imageId(request.params);
     const record = await found(id);
     if (record.ownerId !== userId) throw invalid(403, 'forbidden', 'authorization', "must be a token of the image's owner");
-    if (await store.delete(id)) {
+    if (await running().store.delete(id)) {
       metrics.deleted.inc();
       request.log.info({ id, ownerId: userId }, 'image deleted');
     }
     return reply.code(204).send();
   });
-
-  http.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not_found', errors: [{ field: 'path', rule: `must be one of ${ROUTES}` }] }));
-  http.setErrorHandler(async (err: FastifyError, request, reply: FastifyReply) => {
-    await discardRefusedBody(err, request);
-    if (err instanceof ApiError) return reply.code(err.status).send(err.body);
-    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      metrics.uploads.inc({ outcome: 'too_large' });
-      return reply.code(413).send({ error: 'body_too_large', errors: [{ field: 'body', rule: `must be at most ${config.MAX_UPLOAD_BYTES} bytes` }] });
-    }
-    if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      metrics.uploads.inc({ outcome: 'invalid' });
-      return reply.code(415).send({ error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: `must be one of ${UPLOAD_TYPES.join(', ')}` }] });
-    }
-    const status = err.statusCode ?? 500;
-    if (status >= 400 && status < 500) return reply.code(status).send({ error: 'invalid_request', errors: [{ field: 'request', rule: err.message }] });
-    request.log.error({ err }, 'request failed');
-    if (request.method === 'POST') metrics.uploads.inc({ outcome: 'failed' });
-    return reply.code(500).send({ error: 'internal_error', message: 'the request failed; it was logged' });
-  });
-
-  return { http, store, close: () => http.close() };
 }
+
+export const imageserver = defineService({
+  name: 'imageserver',
+  config: imageserverConfigSpec,
+  errors: ({ registry }) => uploadErrors(imageserverMetrics(registry)),
+  dependencies: ({ config, logger }) => ({ volume: volume(config, logger) }),
+  async start({ config }, { volume: store }): Promise<RunningImageserver> {
+    const codec = await loadCodec(config);
+    return { store, codec, accepted: formatList(codec.decodes), slots: new UploadSlots(config.PROCESSING_CONCURRENCY, config.MAX_WAITING_UPLOADS) };
+  },
+  routes: imageRoutes,
+});

@@ -8,19 +8,33 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '@pushtech/auth';
 import { loadConfig } from '@pushtech/config';
+import { waitFor } from '@pushtech/testing';
 import { createLogger } from '@pushtech/logging';
-import { createApp, type ImageserverApp } from './app.ts';
+import type { FastifyInstance } from 'fastify';
+import { imageserver } from './app.ts';
 import { imageserverConfigSpec } from './config.ts';
 import { encoded, heic, withExif } from './fixtures/test-images.ts';
+import type { ImageStore } from './image-store.ts';
 
 const SECRET = 'imageserver-test-secret-at-least-32-chars';
 const logger = createLogger('imageserver-test', 'silent');
 const dirs: string[] = [];
 
-async function startApp(env: Record<string, string> = {}, imagesDir?: string): Promise<ImageserverApp> {
+interface TestImageserver {
+  http: FastifyInstance;
+  store: ImageStore;
+  stop(): Promise<void>;
+}
+
+const configOf = (env: Record<string, string>) => loadConfig(imageserverConfigSpec, { JWT_SECRET: SECRET, ...env });
+
+/** An imageserver on its own volume (not listening: `http.inject`), once it is ready. */
+async function startApp(env: Record<string, string> = {}, imagesDir?: string): Promise<TestImageserver> {
   const dir = imagesDir ?? (await mkdtemp(join(tmpdir(), 'imageserver-')));
   dirs.push(dir);
-  return createApp(loadConfig(imageserverConfigSpec, { JWT_SECRET: SECRET, IMAGES_DIR: dir, ...env }), logger);
+  const service = await imageserver.start({ config: configOf({ IMAGES_DIR: dir, ...env }), logger, listen: false });
+  const { store } = await service.ready;
+  return { http: service.http, store, stop: () => service.stop() };
 }
 const bearer = async (userId: string) => ({ authorization: `Bearer ${await signToken(userId, SECRET)}` });
 
@@ -35,12 +49,12 @@ afterAll(async () => {
 });
 
 /** The app of the enclosing describe's tests (and `upload`'s), started with `env`. */
-let app: ImageserverApp;
+let app: TestImageserver;
 function withApp(env: Record<string, string> = {}): void {
   beforeAll(async () => {
     app = await startApp(env);
   });
-  afterAll(() => app.close());
+  afterAll(() => app.stop());
 }
 
 const upload = (body: Buffer | string, headers: Record<string, string>, target = app) =>
@@ -162,10 +176,14 @@ describe.each([
       const wide = await Transformer.fromRgbaPixels(new Uint8Array(101 * 100 * 4).fill(255), 101, 100).png();
       const tooMany = await upload(wide, { ...alice, 'content-type': 'image/png' }, small);
       expect([tooMany.statusCode, tooMany.json()]).toEqual([400, { error: 'invalid_image', errors: [{ field: 'body', rule: 'must be at most 10000 pixels (this one is 101×100)' }] }]);
+      const notAnUpload = await upload('{}', { ...alice, 'content-type': 'application/json' }, small);
+      expect(notAnUpload.statusCode).toBe(415);
+      // Each refusal counted once, whether Fastify refused it (413, 415) or the handler (pixels).
       const metrics = (await small.http.inject('/metrics')).body;
-      expect(metrics).toMatch(/imageserver_uploads_total\{outcome="too_large",service="imageserver"\} 2/);
+      expect(metrics).toMatch(/imageserver_uploads_total\{outcome="too_large",service="imageserver"\} 2\n/);
+      expect(metrics).toMatch(/imageserver_uploads_total\{outcome="invalid",service="imageserver"\} 1\n/);
     } finally {
-      await small.close();
+      await small.stop();
     }
   });
 
@@ -179,9 +197,10 @@ describe.each([
       const refused = first.statusCode === 503 ? first : second;
       expect(refused.headers['retry-after']).toBe('1');
       expect(refused.json()).toMatchObject({ error: 'busy' });
+      expect((await one.http.inject('/metrics')).body).toMatch(/imageserver_uploads_total\{outcome="busy",service="imageserver"\} 1\n/);
       expect((await upload(photo, alice, one)).statusCode).toBe(201);
     } finally {
-      await one.close();
+      await one.stop();
     }
   });
 });
@@ -201,7 +220,7 @@ describe('GET and DELETE /images/:id', () => {
       [`/images/${id}/thumb.gif`, 404, { error: 'not_found', errors: [{ field: 'format', rule: 'must be one of webp, avif' }] }],
       [`/images/${id}/thumb.`, 404, { error: 'not_found', errors: [{ field: 'format', rule: 'must be one of webp, avif' }] }],
       ['/images/..%2F..%2Fetc', 400, { error: 'invalid_request', errors: [{ field: 'id', rule: 'must be an image id (a lower-case UUIDv7, as POST /images answers)' }] }],
-      ['/pictures', 404, { error: 'not_found', errors: [{ field: 'path', rule: expect.stringContaining('POST /images') }] }],
+      ['/pictures', 404, { error: 'not_found', errors: [{ field: 'path', rule: 'no route GET /pictures' }] }],
     ];
     for (const [url, status, answer] of cases) {
       const response = await app.http.inject(url);
@@ -227,7 +246,7 @@ describe('the volume', () => {
     const dir = await mkdtemp(join(tmpdir(), 'imageserver-'));
     const first = await startApp({}, dir);
     const { id } = (await upload(await encoded('jpeg', 20, 20), alice, first)).json();
-    await first.close();
+    await first.stop();
     await mkdir(join(dir, '.incoming', 'half-written'));
     await writeFile(join(dir, '.incoming', 'half-written', 'large.webp'), 'partial');
     await mkdir(join(dir, '.trash', 'half-deleted'));
@@ -237,9 +256,46 @@ describe('the volume', () => {
       expect((await second.http.inject(`/images/${id}/thumb`)).statusCode).toBe(200);
       expect(await readdir(join(dir, '.incoming'))).toEqual([]);
       expect(await readdir(join(dir, '.trash'))).toEqual([]);
-      expect((await second.http.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { volume: 'ok' } });
+      expect((await second.http.inject('/readyz')).json()).toEqual({ status: 'ready', checks: { volume: 'ok', started: 'ok' } });
     } finally {
-      await second.close();
+      await second.stop();
+    }
+  });
+
+  it('started before its volume is there, it is alive and unready, answers 503; once the volume is there it is ready and stores', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'imageserver-'));
+    dirs.push(dir);
+    // Not mounted yet: where the volume goes is a file, so its directories cannot be made.
+    await writeFile(join(dir, 'mount'), '');
+    const service = await imageserver.start({ config: configOf({ IMAGES_DIR: join(dir, 'mount', 'images') }), logger, listen: false });
+    try {
+      const readyz = async () => (await service.http.inject('/readyz')).json();
+      // The marker: the volume has been tried and refused.
+      await waitFor(async () => ((await readyz()).checks.volume.includes('attempt 1 failed') ? true : undefined), 'the volume to be tried');
+      expect((await service.http.inject('/healthz')).json()).toEqual({ status: 'ok' });
+      expect(await readyz()).toEqual({
+        status: 'unready',
+        checks: { volume: expect.stringMatching(/^error: connecting to volume: attempt \d+ failed \(ENOTDIR/), started: expect.stringMatching(/^error: connecting to volume/) },
+      });
+      const refused = await service.http.inject({ method: 'POST', url: '/images', payload: await encoded('jpeg', 20, 20), headers: { ...alice, 'content-type': 'image/jpeg' } });
+      expect([refused.statusCode, refused.headers['retry-after'], refused.json().error]).toEqual([503, '1', 'unavailable']);
+
+      await rm(join(dir, 'mount'));
+      await waitFor(async () => ((await readyz()).status === 'ready' ? true : undefined), 'the imageserver to be ready', 10_000);
+      const stored = await service.http.inject({ method: 'POST', url: '/images', payload: await encoded('jpeg', 20, 20), headers: { ...alice, 'content-type': 'image/jpeg' } });
+      expect(stored.statusCode).toBe(201);
+    } finally {
+      await service.stop();
+    }
+  });
+
+  it('answers 405 with Allow for a method a known path does not take', async () => {
+    const server = await startApp();
+    try {
+      const put = await server.http.inject({ method: 'PUT', url: '/images' });
+      expect([put.statusCode, put.headers.allow, put.json().error]).toEqual([405, 'POST', 'method_not_allowed']);
+    } finally {
+      await server.stop();
     }
   });
 
@@ -260,7 +316,7 @@ describe('the volume', () => {
       const avif = await server.http.inject(`/images/${id}/thumb.avif`);
       expect([avif.statusCode, avif.json()]).toEqual([404, { error: 'not_found', errors: [{ field: 'format', rule: 'this image has no avif files (it was stored before they were made)' }] }]);
     } finally {
-      await server.close();
+      await server.stop();
     }
   });
 

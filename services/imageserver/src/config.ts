@@ -1,11 +1,10 @@
-import { int, oneOf, port, secret, string, type ConfigOf } from '@pushtech/config';
+import { int, oneOf, secret, string, type ConfigOf } from '@pushtech/config';
 import { JWT_SECRET_MIN_LENGTH } from '@pushtech/auth';
-import { logLevels } from '@pushtech/logging';
+import { serviceConfig } from '@pushtech/service';
 
 /** Every variable the imageserver reads (README has the table, `.env.example` the defaults). */
 export const imageserverConfigSpec = {
-  PORT: port({ default: 8091 }),
-  HOST: string({ default: '0.0.0.0' }),
+  ...serviceConfig({ port: 8091 }),
   /** The volume the images live on. */
   IMAGES_DIR: string({ default: '.images' }),
   /** The same key as storage's: uploads and deletes need a bearer token. */
@@ -20,7 +19,6 @@ export const imageserverConfigSpec = {
   MAX_WAITING_UPLOADS: int({ default: 16, min: 0, max: 10_000 }),
   /** The image library that decodes uploads and encodes the variants (README: how they differ). */
   IMAGE_CODEC: oneOf(['sharp', 'napi'], { default: 'sharp' }),
-  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 
 export type ImageserverConfig = ConfigOf<typeof imageserverConfigSpec>;

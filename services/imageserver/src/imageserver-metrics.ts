@@ -2,7 +2,19 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type UploadOutcome = 'stored' | 'invalid' | 'too_large' | 'busy' | 'failed';
 
-export function createImageserverMetrics(registry: Registry) {
+const metricsOf = new WeakMap<Registry, ImageserverMetrics>();
+
+/** The imageserver's series on `registry`, made on first use: its errors and its routes share them. */
+export function imageserverMetrics(registry: Registry): ImageserverMetrics {
+  let metrics = metricsOf.get(registry);
+  if (metrics === undefined) {
+    metrics = createImageserverMetrics(registry);
+    metricsOf.set(registry, metrics);
+  }
+  return metrics;
+}
+
+function createImageserverMetrics(registry: Registry) {
   return {
     uploads: new Counter({ name: 'imageserver_uploads_total', help: 'Uploads by outcome', labelNames: ['outcome'] as const, registers: [registry] }),
     processingSeconds: new Histogram({

@@ -1,9 +1,11 @@
-import { hostPorts, int, oneOf, string, url, type ConfigOf } from '@pushtech/config';
+import { hostPorts, string, url, type ConfigOf } from '@pushtech/config';
 import { topics } from '@pushtech/contracts';
-import { logLevels } from '@pushtech/logging';
+import { serviceConfig } from '@pushtech/service';
 
-/** Every variable the matcher service reads (the lead's README section has the table). */
+/** Every variable the matcher service reads (the README has the table). */
 export const matcherConfigSpec = {
+  /** HTTP of /healthz, /readyz and /metrics. */
+  ...serviceConfig({ port: 8084 }),
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
   /** The database of storage's projection. */
@@ -14,9 +16,6 @@ export const matcherConfigSpec = {
   MATCHER_GROUP: string({ default: 'matcher' }),
   /** Storage's projector group: the matcher starts from its committed offsets. */
   PROJECTOR_GROUP: string({ default: 'storage-projector' }),
-  /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
-  PORT: int({ default: 8084, min: 0, max: 65_535 }),
-  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 
 export type MatcherConfig = ConfigOf<typeof matcherConfigSpec>;

@@ -5,16 +5,15 @@ import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
 import { pairKey } from '@pushtech/contracts';
 import type { ListingEvent } from '@pushtech/listings';
 import { readTopic, type TopicReader } from '@pushtech/testing';
-import type { Matcher } from './app.ts';
 import { partitionOf } from './shards.ts';
 import {
-  at, createTestTopics, decisions, listing, listingRecord, matchEvents, startTestMatcher, testKafka, testLogger, testSettings,
+  at, createTestTopics, decisions, listing, listingRecord, matchEvents, startTestMatcher, testKafka, testLogger, testSettings, type TestMatcher,
 } from './test-matcher.ts';
 
 const settings = testSettings();
 let kafka: Kafka;
 let producer: Producer;
-let matcher: Matcher;
+let matcher: TestMatcher;
 let matches: TopicReader;
 let listingsLog: TopicReader;
 
@@ -30,7 +29,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await matches?.stop();
   await listingsLog?.stop();
-  await matcher?.close();
+  await matcher?.stop();
   await producer?.disconnect();
 });
 
@@ -109,7 +108,7 @@ describe('matcher service', () => {
   it('answers /healthz, /readyz and /metrics', async () => {
     expect((await matcher.http.inject('/healthz')).statusCode).toBe(200);
     const ready = await matcher.http.inject('/readyz');
-    expect(ready.json()).toEqual({ status: 'ready', checks: { index: 'ok', kafka: 'ok', mongo: 'ok' } });
+    expect(ready.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok', started: 'ok', index: 'ok' } });
     const metrics = (await matcher.http.inject('/metrics')).body;
     expect(metrics).toMatch(/matcher_listings_held\{service="matcher"\} [1-9]/);
     expect(metrics).toMatch(/matcher_matches_total\{type="found",cause="event",service="matcher"\} [1-9]/);

@@ -3,15 +3,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
 import { readTopic, type TopicReader } from '@pushtech/testing';
-import type { Matcher } from './app.ts';
-import { createTestTopics, listingRecord, matchEvents, startTestMatcher, testKafka, testLogger, testSettings } from './test-matcher.ts';
+import { createTestTopics, listingRecord, matchEvents, startTestMatcher, testKafka, testLogger, testSettings, type TestMatcher } from './test-matcher.ts';
 import { foundAtTheEnd, randomWorkload } from './test-workload.ts';
 
 const settings = testSettings();
 let kafka: Kafka;
 let producer: Producer;
-let a: Matcher;
-let b: Matcher | undefined;
+let a: TestMatcher;
+let b: TestMatcher | undefined;
 let matches: TopicReader;
 
 beforeAll(async () => {
@@ -24,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await matches?.stop();
-  await Promise.all([a?.close(), b?.close()]);
+  await Promise.all([a?.stop(), b?.stop()]);
   await producer?.disconnect();
 });
 
@@ -78,7 +77,7 @@ describe('two matcher instances', () => {
   it('keep deciding when one of them leaves while listings change: the other takes its shards over', async () => {
     const writing = write(workload.rounds.slice(50));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    await b!.close();
+    await b!.stop();
     b = undefined;
     await writing;
     await expect.poll(() => a.owned().size, { timeout: 30_000 }).toBe(6);

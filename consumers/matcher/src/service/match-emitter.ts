@@ -5,17 +5,21 @@
  * `match.found` / `match.lost`, `subject` the pair, `data` the `MatchData`).
  *
  * Decisions queue up in memory; `flush` sends what is queued, one send at a
- * time, and retries a failed send (with back-off) until it succeeds or the
- * emitter is closed, so nothing decided is dropped while the process lives.
+ * time, and retries a failed send (with back-off) until it succeeds, so
+ * nothing decided is dropped while the process lives; once the emitter is
+ * closed, a send is tried SEND_ATTEMPTS_WHEN_CLOSED times at most.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { matchesTopic } from '@pushtech/contracts';
 import type { Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
+import { retry, type BackoffPolicy } from '@pushtech/service';
 import type { MatchDecision } from './matching.ts';
 import type { MatcherMetrics } from './metrics.ts';
 
 const MAX_MESSAGES_PER_SEND = 2_000;
+/** 200 ms after the first failure, doubling up to 5 s. */
+const SEND_BACKOFF: BackoffPolicy = { initialMs: 200, maxMs: 5_000 };
+const SEND_ATTEMPTS_WHEN_CLOSED = 3;
 
 export interface MatchEmitter {
   decide(decision: MatchDecision): void;
@@ -39,18 +43,22 @@ export function createMatchEmitter(options: { producer: Producer; topic: string;
   async function sendQueued(): Promise<void> {
     while (queue.length > 0) {
       const batch = queue.slice(0, MAX_MESSAGES_PER_SEND);
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await producer.send(topic, batch.map((d) => matchesTopic.encode(d.event)));
-          break;
-        } catch (err) {
-          metrics.sendFailures.inc();
-          if (closed && attempt >= 3) throw err;
-          const delay = Math.min(5_000, 100 * 2 ** Math.min(attempt, 6));
-          logger.warn({ err: err instanceof Error ? err.message : String(err), attempt, retryInMs: delay, decisions: batch.length }, 'sending match events failed');
-          await sleep(delay);
-        }
-      }
+      let attempt = 0;
+      await retry(
+        async (n) => {
+          attempt = n;
+          await producer.send(topic, batch.map((d) => matchesTopic.encode(d.event))).catch((err: unknown) => {
+            metrics.sendFailures.inc();
+            throw err;
+          });
+        },
+        {
+          policy: SEND_BACKOFF,
+          retryable: () => !closed || attempt < SEND_ATTEMPTS_WHEN_CLOSED,
+          onFailure: (err, failures, retryInMs) =>
+            logger.warn({ err: err instanceof Error ? err.message : String(err), attempt: failures, retryInMs, decisions: batch.length }, 'sending match events failed'),
+        },
+      );
       queue = queue.slice(batch.length);
       sent += batch.length;
       for (const decision of batch) metrics.decisions.inc({ type: decision.event.type === 'match.found' ? 'found' : 'lost', cause: decision.cause });

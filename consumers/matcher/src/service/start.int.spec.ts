@@ -7,17 +7,16 @@ import { pairKey, type MatchData } from '@pushtech/contracts';
 import { cellsFor, type Listing } from '@pushtech/listings';
 import { connectMongo, type MongoClient } from '@pushtech/mongo';
 import { readTopic, type TopicReader } from '@pushtech/testing';
-import type { Matcher } from './app.ts';
 import { watermarks } from '@pushtech/listing-log';
 import {
-  at, commitOffsets, createTestTopics, decisions, listing, listingRecord, startTestMatcher, testKafka, testLogger, testSettings,
+  at, commitOffsets, createTestTopics, decisions, listing, listingRecord, startTestMatcher, testKafka, testLogger, testSettings, type TestMatcher,
 } from './test-matcher.ts';
 
 const settings = testSettings();
 let kafka: Kafka;
 let producer: Producer;
 let mongo: MongoClient;
-let matcher: Matcher;
+let matcher: TestMatcher;
 let matches: TopicReader;
 
 const s1 = listing({ id: 's1', kind: 'search', ownerId: 'alice', title: 'bike', radiusM: 1_000 });
@@ -73,7 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await matches?.stop();
-  await matcher?.close();
+  await matcher?.stop();
   await producer?.disconnect();
   await mongo?.db(settings.MONGO_DB).dropDatabase().catch(() => {});
   await mongo?.close();
@@ -81,11 +80,11 @@ afterAll(async () => {
 
 describe('matcher start', () => {
   it('holds the current projection plus the log after the projector\'s offsets, and nothing else', async () => {
-    const index = matcher.matching().index;
+    const index = matcher.matching.index;
     expect(['s1', 'o1', 'o9', 'o2'].filter((id) => index.has(id))).toEqual(['s1', 'o1', 'o9', 'o2']);
     expect(index.has('x')).toBe(false);
     expect(index.has('decoy')).toBe(false);
-    expect(matcher.matching().facts('o1')?.version).toBe(2);
+    expect(matcher.matching.facts('o1')?.version).toBe(2);
   });
 
   it('makes the matches projection agree with its index once it owns the shards', async () => {

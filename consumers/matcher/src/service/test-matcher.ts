@@ -2,16 +2,23 @@
 import { listingsTopic, matchesTopic, topics, type MatchEvent } from '@pushtech/contracts';
 import { createKafka, ensureTopics, type Kafka, type OutgoingMessage } from '@pushtech/kafka';
 import { destination, point, type Listing, type ListingEvent, type Point } from '@pushtech/listings';
+import type { Offsets } from '@pushtech/listing-log';
 import { createLogger, type Logger } from '@pushtech/logging';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
-import { startMatcher, type Matcher, type MatcherSettings } from './app.ts';
-import type { Offsets } from '@pushtech/listing-log';
+import type { FastifyInstance } from 'fastify';
+import { matcher } from './app.ts';
+import type { MatcherConfig } from './config.ts';
+import type { RunningMatcher } from './matching-start.ts';
 
 export const testLogger: Logger = createLogger('matcher-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
 
-export function testSettings(change: Partial<MatcherSettings> = {}): MatcherSettings {
+/** The config of a matcher on the local stack with topics, groups and database of its own. */
+export function testSettings(change: Partial<MatcherConfig> = {}): MatcherConfig {
   const { kafkaBrokers, mongoUrl } = stackAddresses();
   return {
+    HOST: '127.0.0.1',
+    PORT: 0,
+    LOG_LEVEL: 'silent',
     KAFKA_BROKERS: kafkaBrokers,
     MONGO_URL: mongoUrl,
     MONGO_DB: uniqueName('matcher'),
@@ -19,26 +26,32 @@ export function testSettings(change: Partial<MatcherSettings> = {}): MatcherSett
     MATCHES_TOPIC: uniqueName('matches'),
     MATCHER_GROUP: uniqueName('matcher'),
     PROJECTOR_GROUP: uniqueName('projector'),
-    PORT: 0,
     ...change,
   };
 }
 
-export function testKafka(settings: MatcherSettings): Kafka {
+export function testKafka(settings: MatcherConfig): Kafka {
   return createKafka({ clientId: 'matcher-test', brokers: settings.KAFKA_BROKERS, logger: testLogger });
 }
 
-export async function createTestTopics(kafka: Kafka, settings: MatcherSettings): Promise<void> {
+export async function createTestTopics(kafka: Kafka, settings: MatcherConfig): Promise<void> {
   await ensureTopics(kafka, [
     { ...topics.listings, name: settings.LISTINGS_TOPIC },
     { ...topics.matches, name: settings.MATCHES_TOPIC },
   ]);
 }
 
-export async function startTestMatcher(settings: MatcherSettings, name = 'matcher'): Promise<Matcher> {
-  const matcher = await startMatcher(settings, testLogger.child({ instance: name }));
-  await matcher.ready;
-  return matcher;
+/** A running matcher (not listening: `http.inject`); `stop` stops the whole service. */
+export type TestMatcher = RunningMatcher & { http: FastifyInstance };
+
+/** Starts a matcher and resolves once it is ready: index loaded, caught up, in its group. */
+export async function startTestMatcher(settings: MatcherConfig, name = 'matcher'): Promise<TestMatcher> {
+  const service = await matcher.start({ config: settings, logger: testLogger.child({ instance: name }), listen: false });
+  const running = await service.ready.catch(async (err: unknown) => {
+    await service.stop();
+    throw err;
+  });
+  return { ...running, http: service.http, stop: () => service.stop() };
 }
 
 /** A record of topic `listings` as storage writes it (key: the listing id). */
