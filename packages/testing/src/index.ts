@@ -57,3 +57,4 @@ export async function waitFor<T>(probe: () => Promise<T | undefined> | T | undef
 
 export { startPrivateKafka, startPrivateRedis, freePort, type PrivateServer } from './private-servers.ts';
 export { readTopic, type TopicReader } from './topic-reader.ts';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
