@@ -31,6 +31,8 @@ export function serviceConfig(defaults: { port: number }): { HOST: Reader<string
 
 type BaseConfig = { HOST: string; PORT: number; LOG_LEVEL: LogLevel };
 
+export type HttpOptions = Omit<FastifyServerOptions, 'logger' | 'loggerInstance'> & { logRequests?: boolean };
+
 export interface ServiceContext<C> {
   readonly name: string;
   readonly config: C;
@@ -61,8 +63,8 @@ export interface ServiceDefinition<S extends Spec, D extends Record<string, unkn
   name: string;
   /** The variables the service reads; spread `serviceConfig({ port })` into it. */
   config: S;
-  /** Fastify options other than the logger (body limit, trust proxy, router options, …). */
-  http?: Omit<FastifyServerOptions, 'logger' | 'loggerInstance'> & { logRequests?: boolean };
+  /** Fastify options other than the logger (body limit, trust proxy, router options, …), or a function of the config giving them. */
+  http?: HttpOptions | ((config: ConfigOf<S>) => HttpOptions);
   /** The common JSON errors, with the service's own kinds and counters. */
   errors?: (ctx: ServiceContext<ConfigOf<S>>) => JsonErrorOptions;
   /** Connected in the order given. */
@@ -121,7 +123,7 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
     const config = options.config as C & BaseConfig;
     const logger = options.logger ?? createLogger(definition.name, config.LOG_LEVEL);
     const registry = options.registry ?? createMetricsRegistry(definition.name);
-    const { logRequests = false, ...fastifyOptions } = definition.http ?? {};
+    const { logRequests = false, ...fastifyOptions } = (typeof definition.http === 'function' ? definition.http(config) : definition.http) ?? {};
     const http = Fastify({
       frameworkErrors: answerBadUrl,
       ...fastifyOptions,

@@ -138,6 +138,35 @@ describe('defineService', () => {
     await running.stop();
   });
 
+  it('takes Fastify options from the config; a 404 can list the routes; a catch-all OPTIONS route leaves unknown paths 404', async () => {
+    const service = defineService({
+      name: 'test',
+      config: spec,
+      http: (c) => ({ exposeHeadRoutes: false, bodyLimit: c.ANSWER }),
+      errors: () => ({ notFoundListsRoutes: true }),
+      routes(http) {
+        http.post('/things', async () => ({ ok: true }));
+        http.options('*', async (_request, reply) => reply.code(204).send());
+      },
+    });
+    const running = await service.start({ config, logger, listen: false });
+    const { http } = running;
+
+    const tooLarge = await http.inject({ method: 'POST', url: '/things', headers: { 'content-type': 'application/json' }, payload: JSON.stringify({ pad: 'x'.repeat(42) }) });
+    expect([tooLarge.statusCode, tooLarge.json()]).toEqual([413, { error: 'body_too_large', errors: [{ field: 'body', rule: 'must be at most 42 bytes' }] }]);
+
+    const nowhere = await http.inject('/nowhere');
+    expect([nowhere.statusCode, nowhere.json()]).toEqual([404, {
+      error: 'not_found',
+      errors: [{ field: 'path', rule: 'no route GET /nowhere; the routes are GET /healthz, GET /readyz, GET /metrics, POST /things' }],
+    }]);
+    const head = await http.inject({ method: 'HEAD', url: '/healthz' });
+    expect([head.statusCode, head.headers.allow]).toEqual([405, 'GET']);
+    const wrongMethod = await http.inject({ method: 'DELETE', url: '/things' });
+    expect([wrongMethod.statusCode, wrongMethod.headers.allow]).toEqual([405, 'POST']);
+    await running.stop();
+  });
+
   it('listens on HOST:PORT from the config', async () => {
     const free = createServer();
     await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));

@@ -16,6 +16,8 @@ export interface JsonErrorOptions {
   acceptedContentTypes?: string;
   /** Seconds in `Retry-After` of a 503 for a dependency (default 1). */
   retryAfterS?: number;
+  /** A 404's rule lists the routes there are (for a public API whose clients guess paths, like the tracker's). */
+  notFoundListsRoutes?: boolean;
 }
 
 /** Fastify's own body-reading errors, as the common codes. */
@@ -63,16 +65,17 @@ export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply
 export function setJsonErrors(app: FastifyInstance, options: JsonErrorOptions = {}): void {
   const dependencyErrors = options.dependencyErrors ?? {};
   const retryAfterS = options.retryAfterS ?? 1;
-  const allowedMethods = trackRoutes(app);
+  const routes = trackRoutes(app);
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;
-    const allowed = allowedMethods(path);
+    const allowed = routes.allowedMethods(path);
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '));
       return sendApiError(reply, new ApiError(405, 'method_not_allowed', [{ field: 'method', rule: `must be one of ${allowed.join(', ')}` }]));
     }
-    return sendApiError(reply, new ApiError(404, 'not_found', [{ field: 'path', rule: `no route ${request.method} ${path}` }]));
+    const rule = `no route ${request.method} ${path}${options.notFoundListsRoutes ? `; the routes are ${routes.list().join(', ')}` : ''}`;
+    return sendApiError(reply, new ApiError(404, 'not_found', [{ field: 'path', rule }]));
   });
 
   app.setErrorHandler(async (err: FastifyError, request, reply) => {
@@ -106,18 +109,26 @@ export function setJsonErrors(app: FastifyInstance, options: JsonErrorOptions = 
 /**
  * Fastify answers 404 for a path it knows under another method; a router of our own, fed by
  * `onRoute`, tells which methods the path has so the answer can be a 405 with `Allow`.
+ * A catch-all route (`OPTIONS *` of @fastify/cors) makes no path known: an unknown path stays a 404.
  */
-function trackRoutes(app: FastifyInstance): (path: string) => string[] {
+function trackRoutes(app: FastifyInstance): { allowedMethods(path: string): string[]; list(): string[] } {
   const router = FindMyWay({ ignoreTrailingSlash: false });
   const methods = new Set<HTTPMethod>();
+  const urls = new Map<string, Set<string>>();
   app.addHook('onRoute', (route) => {
+    if (route.url === '*') return;
     for (const method of [route.method].flat() as HTTPMethod[]) {
       if (router.hasRoute(method, route.url)) continue;
       router.on(method, route.url, () => {});
       methods.add(method);
+      urls.set(route.url, (urls.get(route.url) ?? new Set()).add(method));
     }
   });
-  return (path) => [...methods].filter((method) => router.find(method, path) !== null).sort();
+  return {
+    allowedMethods: (path) => [...methods].filter((method) => router.find(method, path) !== null).sort(),
+    // `GET /healthz`, not `GET /healthz, HEAD /healthz`: a GET route has its HEAD.
+    list: () => [...urls].flatMap(([url, on]) => [...on].filter((m) => !(m === 'HEAD' && on.has('GET'))).map((m) => `${m} ${url}`)),
+  };
 }
 
 export type { FieldError };

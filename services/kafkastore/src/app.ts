@@ -1,37 +1,34 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { setTimeout as sleep } from 'node:timers/promises';
+/**
+ * The kafkastore as a @pushtech/service: Redis and Kafka are its dependencies, the loop
+ * (kafkastore.ts) is what it starts, and its HTTP server has only /healthz, /readyz, /metrics.
+ * Kafka is retried at start until the topics exist and the producer is connected; Redis is
+ * not waited for (ioredis reconnects on its own and the loop retries its commands).
+ */
 import { topics } from '@pushtech/contracts';
-import { createMetricsRegistry, healthPlugin } from '@pushtech/http';
 import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
-import { createRedis, pingRedis } from '@pushtech/redis';
-import { createBackoff } from './backoff.ts';
-import type { KafkastoreConfig } from './config.ts';
-import { startKafkastore, type Kafkastore } from './kafkastore.ts';
+import { createRedis, pingRedis, type Redis } from '@pushtech/redis';
+import { defineService, type Dependency } from '@pushtech/service';
+import { configSpec, type KafkastoreConfig } from './config.ts';
+import { RETRY_POLICY, startKafkastore } from './kafkastore.ts';
 import { createKafkastoreMetrics } from './metrics.ts';
 
-export interface App {
-  /** The HTTP server: /healthz, /readyz (redis, kafka), /metrics. */
-  http: FastifyInstance;
-  url: string;
-  /** Resolves once Kafka was reached (topics exist, producer connected) and the loop runs. */
-  ready: Promise<void>;
-  kafkastore(): Kafkastore | undefined;
-  /** Finishes the batch in hand, then closes the HTTP server and every connection. */
-  close(): Promise<void>;
+function redisDependency(config: KafkastoreConfig): Dependency<Redis> {
+  return {
+    async connect() {
+      const redis = createRedis(config.REDIS_URL, { connectionName: `kafkastore:${config.CONSUMER_NAME}` });
+      redis.on('error', () => {}); // reported by the loop and /readyz; ioredis reconnects on its own
+      return redis;
+    },
+    check: (redis) => pingRedis(redis),
+    close: (redis) => redis.quit().catch(() => redis.disconnect()),
+  };
 }
 
-/**
- * Wiring: clients from config, the HTTP server first (so /readyz can say what
- * is missing), then Kafka — retried with back-off until reachable — then the loop.
- */
-export async function startApp(config: KafkastoreConfig, logger: Logger, tuning: { gaugeRefreshMs?: number } = {}): Promise<App> {
-  const registry = createMetricsRegistry('kafkastore');
-  const metrics = createKafkastoreMetrics(registry);
-  const redis = createRedis(config.REDIS_URL, { connectionName: `kafkastore:${config.CONSUMER_NAME}` });
-  redis.on('error', () => {}); // reported by the loop and /readyz; ioredis reconnects on its own
-  // Few client-side retries and kafkajs' own log lines off: the loop retries with its own back-off
-  // and logs each failure once, with kafkajs' error message (kafkajs logs ~10 lines per failed send).
+/** Kafka, as the producer of the loop: connected once the topics exist. */
+function kafkaDependency(config: KafkastoreConfig, logger: Logger): Dependency<Producer> {
+  // Few client-side retries and kafkajs' own log lines off: the runtime and the loop retry with
+  // back-off and log each failure once (kafkajs logs ~10 lines per failed send).
   const kafka = createKafka({
     clientId: `kafkastore-${config.CONSUMER_NAME}`,
     brokers: config.KAFKA_BROKERS,
@@ -39,52 +36,37 @@ export async function startApp(config: KafkastoreConfig, logger: Logger, tuning:
     retries: 2,
   });
   const admin = kafka.admin();
-
-  let store: Kafkastore | undefined;
-  let producer: Producer | undefined;
-  let connectError: string | undefined = 'not connected yet';
-  const closing = new AbortController();
-
-  const http = Fastify({ logger: false });
-  await http.register(healthPlugin, {
-    registry,
-    checks: {
-      redis: () => pingRedis(redis),
-      kafka: async () => {
-        const failing = connectError ?? store?.status().kafkaError;
-        if (failing !== undefined) throw new Error(failing);
-        await admin.connect();
-        await admin.describeCluster();
-      },
+  return {
+    async connect() {
+      await ensureTopics(kafka, [
+        { ...topics.events, name: config.EVENTS_TOPIC },
+        { ...topics.eventsDlq, name: config.DLQ_TOPIC },
+      ]);
+      return createProducer(kafka);
     },
-  });
-  const url = await http.listen({ host: '0.0.0.0', port: config.PORT });
-  logger.info({ url }, 'listening');
+    async check() {
+      await admin.connect();
+      await admin.describeCluster();
+    },
+    async close(producer) {
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
 
-  const ready = (async () => {
-    const backoff = createBackoff();
-    while (!closing.signal.aborted) {
-      try {
-        await ensureTopics(kafka, [
-          { ...topics.events, name: config.EVENTS_TOPIC },
-          { ...topics.eventsDlq, name: config.DLQ_TOPIC },
-        ]);
-        producer = await createProducer(kafka);
-        break;
-      } catch (err) {
-        connectError = err instanceof Error ? err.message : String(err);
-        const delay = backoff.next();
-        logger.warn({ err: connectError, attempt: backoff.failures, retryInMs: delay }, 'kafka: connecting failed');
-        await sleep(delay, undefined, { signal: closing.signal }).catch(() => {});
-      }
-    }
-    if (closing.signal.aborted) return;
-    connectError = undefined;
-    store = startKafkastore({
+/** `tuning` is for tests (gauges refreshed more often). */
+export function kafkastoreService(tuning: { gaugeRefreshMs?: number } = {}) {
+  return defineService({
+    name: 'kafkastore',
+    config: configSpec,
+    retry: RETRY_POLICY,
+    dependencies: ({ config, logger }) => ({ redis: redisDependency(config), kafka: kafkaDependency(config, logger) }),
+    start: ({ config, logger, registry }, { redis, kafka }) => startKafkastore({
       redis,
-      producer: producer!,
+      producer: kafka,
       logger,
-      metrics,
+      metrics: createKafkastoreMetrics(registry),
       stream: config.REDIS_STREAM,
       group: config.CONSUMER_GROUP,
       consumer: config.CONSUMER_NAME,
@@ -94,26 +76,17 @@ export async function startApp(config: KafkastoreConfig, logger: Logger, tuning:
       batchMaxWaitMs: config.BATCH_MAX_WAIT_MS,
       claimIdleMs: config.CLAIM_IDLE_MS,
       gaugeRefreshMs: tuning.gaugeRefreshMs,
-    });
-  })();
-
-  let closed: Promise<void> | undefined;
-  return {
-    http,
-    url,
-    ready,
-    kafkastore: () => store,
-    close() {
-      closed ??= (async () => {
-        closing.abort();
-        await ready;
-        await store?.stop();
-        await http.close();
-        await producer?.disconnect();
-        await admin.disconnect();
-        await redis.quit().catch(() => redis.disconnect());
-      })();
-      return closed;
-    },
-  };
+    }),
+    // Kafka answering is not enough: the loop's last produce must have gone through.
+    checks: (_ctx, running) => ({
+      produce: async () => {
+        const failing = running().status().kafkaError;
+        if (failing !== undefined) throw new Error(failing);
+      },
+    }),
+    // Moves what the stream still holds, within its grace period (after HTTP, before the connections close).
+    stop: (store) => store.stop(),
+  });
 }
+
+export const kafkastore = kafkastoreService();

@@ -1,10 +1,13 @@
 import { hostname } from 'node:os';
-import { hostPorts, int, oneOf, string, url, type ConfigOf } from '@pushtech/config';
+import { hostPorts, int, string, url, type ConfigOf } from '@pushtech/config';
 import { DEFAULT_TRACKER_STREAM, topics } from '@pushtech/contracts';
-import { logLevels } from '@pushtech/logging';
+import { serviceConfig } from '@pushtech/service';
 
 /** Every variable the kafkastore reads (README has the table). */
 export const configSpec = {
+  ...serviceConfig({ port: 8082 }),
+  /** HTTP port of /healthz, /readyz and /metrics only; 0 picks a free one. */
+  PORT: int({ default: 8082, min: 0, max: 65_535 }),
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   REDIS_URL: url({ protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:16379' }),
   /** The tracker's stream (one Redis, one stream per tracker). */
@@ -17,9 +20,6 @@ export const configSpec = {
   CLAIM_IDLE_MS: int({ default: 30_000, min: 100, max: 86_400_000 }),
   EVENTS_TOPIC: string({ default: topics.events.name }),
   DLQ_TOPIC: string({ default: topics.eventsDlq.name }),
-  /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
-  PORT: int({ default: 8082, min: 0, max: 65_535 }),
-  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 
 export type KafkastoreConfig = ConfigOf<typeof configSpec>;

@@ -1,10 +1,3 @@
-import { loadConfigOrExit } from '@pushtech/config';
-import { shutdownOnSignals } from '@pushtech/lifecycle';
-import { createLogger } from '@pushtech/logging';
-import { startApp } from './app.ts';
-import { configSpec } from './config.ts';
+import { kafkastore } from './app.ts';
 
-const config = loadConfigOrExit(configSpec);
-const logger = createLogger('kafkastore', config.LOG_LEVEL);
-const app = await startApp(config, logger);
-shutdownOnSignals(logger, [() => app.close()]);
+await kafkastore.main();

@@ -1,9 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { contracts } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import type { Redis } from '@pushtech/redis';
-import { createBackoff } from './backoff.ts';
+import { backoffDelay, sleep, type BackoffPolicy } from '@pushtech/service';
 import { createEnricher, type Enrich } from './enrich.ts';
 import type { KafkastoreMetrics } from './metrics.ts';
 import { produceRequests, type TopicMessages } from './records.ts';
@@ -61,6 +60,9 @@ export interface Kafkastore {
 /** The default of `stopGraceMs`. */
 export const STOP_GRACE_MS = 10_000;
 
+/** Between attempts, for Kafka at start and for the loop's Redis reads, acknowledgements and produce requests: 100 ms doubling to 5 s. */
+export const RETRY_POLICY: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
+
 export function startKafkastore(options: KafkastoreOptions): Kafkastore {
   const { producer, metrics, eventsTopic, dlqTopic, batchMaxEvents, batchMaxWaitMs, claimIdleMs } = options;
   const logger = options.logger.child({ component: 'kafkastore', stream: options.stream, consumer: options.consumer });
@@ -83,21 +85,23 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
   /** Set by the janitor; the loop turns it into a new drain before its next read. */
   let claimedSinceRead = false;
 
-  const redisBackoff = createBackoff();
-  const kafkaBackoff = createBackoff();
+  /** Failures in a row, each reset by a success. */
+  let redisFailures = 0;
+  let kafkaFailures = 0;
 
   function redisFailed(err: unknown, what: string): number {
     if (isMissingGroup(err)) groupReady = false;
-    const delay = redisBackoff.next();
+    redisFailures += 1;
+    const delay = backoffDelay(RETRY_POLICY, redisFailures);
     status.redisError = errorMessage(err);
-    logger.warn({ err: status.redisError, attempt: redisBackoff.failures, retryInMs: delay }, `redis: ${what} failed`);
+    logger.warn({ err: status.redisError, attempt: redisFailures, retryInMs: delay }, `redis: ${what} failed`);
     return delay;
   }
 
   function redisOk(): void {
     if (status.redisError !== undefined) logger.info('redis: reachable again');
     status.redisError = undefined;
-    redisBackoff.reset();
+    redisFailures = 0;
   }
 
   async function nextBatch(): Promise<StreamEntry[]> {
@@ -129,19 +133,20 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
       try {
         await producer.sendBatch(batches);
         metrics.produceSeconds.observe((performance.now() - started) / 1000);
-        if (status.kafkaError !== undefined) logger.info({ failures: kafkaBackoff.failures }, 'kafka: reachable again');
+        if (status.kafkaError !== undefined) logger.info({ failures: kafkaFailures }, 'kafka: reachable again');
         status.kafkaError = undefined;
-        kafkaBackoff.reset();
+        kafkaFailures = 0;
         return true;
       } catch (err) {
         metrics.produceFailures.inc();
         status.kafkaError = errorMessage(err);
-        const delay = kafkaBackoff.next();
+        kafkaFailures += 1;
+        const delay = backoffDelay(RETRY_POLICY, kafkaFailures);
         if (stopping && Date.now() + delay > stopDeadline) {
           logger.warn({ err: status.kafkaError, entries: count }, 'kafka: giving up on the batch in hand to stop; its entries stay pending in redis');
           return false;
         }
-        logger.warn({ err: status.kafkaError, entries: count, attempt: kafkaBackoff.failures, retryInMs: delay }, 'kafka: produce failed; entries stay in redis');
+        logger.warn({ err: status.kafkaError, entries: count, attempt: kafkaFailures, retryInMs: delay }, 'kafka: produce failed; entries stay in redis');
         await sleep(delay);
       }
     }

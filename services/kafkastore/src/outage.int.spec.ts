@@ -6,14 +6,17 @@ import type { EnrichedEvent } from '@pushtech/contracts';
 import { createKafka } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { createRedis, type Redis } from '@pushtech/redis';
-import { stackAddresses, startPrivateKafka, startPrivateRedis, uniqueName, waitFor, type PrivateServer } from '@pushtech/testing';
-import { startApp, type App } from './app.ts';
+import type { RunningService } from '@pushtech/service';
+import { stackAddresses, startPrivateKafka, startPrivateRedis, startTcpProxy, uniqueName, waitFor, type PrivateServer } from '@pushtech/testing';
+import { kafkastoreService } from './app.ts';
 import { configSpec, type KafkastoreConfig } from './config.ts';
+import type { Kafkastore } from './kafkastore.ts';
 import { loadConfig } from '@pushtech/config';
 import { readTopic, type TopicReader } from '@pushtech/testing';
 import { trackedEvents, xaddEvents } from './fixtures/traffic.ts';
 
 const logger = createLogger('kafkastore-outage-test', 'silent');
+type App = RunningService<KafkastoreConfig, Kafkastore>;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -33,8 +36,8 @@ function configFor(servers: { kafkaBrokers: string[]; redisUrl: string }): Kafka
 }
 
 async function started(config: KafkastoreConfig): Promise<{ app: App; redis: Redis; events: () => Promise<TopicReader> }> {
-  const app = await startApp(config, logger, { gaugeRefreshMs: 100 });
-  cleanups.push(() => app.close());
+  const app = await kafkastoreService({ gaugeRefreshMs: 100 }).start({ config, logger, listen: false });
+  cleanups.push(() => app.stop());
   await app.ready;
   const redis = createRedis(config.REDIS_URL, { connectionName: 'outage-test', maxRetriesPerRequest: null });
   redis.on('error', () => {});
@@ -63,7 +66,7 @@ describe('when Kafka is unreachable', () => {
     cleanups.push(() => kafkaServer.close());
     const config = configFor({ kafkaBrokers: [kafkaServer.address], redisUrl: stackAddresses().redisUrl });
     const { app, redis, events } = await started(config);
-    expect(await readyz(app)).toEqual({ status: 'ready', checks: { redis: 'ok', kafka: 'ok' } });
+    expect(await readyz(app)).toEqual({ status: 'ready', checks: { redis: 'ok', kafka: 'ok', started: 'ok', produce: 'ok' } });
 
     const before = trackedEvents(100, 11);
     await xaddEvents(redis, config.REDIS_STREAM, before);
@@ -72,9 +75,10 @@ describe('when Kafka is unreachable', () => {
     await kafkaServer.stop();
     const during = trackedEvents(300, 12);
     await xaddEvents(redis, config.REDIS_STREAM, during);
-    await waitFor(() => app.kafkastore()!.status().kafkaError, 'a failed produce', 30_000);
+    const store = await app.ready;
+    await waitFor(() => store.status().kafkaError, 'a failed produce', 30_000);
     const unready = await readyz(app);
-    expect(unready).toEqual({ status: 'unready', checks: { redis: 'ok', kafka: expect.stringMatching(/^error: /) } });
+    expect(unready).toEqual({ status: 'unready', checks: { redis: 'ok', kafka: expect.stringMatching(/^error: /), started: 'ok', produce: expect.stringMatching(/^error: /) } });
     // Nothing was acknowledged while Kafka was down.
     expect(await redis.xlen(config.REDIS_STREAM)).toBe(300);
     const metrics = (await app.http.inject('/metrics')).body;
@@ -114,5 +118,36 @@ describe('when Redis restarts', () => {
     expect(metrics).toContain('kafkastore_events_out_total{service="kafkastore"} 200');
     // The gauges are refreshed every 100 ms here.
     await waitFor(async () => (await app.http.inject('/metrics')).body.includes('kafkastore_stream_length{service="kafkastore"} 0') || undefined, 'the stream length gauge at 0');
+  }, 120_000);
+});
+
+describe('when Kafka is away at start', () => {
+  it('listens at once, is unready while it waits for Kafka, then becomes ready by itself and moves the stream', async () => {
+    // Kafka "away": a proxy in front of the shared broker resets every connection until forward().
+    const proxy = await startTcpProxy(stackAddresses().kafkaBrokers[0]!);
+    cleanups.push(() => proxy.close());
+    const config = { ...configFor({ kafkaBrokers: [proxy.address], redisUrl: stackAddresses().redisUrl }), HOST: '127.0.0.1' };
+    const redis = createRedis(config.REDIS_URL, { connectionName: 'outage-test' });
+    cleanups.push(() => redis.disconnect());
+    const sent = trackedEvents(50, 31);
+    await xaddEvents(redis, config.REDIS_STREAM, sent);
+
+    const app = await kafkastoreService().start({ config, logger });
+    cleanups.push(() => app.stop());
+    await waitFor(() => (proxy.refused > 0 ? true : undefined), 'a refused attempt to reach Kafka');
+    const unready = await fetch(`${app.url}/readyz`);
+    expect(unready.status).toBe(503);
+    expect(((await unready.json()) as { checks: Record<string, string> }).checks).toMatchObject({
+      redis: 'ok',
+      kafka: expect.stringMatching(/^error: connecting to kafka/),
+      started: expect.stringMatching(/^error: connecting to kafka/),
+    });
+
+    proxy.forward();
+    await waitFor(async () => ((await fetch(`${app.url}/readyz`)).ok ? true : undefined), '/readyz ready once Kafka is there', 60_000);
+    const reader = await readTopic(createKafka({ clientId: 'outage-test', brokers: stackAddresses().kafkaBrokers, logger }), config.EVENTS_TOPIC, logger);
+    cleanups.push(() => reader.stop());
+    await reader.waitForCount(50);
+    expect(sortedIds(reader.values<EnrichedEvent>())).toEqual(sortedIds(sent));
   }, 120_000);
 });

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { ConfigError, int, oneOf, port, string, url, type ConfigOf, type Reader } from '@pushtech/config';
+import { ConfigError, int, string, url, type ConfigOf, type Reader } from '@pushtech/config';
 import { DEFAULT_TRACKER_STREAM } from '@pushtech/contracts';
-import { logLevels } from '@pushtech/logging';
+import { serviceConfig } from '@pushtech/service';
 
 /** Fastify's `trustProxy`: false, true, a hop count, or the proxies' addresses/CIDRs. */
 export type TrustProxy = boolean | number | string[];
@@ -68,15 +68,13 @@ export function fastifyTrustProxy(value: TrustProxy): boolean | string[] | ((add
 }
 
 export const trackerConfigSpec = {
-  PORT: port({ default: 8081 }),
-  HOST: string({ default: '0.0.0.0' }),
+  ...serviceConfig({ port: 8081 }),
   TRACKER_ID: string({ default: hostname() }),
   REDIS_URL: url({ protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:16379' }),
   REDIS_STREAM: string({ default: DEFAULT_TRACKER_STREAM }),
   STREAM_HIGH_WATER_MARK: int({ min: 1, default: 1_000_000 }),
   TRUST_PROXY: trustProxy(),
   CORS_ORIGINS: origins(),
-  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 
 export type TrackerConfig = ConfigOf<typeof trackerConfigSpec>;

@@ -54,7 +54,7 @@ describe('tracker config', () => {
       load({ PORT: '0', STREAM_HIGH_WATER_MARK: '-1', LOG_LEVEL: 'loud', REDIS_URL: 'http://x' });
       expect.unreachable();
     } catch (err) {
-      expect((err as ConfigErrors).errors.map((e) => e.variable)).toEqual(['PORT', 'REDIS_URL', 'STREAM_HIGH_WATER_MARK', 'LOG_LEVEL']);
+      expect((err as ConfigErrors).errors.map((e) => e.variable)).toEqual(['PORT', 'LOG_LEVEL', 'REDIS_URL', 'STREAM_HIGH_WATER_MARK']);
     }
   });
 });

@@ -1,16 +1,18 @@
-/** For the tracker's integration tests: an app on its own stream of the local Redis, and what that stream holds. */
+/** For the tracker's integration tests: a tracker on its own stream of the local Redis, and what that stream holds. */
+import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '@pushtech/config';
 import { STREAM_FIELD, type TrackedEvent } from '@pushtech/contracts';
-import { createMetricsRegistry } from '@pushtech/http';
 import { createLogger } from '@pushtech/logging';
-import type { Redis } from '@pushtech/redis';
-import { stackAddresses, uniqueName } from '@pushtech/testing';
-import { buildApp, type TrackerApp } from './app.ts';
-import { trackerConfigSpec } from './config.ts';
-import { createTrackerRedis, waitForRedis } from './tracker-stream.ts';
+import { createRedis, type Redis } from '@pushtech/redis';
+import type { RunningService } from '@pushtech/service';
+import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
+import { tracker } from './app.ts';
+import type { TrackerConfig } from './config.ts';
+import type { TrackerStream } from './tracker-stream.ts';
 
 export interface TestTracker {
-  app: TrackerApp;
+  app: FastifyInstance;
+  service: RunningService<TrackerConfig, TrackerStream>;
   stream: string;
   /** Every entry of the stream, parsed. */
   entries(): Promise<TrackedEvent[]>;
@@ -19,23 +21,33 @@ export interface TestTracker {
 
 const silent = createLogger('tracker', 'silent');
 
+/** The test's own client: it waits for Redis (offline queue) where the tracker's answers 503. */
 export async function connectTestRedis(url = stackAddresses().redisUrl): Promise<Redis> {
-  const redis = createTrackerRedis(url, 'tracker-test', silent);
-  if (!(await waitForRedis(redis, 10_000))) throw new Error(`redis at ${url} not reachable`);
+  const redis = createRedis(url, { connectionName: 'tracker-test' });
+  redis.on('error', () => {});
+  await redis.ping();
   return redis;
 }
 
-export async function startTestTracker(redis: Redis, env: Record<string, string> = {}): Promise<TestTracker> {
+/**
+ * A tracker on a stream of its own, started without listening; `redis` reads the stream. Resolves
+ * once `/readyz` says ready (both its Redis connections are up), unless `ready: false`.
+ */
+export async function startTestTracker(redis: Redis, env: Record<string, string> = {}, options: { ready?: boolean } = {}): Promise<TestTracker> {
   const stream = uniqueName('test:tracker:');
-  const config = loadConfig(trackerConfigSpec, {
+  const config = loadConfig(tracker.configSpec, {
     REDIS_URL: stackAddresses().redisUrl,
     REDIS_STREAM: stream,
     TRACKER_ID: 'test-1',
     ...env,
   });
-  const app = await buildApp({ config, redis, logger: silent, registry: createMetricsRegistry('tracker') });
+  const service = await tracker.start({ config, logger: silent, listen: false });
+  if (options.ready !== false) {
+    await waitFor(async () => ((await service.http.inject('/readyz')).statusCode === 200 ? true : undefined), 'the tracker ready', 10_000, 5);
+  }
   return {
-    app,
+    app: service.http,
+    service,
     stream,
     async entries() {
       const entries = await redis.xrange(stream, '-', '+');
@@ -45,9 +57,8 @@ export async function startTestTracker(redis: Redis, env: Record<string, string>
       });
     },
     async close() {
-      await app.close();
+      await service.stop();
       if (redis.status === 'ready') await redis.del(stream);
     },
   };
 }
-

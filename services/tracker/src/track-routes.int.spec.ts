@@ -193,7 +193,7 @@ describe('POST /t/:type (JSON)', () => {
     const t = await tracker();
     const res = await t.app.inject({ method: 'POST', url: '/t/page', headers: { 'content-type': contentType }, payload });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ error: 'invalid_body', errors: [{ field: 'body', rule: 'must be valid JSON' }] });
+    expect(res.json()).toEqual({ error: 'invalid_request', errors: [{ field: 'body', rule: 'must be valid JSON' }] });
     expect(await t.entries()).toEqual([]);
   });
 
@@ -329,7 +329,7 @@ describe('POST /t/batch', () => {
     const t = await tracker();
     const res = await t.app.inject({ method: 'POST', url: '/t/batch', headers: { 'content-type': 'application/json' }, payload: '[{"type":' });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ error: 'invalid_body', errors: [{ field: 'body', rule: 'must be valid JSON' }] });
+    expect(res.json()).toEqual({ error: 'invalid_request', errors: [{ field: 'body', rule: 'must be valid JSON' }] });
   });
 
   it(`${BATCH_MAX_EVENTS} events are all written, in order, in one go`, async () => {
@@ -367,26 +367,35 @@ describe('errors', () => {
     const t = await tracker();
     const res = await t.app.inject({ url: '/t/%zz' });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toEqual({ error: 'bad_request', errors: [{ field: 'path', rule: expect.stringContaining('must be a valid URL') }] });
+    expect(res.json()).toEqual({ error: 'invalid_request', errors: [{ field: 'path', rule: expect.stringContaining('must be a valid URL') }] });
   });
 
-  it('HEAD stores nothing (link checkers, crawlers): 404', async () => {
+  it('HEAD stores nothing (link checkers, crawlers): 405, no HEAD in Allow', async () => {
     const t = await tracker();
-    expect((await t.app.inject({ method: 'HEAD', url: '/t/page?a=1' })).statusCode).toBe(404);
+    const res = await t.app.inject({ method: 'HEAD', url: '/t/page?a=1' });
+    expect([res.statusCode, res.headers.allow]).toEqual([405, 'GET, POST']);
     expect(await t.entries()).toEqual([]);
   });
 
+  it.each([['/nope'], ['/t'], ['/t/page/more']])('GET %s: 404 as JSON, listing the routes', async (url) => {
+    const t = await tracker();
+    const res = await t.app.inject({ url });
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toEqual({
+      error: 'not_found',
+      errors: [{ field: 'path', rule: `no route GET ${url}; the routes are GET /healthz, GET /readyz, GET /metrics, GET /t/:type, POST /t/:type, POST /t/batch` }],
+    });
+  });
+
   it.each([
-    ['GET', '/nope'],
-    ['GET', '/t'],
-    ['GET', '/t/page/more'],
-    ['DELETE', '/t/page'],
-    ['PUT', '/t/batch'],
-  ] as const)('%s %s: 404 as JSON', async (method, url) => {
+    ['DELETE', '/t/page', 'GET, POST'],
+    ['PUT', '/t/batch', 'GET, POST'],
+    ['POST', '/metrics', 'GET'],
+  ] as const)('%s %s: 405 as JSON, Allow: %s', async (method, url, allow) => {
     const t = await tracker();
     const res = await t.app.inject({ method, url });
-    expect(res.statusCode).toBe(404);
-    expect(res.json()).toMatchObject({ error: 'not_found', errors: [{ field: 'path' }] });
+    expect([res.statusCode, res.headers.allow]).toEqual([405, allow]);
+    expect(res.json()).toEqual({ error: 'method_not_allowed', errors: [{ field: 'method', rule: `must be one of ${allow}` }] });
   });
 });
 
@@ -426,7 +435,13 @@ describe('CORS', () => {
     expect(get.statusCode).toBe(204);
     expect(get.headers['access-control-allow-origin']).toBeUndefined();
     const preflight = await t.app.inject({ method: 'OPTIONS', url: '/t/page', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
-    expect(preflight.statusCode).toBe(404);
+    expect(preflight.statusCode).toBe(405);
+    expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('with CORS an unknown path is still a 404', async () => {
+    const t = await tracker({ CORS_ORIGINS: 'https://shop.example' });
+    expect((await t.app.inject({ url: '/nope' })).statusCode).toBe(404);
   });
 });
 
@@ -453,15 +468,17 @@ describe('client IP and TRUST_PROXY', () => {
 describe('health and metrics', () => {
   it('/readyz checks Redis and room in the stream; /metrics counts accepted and rejected events and XADD latency', async () => {
     const t = await tracker();
-    expect((await t.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', checks: { redis: 'ok', stream: 'ok' } });
+    expect((await t.app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', checks: { redis: 'ok', started: 'ok', stream: 'ok' } });
     await t.app.inject({ url: '/t/a' });
     await postJson(t, '/t/batch', [{ type: 'b' }, { type: 'C' }]);
     await t.app.inject({ url: '/t/location?lat=100&lng=0' });
+    await t.app.inject({ method: 'POST', url: '/t/page', headers: { 'content-type': 'application/json' }, payload: '{' });
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('tracker_events_accepted_total{form="beacon",service="tracker"} 1');
     expect(metrics).toContain('tracker_events_accepted_total{form="batch",service="tracker"} 1');
     expect(metrics).toContain('tracker_events_rejected_total{reason="invalid_type",service="tracker"} 1');
     expect(metrics).toContain('tracker_events_rejected_total{reason="invalid_location",service="tracker"} 1');
+    expect(metrics).toContain('tracker_events_rejected_total{reason="invalid_body",service="tracker"} 1');
     expect(metrics).toContain('tracker_xadd_duration_seconds_count{service="tracker"} 2');
   });
 });

@@ -17,7 +17,8 @@ import type { TrackerMetrics } from './tracker-metrics.ts';
 import type { TrackerStream } from './tracker-stream.ts';
 
 export interface TrackRoutesOptions {
-  stream: TrackerStream;
+  /** The stream once the tracker has started (its `running()`: a 503 `unavailable` before). */
+  stream: () => TrackerStream;
   metrics: TrackerMetrics;
   /** The envelopes' `source`: `tracker/<TRACKER_ID>`. */
   source: string;
@@ -40,7 +41,7 @@ export async function trackRoutes(app: FastifyInstance, { stream, metrics, sourc
   async function store(request: FastifyRequest, events: ValidEvent[], form: Form): Promise<string[]> {
     const receipt = { ip: request.ip, userAgent: request.headers['user-agent'], receivedAt: new Date() };
     const tracked = events.map((event) => toTrackedEvent(event, source, receipt));
-    await stream.append(tracked);
+    await stream().append(tracked);
     metrics.eventsAccepted.inc({ form }, events.length);
     return tracked.map((event) => event.id);
   }

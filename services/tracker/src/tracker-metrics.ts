@@ -1,6 +1,18 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
-export function createTrackerMetrics(registry: Registry) {
+const metricsOf = new WeakMap<Registry, TrackerMetrics>();
+
+/** The tracker's series on `registry`, made on first use: its errors, its Redis dependency and its routes share them. */
+export function trackerMetrics(registry: Registry): TrackerMetrics {
+  let metrics = metricsOf.get(registry);
+  if (metrics === undefined) {
+    metrics = createTrackerMetrics(registry);
+    metricsOf.set(registry, metrics);
+  }
+  return metrics;
+}
+
+function createTrackerMetrics(registry: Registry) {
   const registers = [registry];
   return {
     eventsAccepted: new Counter({

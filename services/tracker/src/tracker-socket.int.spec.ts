@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from '@pushtech/redis';
-import { freePort, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
+import { freePort, stackAddresses, startPrivateRedis, uniqueName, waitFor } from '@pushtech/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRANSPARENT_GIF } from './beacon-reply.ts';
 import { connectTestRedis, startTestTracker, type TestTracker } from './test-tracker.ts';
@@ -60,7 +60,7 @@ describe('over a real socket', () => {
     const res = await fetch(`${base}/t/page`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    expect(await res.json()).toEqual({ error: 'invalid_body', errors: [{ field: 'body', rule: 'must be valid JSON' }] });
+    expect(await res.json()).toEqual({ error: 'invalid_request', errors: [{ field: 'body', rule: 'must be valid JSON' }] });
   });
 });
 
@@ -104,6 +104,38 @@ describe('the tracker process (src/index.ts)', () => {
     } finally {
       child.kill('SIGKILL');
       await redis.del(stream);
+    }
+  });
+
+  it('started while its Redis is away: listens, answers 503 unavailable and is unready; ready and storing once Redis is there', async () => {
+    const server = await startPrivateRedis();
+    await server.stop();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const stream = uniqueName('test:tracker:');
+    const child = spawn(node, [entry], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: server.address, REDIS_STREAM: stream, LOG_LEVEL: 'silent' },
+      stdio: 'ignore',
+    });
+    try {
+      await waitFor(async () => ((await fetch(`${base}/healthz`).catch(() => undefined))?.ok ? true : undefined), 'the tracker listening', 15_000, 50);
+      const unready = await fetch(`${base}/readyz`);
+      expect(unready.status).toBe(503);
+      expect((await unready.json() as { checks: { redis: string } }).checks.redis).toMatch(/^error/);
+      const refused = await fetch(`${base}/t/page?n=1`);
+      expect([refused.status, refused.headers.get('retry-after'), await refused.json()]).toEqual([503, '1', { error: 'unavailable', message: 'the event was not stored: retry later' }]);
+
+      await server.start();
+      await waitFor(async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined), 'the tracker ready', 15_000, 50);
+      const stored = await fetch(`${base}/t/page?n=2`);
+      expect(stored.status).toBe(204);
+      const own = await connectTestRedis(server.address);
+      const entries = await own.xrange(stream, '-', '+');
+      own.disconnect();
+      expect(entries.map(([, fields]) => (JSON.parse(fields[1]!) as { id: string }).id)).toEqual([stored.headers.get('x-event-id')]);
+    } finally {
+      child.kill('SIGKILL');
+      await server.close();
     }
   });
 });

@@ -13,7 +13,7 @@ const batchOfTwo = { method: 'POST', url: '/t/batch', headers: { 'content-type':
 async function expectOutOfRotation(t: TestTracker, why: RegExp): Promise<void> {
   const ready = await t.app.inject({ url: '/readyz' });
   expect(ready.statusCode).toBe(503);
-  expect(ready.json().checks).toEqual({ redis: 'ok', stream: expect.stringMatching(why) });
+  expect(ready.json().checks).toEqual({ redis: 'ok', started: 'ok', stream: expect.stringMatching(why) });
   expect((await t.app.inject({ url: '/healthz' })).statusCode).toBe(200);
 }
 
@@ -31,18 +31,19 @@ describe('high-water mark', () => {
 
   it('over the mark: 503 with Retry-After and nothing written; below it again: accepted', async () => {
     for (let n = 0; n < 3; n++) await redis.xadd(t.stream, '*', STREAM_FIELD, '{}');
+    // The readiness check reads XLEN afresh (requests trust a read up to STREAM_LENGTH_TTL_MS old).
+    await expectOutOfRotation(t, /high-water mark of 3/);
 
     const full = await t.app.inject({ url: '/t/page' });
     expect(full.statusCode).toBe(503);
     expect(full.headers['retry-after']).toBe(String(RETRY_AFTER_FULL_S));
-    expect(full.json()).toEqual({ error: 'stream_full', message: expect.stringContaining('high-water mark of 3') });
+    expect(full.json()).toEqual({ error: 'busy', message: expect.stringContaining('high-water mark of 3') });
     expect((await t.app.inject(batchOfTwo)).statusCode).toBe(503);
     expect(await redis.xlen(t.stream)).toBe(3);
 
     const metrics = (await t.app.inject({ url: '/metrics' })).body;
     expect(metrics).toContain('tracker_unavailable_total{reason="stream_full",service="tracker"} 2');
     expect(metrics).toContain('tracker_stream_length{service="tracker"} 3');
-    await expectOutOfRotation(t, /high-water mark of 3/);
 
     // The consumer drains the stream; the tracker sees it within the XLEN cache period, its readiness check at once.
     await redis.xtrim(t.stream, 'MAXLEN', 0);
@@ -62,7 +63,7 @@ async function trackerOnPrivateRedis(): Promise<{ server: PrivateServer; redis: 
 }
 
 async function closeAll(server: PrivateServer, redis: Redis, t: TestTracker): Promise<void> {
-  await t.app.close();
+  await t.service.stop();
   redis.disconnect();
   await server.close();
 }
@@ -106,7 +107,7 @@ describe('Redis down', () => {
       const res = await answer;
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBe(String(RETRY_AFTER_UNAVAILABLE_S));
-      expect(res.json()).toEqual({ error: 'redis_unavailable', message: 'the event was not stored: retry later' });
+      expect(res.json()).toEqual({ error: 'unavailable', message: 'the event was not stored: retry later' });
     }
     const ready = await t.app.inject({ url: '/readyz' });
     expect(ready.statusCode).toBe(503);
@@ -144,7 +145,7 @@ describe('Redis out of memory (maxmemory with noeviction, as deployed)', () => {
       if (res.statusCode === 204) accepted.push(res.headers['x-event-id'] as string);
       else {
         expect(res.statusCode).toBe(503);
-        expect(res.json()).toEqual({ error: 'redis_unavailable', message: 'the event was not stored: retry later' });
+        expect(res.json()).toEqual({ error: 'unavailable', message: 'the event was not stored: retry later' });
         refused++;
       }
     }

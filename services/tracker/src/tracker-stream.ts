@@ -33,7 +33,7 @@ export class StreamUnavailableError extends Error {
  * is answered 503 instead of waiting for a reconnect. Without the offline queue
  * an XADD queued while disconnected cannot be written after we answered 503.
  */
-export function createTrackerRedis(url: string, connectionName: string, logger: Logger): Redis {
+function createTrackerRedis(url: string, connectionName: string, logger: Logger): Redis {
   const redis = createRedis(url, {
     connectionName,
     maxRetriesPerRequest: 0,
@@ -54,26 +54,10 @@ export function createTrackerRedis(url: string, connectionName: string, logger: 
   return redis;
 }
 
-/** Resolves once the client is connected, or after `timeoutMs` (the tracker starts anyway and answers 503 meanwhile). */
-export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<boolean> {
-  if (redis.status === 'ready') return true;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => done(false), timeoutMs);
-    const onReady = () => done(true);
-    function done(ready: boolean) {
-      clearTimeout(timer);
-      redis.off('ready', onReady);
-      resolve(ready);
-    }
-    redis.once('ready', onReady);
-  });
-}
-
 export interface TrackerStreamOptions {
-  redis: Redis;
-  /** Redis's URL, for the connection of the single-event XADDs (xadd-connection.ts). */
+  /** Redis's URL. */
   url: string;
-  /** That connection's name in Redis's CLIENT LIST. */
+  /** The connections' names in Redis's CLIENT LIST: this, and `<this>/xadd` for the single-event XADDs (xadd-connection.ts). */
   connectionName: string;
   stream: string;
   highWaterMark: number;
@@ -97,13 +81,18 @@ export interface TrackerStream {
    * traffic goes to trackers that can; it comes back once its kafkastore drained it.
    */
   checkRoom(): Promise<void>;
-  /** Resolves true once the connection of the single-event XADDs is up, false after `timeoutMs`. */
-  whenReady(timeoutMs: number): Promise<boolean>;
-  /** Closes the connection of the single-event XADDs. */
-  close(): void;
+  /** The readiness check of Redis: throws unless Redis answers `PING` and the connection of the single-event XADDs is up. */
+  ping(): Promise<void>;
+  /** Closes both connections. */
+  close(): Promise<void>;
 }
 
-export function createTrackerStream({ redis, url, connectionName, stream, highWaterMark, metrics, logger }: TrackerStreamOptions): TrackerStream {
+/**
+ * Opens the tracker's two connections to Redis without waiting for Redis: while it is away,
+ * appends fail at once (503) and both connections keep trying.
+ */
+export function createTrackerStream({ url, connectionName, stream, highWaterMark, metrics, logger }: TrackerStreamOptions): TrackerStream {
+  const redis = createTrackerRedis(url, connectionName, logger);
   let length = 0;
   let lengthReadAt = -Infinity;
   let lengthRead: Promise<void> | undefined;
@@ -139,7 +128,7 @@ export function createTrackerStream({ redis, url, connectionName, stream, highWa
   }
 
   const single = connectXadd({
-    url, name: connectionName, stream, field: STREAM_FIELD, timeoutMs: REDIS_COMMAND_TIMEOUT_MS, logger,
+    url, name: `${connectionName}/xadd`, stream, field: STREAM_FIELD, timeoutMs: REDIS_COMMAND_TIMEOUT_MS, logger,
     onFlush: (_entries, seconds) => metrics.xaddSeconds.observe(seconds),
   });
 
@@ -172,7 +161,13 @@ export function createTrackerStream({ redis, url, connectionName, stream, highWa
       // NOMKSTREAM on a key that does not exist, this one then does nothing.
       await redis.xadd(`${stream}:room-probe`, 'NOMKSTREAM', '*', STREAM_FIELD, '');
     },
-    whenReady: (timeoutMs) => single.whenReady(timeoutMs),
-    close: () => single.close(),
+    async ping() {
+      await redis.ping();
+      if (!single.ready) throw new Error('the connection of the single-event XADDs is not up yet');
+    },
+    async close() {
+      single.close();
+      await redis.quit().catch(() => redis.disconnect());
+    },
   };
 }

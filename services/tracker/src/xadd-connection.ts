@@ -18,11 +18,12 @@
  * connection is down a call fails at once (nothing is queued to be written
  * after its caller was answered 503); calls whose answer has not come within
  * `timeoutMs` fail, and the connection is dropped (so no late answer can be
- * taken for another call's) and made again with back-off.
+ * taken for another call's) and made again with back-off (`RECONNECT_BACKOFF`).
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Logger } from '@pushtech/logging';
+import { backoffDelay, type BackoffPolicy } from '@pushtech/service';
 
 export interface XaddConnectionOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://…` */
@@ -42,10 +43,15 @@ export interface XaddConnectionOptions {
 export interface XaddConnection {
   /** Resolves once Redis holds the entry; rejects when Redis is unreachable, refuses it or does not answer in time. */
   xadd(entry: string): Promise<void>;
+  /** Connected now: a call would be written. */
+  readonly ready: boolean;
   /** Resolves true once connected, false after `timeoutMs` (the connection keeps trying). */
   whenReady(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
+
+/** Between attempts to connect again after the connection was lost. */
+export const RECONNECT_BACKOFF: BackoffPolicy = { initialMs: 100, maxMs: 2_000 };
 
 interface Waiter {
   resolve(): void;
@@ -107,7 +113,7 @@ export function connectXadd(options: XaddConnectionOptions): XaddConnection {
   let socket: Socket | undefined;
   let ready = false;
   let closed = false;
-  let retryMs = 100;
+  let failures = 0;
   let received = '';
   // The commands of this turn, and who waits for their answers.
   let pendingOut = '';
@@ -137,7 +143,7 @@ export function connectXadd(options: XaddConnectionOptions): XaddConnection {
       }
       if (opening !== '') next.write(opening);
       ready = true;
-      retryMs = 100;
+      failures = 0;
       for (const resolve of onReady.splice(0)) resolve();
       options.logger.info('xadd connection to redis ready');
     });
@@ -161,8 +167,8 @@ export function connectXadd(options: XaddConnectionOptions): XaddConnection {
       if (socket === next) socket = undefined;
       fail(new Error('the connection to redis was lost'));
       if (closed) return;
-      setTimeout(open, retryMs).unref();
-      retryMs = Math.min(retryMs * 2, 2_000);
+      failures += 1;
+      setTimeout(open, backoffDelay(RECONNECT_BACKOFF, failures)).unref();
     });
   }
 
@@ -212,6 +218,9 @@ export function connectXadd(options: XaddConnectionOptions): XaddConnection {
         pendingOut += `${prefix}$${Buffer.byteLength(entry)}\r\n${entry}\r\n`;
         pendingWaiters.push({ resolve, reject });
       });
+    },
+    get ready() {
+      return ready;
     },
     whenReady(timeoutMs) {
       if (ready) return Promise.resolve(true);
