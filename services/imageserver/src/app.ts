@@ -87,6 +87,7 @@ const isUpload = (request: FastifyRequest) => request.method === 'POST' && reque
 /** The common errors; every refused upload is counted once, the handler's and Fastify's (over MAX_UPLOAD_BYTES, a type it does not read). */
 function uploadErrors(metrics: ImageserverMetrics): JsonErrorOptions {
   return {
+    notFoundListsRoutes: true,
     acceptedContentTypes: `one of ${UPLOAD_TYPES.join(', ')}`,
     onRefused(request, error) {
       if (isUpload(request)) metrics.uploads.inc({ outcome: error.status === 413 || error instanceof TooManyPixels ? 'too_large' : 'invalid' });
