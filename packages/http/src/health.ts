@@ -63,3 +63,19 @@ async function health(app: FastifyInstance, options: HealthOptions): Promise<voi
 }
 
 export const healthPlugin = fp(health, { name: 'pushtech-health', fastify: '5.x' });
+
+/**
+ * `create`, made once per registry: a service's errors, dependencies and routes each ask for its
+ * series and get the same ones (prom-client refuses a second series of the same name).
+ */
+export function perRegistry<M>(create: (registry: Registry) => M): (registry: Registry) => M {
+  const made = new WeakMap<Registry, M>();
+  return (registry) => {
+    let metrics = made.get(registry);
+    if (metrics === undefined) {
+      metrics = create(registry);
+      made.set(registry, metrics);
+    }
+    return metrics;
+  };
+}

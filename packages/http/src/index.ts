@@ -1,2 +1,2 @@
-export { healthPlugin, createMetricsRegistry, type Check, type HealthOptions } from './health.ts';
+export { healthPlugin, createMetricsRegistry, perRegistry, type Check, type HealthOptions } from './health.ts';
 export { discardRefusedBody, discardRequestBody } from './discard-body.ts';

@@ -1,18 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { perRegistry } from '@pushtech/http';
 
 export type UploadOutcome = 'stored' | 'invalid' | 'too_large' | 'busy' | 'failed';
-
-const metricsOf = new WeakMap<Registry, ImageserverMetrics>();
-
-/** The imageserver's series on `registry`, made on first use: its errors and its routes share them. */
-export function imageserverMetrics(registry: Registry): ImageserverMetrics {
-  let metrics = metricsOf.get(registry);
-  if (metrics === undefined) {
-    metrics = createImageserverMetrics(registry);
-    metricsOf.set(registry, metrics);
-  }
-  return metrics;
-}
 
 function createImageserverMetrics(registry: Registry) {
   return {
@@ -28,3 +17,6 @@ function createImageserverMetrics(registry: Registry) {
 }
 
 export type ImageserverMetrics = ReturnType<typeof createImageserverMetrics>;
+
+/** The imageserver's series on `registry`, made on first use: its errors and its routes share them. */
+export const imageserverMetrics = perRegistry(createImageserverMetrics);

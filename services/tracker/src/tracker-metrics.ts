@@ -1,16 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-
-const metricsOf = new WeakMap<Registry, TrackerMetrics>();
-
-/** The tracker's series on `registry`, made on first use: its errors, its Redis dependency and its routes share them. */
-export function trackerMetrics(registry: Registry): TrackerMetrics {
-  let metrics = metricsOf.get(registry);
-  if (metrics === undefined) {
-    metrics = createTrackerMetrics(registry);
-    metricsOf.set(registry, metrics);
-  }
-  return metrics;
-}
+import { perRegistry } from '@pushtech/http';
 
 function createTrackerMetrics(registry: Registry) {
   const registers = [registry];
@@ -48,3 +37,6 @@ function createTrackerMetrics(registry: Registry) {
 }
 
 export type TrackerMetrics = ReturnType<typeof createTrackerMetrics>;
+
+/** The tracker's series on `registry`, made on first use: its errors, its Redis dependency and its routes share them. */
+export const trackerMetrics = perRegistry(createTrackerMetrics);
