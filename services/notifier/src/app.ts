@@ -7,7 +7,7 @@
  * Kafka and MongoDB.
  */
 import { notifyResultsTopic, topics } from '@pushtech/contracts';
-import { createKafka, createProducer, ensureTopics, type Kafka, type KafkaAdmin, type Producer } from '@pushtech/kafka';
+import { connectKafka, ensureTopics, type Kafka, type KafkaConnection } from '@pushtech/kafka';
 import { connectMongo, ensureIndexes, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { defineService, retry, type BackoffPolicy, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { checkNotifierConfig, configSpec, type NotifierConfig } from './config.ts';
@@ -24,12 +24,6 @@ const STARTUP_RETRY: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
 export interface NotifierMongo {
   client: MongoClient;
   db: Db;
-}
-
-export interface NotifierKafka {
-  client: Kafka;
-  producer: Producer;
-  admin: KafkaAdmin;
 }
 
 /** What runs once started: the core, the consumer feeding it, the producer of responses. */
@@ -56,14 +50,6 @@ async function connectStore(config: NotifierConfig): Promise<NotifierMongo> {
   return { client, db };
 }
 
-async function connectKafka({ config, logger }: ServiceContext<NotifierConfig>): Promise<NotifierKafka> {
-  // kafkajs' own lines off and few retries of its own: each attempt is retried and logged once by
-  // the runtime, and closing never waits long for kafkajs.
-  const client = createKafka({ clientId: 'notifier', brokers: config.KAFKA_BROKERS, logger, logLevel: 'none', retries: 3 });
-  await ensureTopics(client, [{ ...topics.notifyRequests, name: config.REQUESTS_TOPIC }]);
-  return { client, producer: await createProducer(client), admin: client.admin() };
-}
-
 /** Response topics are created on their first response. */
 function responseTopics(kafka: Kafka): (topic: string) => Promise<void> {
   const known = new Set<string>();
@@ -74,7 +60,7 @@ function responseTopics(kafka: Kafka): (topic: string) => Promise<void> {
   };
 }
 
-function startNotifying(ctx: ServiceContext<NotifierConfig>, mongo: NotifierMongo, kafka: NotifierKafka, tuning: Tuning): Promise<StartedNotifier> {
+function startNotifying(ctx: ServiceContext<NotifierConfig>, mongo: NotifierMongo, kafka: KafkaConnection, tuning: Tuning): Promise<StartedNotifier> {
   const { config, logger } = ctx;
   const metrics = createNotifierMetrics(ctx.registry);
   const sender = createSender(config.ONESIGNAL_CLIENT, {
@@ -148,19 +134,16 @@ async function stopNotifying({ core, intake, responder }: StartedNotifier): Prom
   await intake.close();
 }
 
-function notifierDependencies(ctx: ServiceContext<NotifierConfig>): Dependencies<{ mongo: NotifierMongo; kafka: NotifierKafka }> {
+function notifierDependencies({ config, logger }: ServiceContext<NotifierConfig>): Dependencies<{ mongo: NotifierMongo; kafka: KafkaConnection }> {
+  // kafkajs' own lines off and few retries of its own: each attempt is retried and logged once by
+  // the runtime, and closing never waits long for kafkajs.
+  const kafka = { clientId: 'notifier', brokers: config.KAFKA_BROKERS, logger, logLevel: 'none', retries: 3 } as const;
   return {
-    mongo: { connect: () => connectStore(ctx.config), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
+    mongo: { connect: () => connectStore(config), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
     kafka: {
-      connect: () => connectKafka(ctx),
-      check: async ({ admin }) => {
-        await admin.connect();
-        return admin.describeCluster();
-      },
-      close: async ({ producer, admin }) => {
-        await producer.disconnect();
-        await admin.disconnect();
-      },
+      connect: () => connectKafka({ ...kafka, topics: [{ ...topics.notifyRequests, name: config.REQUESTS_TOPIC }] }),
+      check: (connection) => connection.ping(),
+      close: (connection) => connection.close(),
     },
   };
 }
