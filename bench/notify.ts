@@ -1,8 +1,8 @@
 /**
  * Notifier throughput: requests per second from Kafka through the notifier to
  * the OneSignal stand-in, with the rate limit off. N requests (default 5,000)
- * are produced at once to a fresh topic while a notifier (wired as
- * `src/index.ts` wires it, in this process) consumes it; the clock runs from
+ * are produced at once to a fresh topic while a notifier (the service
+ * `src/index.ts` runs, in this process) consumes it; the clock runs from
  * the produce until the stand-in has received all of them, and — for the
  * end-to-end figure — until all their responses are back on Kafka.
  *
@@ -26,7 +26,7 @@ import { createKafka, createProducer, ensureTopics, type Kafka } from '@pushtech
 import { createLogger } from '@pushtech/logging';
 import { connectMongo } from '@pushtech/mongo';
 import { freePort, readTopic, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
-import { startApp } from '../services/notifier/src/app.ts';
+import { notifier } from '../services/notifier/src/app.ts';
 import { benchLocationToPush } from './location-to-push.ts';
 import { loadNotifierConfig } from '../services/notifier/src/config.ts';
 import { pushRequest } from '../services/notifier/src/fixtures/requests.ts';
@@ -72,12 +72,11 @@ async function run(kafka: Kafka, standinUrl: string, requests: number, client: '
     KAFKA_BROKERS: kafkaBrokers.join(','), MONGO_URL: mongoUrl, MONGO_DB: names.db,
     REQUESTS_TOPIC: names.requests, NOTIFIER_GROUP: names.group,
     ONESIGNAL_API_ROOT: standinUrl, ONESIGNAL_APP_ID: APP_ID, ONESIGNAL_API_KEY: API_KEY, ONESIGNAL_CLIENT: client,
-    RATE_LIMIT_PER_S: '0', SEND_CONCURRENCY: String(concurrency), PORT: '0', LOG_LEVEL: 'error',
+    RATE_LIMIT_PER_S: '0', SEND_CONCURRENCY: String(concurrency), LOG_LEVEL: 'error',
   });
-  const app = await startApp(config, logger);
+  const service = await notifier.start({ config, logger, listen: false });
   try {
-    await app.ready;
-    await app.intake()!.joined;
+    await (await service.ready).intake.joined;
     await fetch(`${standinUrl}/_standin/requests`, { method: 'DELETE' });
     const style = { '2xx': { operation: 'success' }, '4xx': { operation: 'failure' }, '5xx': { operation: 'retry' } };
     const batch = Array.from({ length: requests }, (_, i) => pushRequest({ responseTopic: names.responses, userIds: [`user-${i % 5_000}`], style }));
@@ -96,7 +95,7 @@ async function run(kafka: Kafka, standinUrl: string, requests: number, client: '
     log(`  ${client}: ${requests} requests: all at the stand-in after ${seconds.toFixed(2)} s, all responses after ${e2eSeconds.toFixed(2)} s`);
     return { seconds, e2eSeconds };
   } finally {
-    await app.close();
+    await service.stop();
     await responses.stop();
     await producer.disconnect();
     const admin = kafka.admin();

@@ -201,6 +201,6 @@ describe('match.found → one push request for each owner', () => {
   it('/readyz checks Mongo and Kafka', async () => {
     const res = await fetch(`${t.bridge.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok' } });
+    expect(await res.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok', started: 'ok' } });
   });
 });

@@ -1,14 +1,13 @@
-import { hostPorts, int, oneOf, string, url, type ConfigOf } from '@pushtech/config';
+import { hostPorts, int, string, url, type ConfigOf } from '@pushtech/config';
 import { topics } from '@pushtech/contracts';
-import { logLevels } from '@pushtech/logging';
+import { serviceConfig } from '@pushtech/service';
 
 const DAY_S = 86_400;
 
 /** Every variable the notify bridge reads (README has the table, `.env.example` the defaults). */
 export const bridgeConfigSpec = {
-  /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
-  PORT: int({ default: 8090, min: 0, max: 65_535 }),
-  HOST: string({ default: '0.0.0.0' }),
+  /** /healthz, /readyz and /metrics only. */
+  ...serviceConfig({ port: 8090 }),
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
   /** The database of storage's projection (titles, devices) and of the bridge's own `notify_pairs`, `notify_user_hours`. */
@@ -28,7 +27,6 @@ export const bridgeConfigSpec = {
   USER_MAX_PER_HOUR: int({ default: 20, min: 1, max: 100_000 }),
   /** A match.found decided longer ago than this is not notified any more (0: no limit). */
   MATCH_MAX_AGE_S: int({ default: 600, min: 0, max: 30 * DAY_S }),
-  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 
 export type BridgeConfig = ConfigOf<typeof bridgeConfigSpec>;

@@ -5,8 +5,9 @@ import { bridgeConfigSpec } from './config.ts';
 describe('notify bridge config', () => {
   it('has a default for everything', () => {
     expect(loadConfig(bridgeConfigSpec, {})).toEqual({
-      PORT: 8090,
       HOST: '0.0.0.0',
+      PORT: 8090,
+      LOG_LEVEL: 'info',
       KAFKA_BROKERS: ['127.0.0.1:19092'],
       MONGO_URL: 'mongodb://127.0.0.1:27117',
       MONGO_DB: 'pushtech',
@@ -19,7 +20,6 @@ describe('notify bridge config', () => {
       PAIR_WINDOW_S: 3_600,
       USER_MAX_PER_HOUR: 20,
       MATCH_MAX_AGE_S: 600,
-      LOG_LEVEL: 'info',
     });
   });
 

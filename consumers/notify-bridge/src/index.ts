@@ -1,10 +1,3 @@
-import { loadConfigOrExit } from '@pushtech/config';
-import { shutdownOnSignals } from '@pushtech/lifecycle';
-import { createLogger } from '@pushtech/logging';
-import { startBridge } from './app.ts';
-import { bridgeConfigSpec } from './config.ts';
+import { notifyBridge } from './app.ts';
 
-const config = loadConfigOrExit(bridgeConfigSpec);
-const logger = createLogger('notify-bridge', config.LOG_LEVEL);
-const bridge = await startBridge(config, logger);
-shutdownOnSignals(logger, [() => bridge.close()]);
+await notifyBridge.main();

@@ -4,17 +4,19 @@ import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } 
 import { createLogger } from '@pushtech/logging';
 import { connectMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { readTopic, stackAddresses, uniqueName, waitFor, type TopicReader } from '@pushtech/testing';
-import { startBridge, type Bridge, type BridgeSettings } from './app.ts';
+import { bridgeService } from './app.ts';
 import type { BatchResult } from './bridge.ts';
+import type { BridgeConfig } from './config.ts';
 import type { BridgePushRequest } from './notify-request.ts';
 
 export const testLogger = () => createLogger('notify-bridge-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
 
-export function testSettings(change: Partial<BridgeSettings> = {}): BridgeSettings {
+export function testSettings(change: Partial<BridgeConfig> = {}): BridgeConfig {
   const { kafkaBrokers, mongoUrl } = stackAddresses();
   return {
-    PORT: 0,
     HOST: '127.0.0.1',
+    PORT: 0, // any free port
+    LOG_LEVEL: 'silent',
     KAFKA_BROKERS: kafkaBrokers,
     MONGO_URL: mongoUrl,
     MONGO_DB: uniqueName('bridge'),
@@ -38,8 +40,9 @@ export function testClock(start = Date.now()) {
 }
 
 export interface TestBridge {
-  bridge: Bridge;
-  settings: BridgeSettings;
+  /** The running service, listening on `url`. */
+  bridge: { url: string; stop(): Promise<void> };
+  settings: BridgeConfig;
   kafka: Kafka;
   mongo: MongoClient;
   db: Db;
@@ -71,8 +74,12 @@ export async function startTestBridge(settings = testSettings(), clock = testClo
   const mongo = await connectMongo(settings.MONGO_URL, { appName: 'notify-bridge-test' });
   await beforeStart?.(mongo.db(settings.MONGO_DB));
   const batches: BatchResult[] = [];
-  const bridge = await startBridge(settings, logger, { now: clock.now, onBatch: (result) => batches.push(result), titleRetryMs: 200 });
-  await bridge.ready;
+  const service = await bridgeService({ now: clock.now, onBatch: (result) => batches.push(result), titleRetryMs: 200 }).start({ config: settings, logger });
+  await service.ready.catch(async (err: unknown) => {
+    await service.stop();
+    throw err;
+  });
+  const bridge = { url: service.url!, stop: () => service.stop() };
   const producer = await createProducer(kafka);
   const requests = await readTopic(kafka, settings.REQUESTS_TOPIC, logger);
   const skipped = () => batches.flatMap((b) => b.skipped);
@@ -109,7 +116,7 @@ export async function startTestBridge(settings = testSettings(), clock = testClo
     },
     async stop(options = {}) {
       await requests.stop();
-      await bridge.close();
+      await bridge.stop();
       await producer.disconnect();
       if (!options.keepDatabase) await mongo.db(settings.MONGO_DB).dropDatabase().catch(() => {});
       await mongo.close();

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { bool, ConfigErrors, secret, hostPorts, int, list, loadConfig, number, oneOf, port, string, url } from './index.ts';
+import { bool, ConfigError, ConfigErrors, secret, hostPorts, int, list, loadConfig, number, oneOf, port, string, url } from './index.ts';
 
 function errorOf(spec: Parameters<typeof loadConfig>[0], env: Record<string, string>): string {
   try {
@@ -71,6 +71,15 @@ describe('loadConfig', () => {
       'config: A must be an integer (got "x")',
       'config: B must be an integer between 1 and 65535 (got "0")',
     ]);
+  });
+
+  it('checks the rules between variables once each is valid, one line each', () => {
+    const spec = { MIN: int(), MAX: int() };
+    const check = (c: { MIN: number; MAX: number }) => (c.MAX < c.MIN ? [new ConfigError('MAX', `must be at least MIN (${c.MIN})`, String(c.MAX))] : []);
+    expect(loadConfig(spec, { MIN: '1', MAX: '2' }, check)).toEqual({ MIN: 1, MAX: 2 });
+    expect(() => loadConfig(spec, { MIN: '3', MAX: '2' }, check)).toThrow(new ConfigErrors([new ConfigError('MAX', 'must be at least MIN (3)', '2')]));
+    // A variable that is bad on its own is reported alone: the rules between them are not asked.
+    expect(() => loadConfig(spec, { MIN: 'x', MAX: '2' }, check)).toThrow('config: MIN must be an integer (got "x")');
   });
 });
 

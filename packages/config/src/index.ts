@@ -149,9 +149,14 @@ export function list(options: Options<string[]> = {}): Reader<string[]> {
 
 export type Spec = Record<string, Reader<unknown>>;
 export type ConfigOf<S extends Spec> = { [K in keyof S]: S[K] extends Reader<infer T> ? T : never };
+/** Rules between variables (each one read well on its own): the errors, none when they hold. */
+export type CrossCheck<C> = (config: C) => ConfigError[];
 
-/** Validates every variable of `spec`; throws `ConfigErrors` listing each bad one. */
-export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+/**
+ * Validates every variable of `spec`, then the rules between them (`check`); throws
+ * `ConfigErrors` listing each bad one.
+ */
+export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv = process.env, check?: CrossCheck<ConfigOf<S>>): ConfigOf<S> {
   const result: Record<string, unknown> = {};
   const errors: ConfigError[] = [];
   for (const [name, r] of Object.entries(spec)) {
@@ -163,13 +168,15 @@ export function loadConfig<S extends Spec>(spec: S, env: NodeJS.ProcessEnv = pro
     }
   }
   if (errors.length > 0) throw new ConfigErrors(errors);
+  const broken = check?.(result as ConfigOf<S>) ?? [];
+  if (broken.length > 0) throw new ConfigErrors(broken);
   return result as ConfigOf<S>;
 }
 
 /** For `index.ts` of a service: a bad config prints its lines on stderr and exits with 78 (EX_CONFIG). */
-export function loadConfigOrExit<S extends Spec>(spec: S, env: NodeJS.ProcessEnv = process.env): ConfigOf<S> {
+export function loadConfigOrExit<S extends Spec>(spec: S, env: NodeJS.ProcessEnv = process.env, check?: CrossCheck<ConfigOf<S>>): ConfigOf<S> {
   try {
-    return loadConfig(spec, env);
+    return loadConfig(spec, env, check);
   } catch (err) {
     if (err instanceof ConfigErrors) {
       process.stderr.write(`${err.message}\n`);

@@ -8,7 +8,7 @@ import { createLogger } from '@pushtech/logging';
 import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
 import { kafkajsOf } from './client.ts';
 import {
-  createKafka, createProducer, ensureTopics, parseJson, readRange, runAckConsumer, runConsumer, startTail,
+  connectKafka, createKafka, createProducer, ensureTopics, parseJson, readRange, runAckConsumer, runConsumer, startTail,
   type AckConsumer, type AckedMessage, type Assignment, type ConsumedMessage, type Producer,
 } from './index.ts';
 
@@ -81,6 +81,20 @@ describe('topics', () => {
   it('the broker does not create topics on its own', async () => {
     await expect(producer.send(uniqueName('undeclared'), numbered(0, 1))).rejects.toThrow();
   }, 60_000);
+});
+
+describe('a service\'s connection', () => {
+  it('makes its topics and connects a producer; ping answers while the broker does; close disconnects', async () => {
+    const name = uniqueName('connection');
+    const connection = await connectKafka({ clientId: 'kafka-test', brokers: kafkaBrokers, logger, topics: [{ name, partitions: 2, retentionMs: 3_600_000 }] });
+    try {
+      expect(await connection.ping()).toMatchObject({ brokers: [expect.objectContaining({ nodeId: expect.any(Number) })] });
+      expect((await connection.admin.fetchTopicOffsets(name)).map((p) => p.partition).sort()).toEqual([0, 1]);
+      expect(await connection.producer.send(name, [{ key: 'k', value: 'v', partition: 1 }])).toEqual([expect.objectContaining({ topic: name, partition: 1, baseOffset: 0 })]);
+    } finally {
+      await connection.close();
+    }
+  });
 });
 
 describe('consumer group', () => {

@@ -12,7 +12,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
-import { loadConfigOrExit, oneOf, port, string, type ConfigOf, type Reader, type Spec } from '@pushtech/config';
+import { loadConfigOrExit, oneOf, port, string, type ConfigOf, type CrossCheck, type Reader, type Spec } from '@pushtech/config';
 import { createMetricsRegistry, healthPlugin, type Check } from '@pushtech/http';
 import { shutdownOnSignals } from '@pushtech/lifecycle';
 import { createLogger, logLevels, type Logger, type LogLevel } from '@pushtech/logging';
@@ -63,6 +63,8 @@ export interface ServiceDefinition<S extends Spec, D extends Record<string, unkn
   name: string;
   /** The variables the service reads; spread `serviceConfig({ port })` into it. */
   config: S;
+  /** Rules between variables, checked at start like the variables themselves (one line each, exit 78). */
+  checkConfig?: CrossCheck<ConfigOf<S>>;
   /** Fastify options other than the logger (body limit, trust proxy, router options, …), or a function of the config giving them. */
   http?: HttpOptions | ((config: ConfigOf<S>) => HttpOptions);
   /** The common JSON errors, with the service's own kinds and counters. */
@@ -225,7 +227,7 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
     configSpec: definition.config,
     start,
     async main() {
-      const config = loadConfigOrExit(definition.config);
+      const config = loadConfigOrExit(definition.config, process.env, definition.checkConfig);
       const logger = createLogger(definition.name, (config as C & BaseConfig).LOG_LEVEL);
       const service = await start({ config, logger });
       service.ready.catch((err: unknown) => {

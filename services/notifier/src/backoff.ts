@@ -2,8 +2,10 @@
  * When to try a request again: exponential back-off with "equal jitter"
  * (half the step fixed, half random), so delays grow with every attempt yet
  * retries of many requests that failed together spread out; and bounds on
- * how long and how often a request is retried.
+ * how long and how often a request is retried. The notifier's documented
+ * policy toward OneSignal, computed by the one back-off of @pushtech/service.
  */
+import { backoffDelay } from '@pushtech/service';
 
 export interface RetryPolicy {
   /** Delay after the first failed attempt is between baseMs / 2 and baseMs. */
@@ -22,8 +24,7 @@ export interface RetryPolicy {
  * second half random. Delay n+1 is never shorter than delay n until the cap.
  */
 export function retryDelay(attempts: number, policy: Pick<RetryPolicy, 'baseMs' | 'maxMs'>, random: () => number = Math.random): number {
-  const step = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 40));
-  return Math.round(step / 2 + random() * (step / 2));
+  return backoffDelay({ initialMs: policy.baseMs, maxMs: policy.maxMs, factor: 2, jitter: 0.5 }, attempts, random);
 }
 
 /**

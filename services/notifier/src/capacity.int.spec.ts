@@ -26,12 +26,12 @@ describe('queue depth', () => {
     const requests = Array.from({ length: 150 }, (_, i) => pushRequest({ responseTopic: bench.names.responseTopic, userIds: [`cap-${i}`] }));
     await bench.produce(requests);
     notifier = await startNotifier(notifierEnv(bench.names, standin, { QUEUE_MAX: '20', RATE_LIMIT_PER_S: '150', SEND_CONCURRENCY: '2' }));
-    const core = notifier.app.notifier()!;
+    const core = notifier.core;
     let maxHeld = 0;
     let sawPaused = false;
     const sampler = setInterval(() => {
       maxHeld = Math.max(maxHeld, core.stats().held);
-      sawPaused ||= notifier!.app.intake()!.paused();
+      sawPaused ||= notifier!.intake.paused();
     }, 5);
     try {
       await bench.responses.waitForCount(150, 60_000);
@@ -45,6 +45,6 @@ describe('queue depth', () => {
     expect(new Set(answered).size).toBe(150);
     expect(answered.length).toBe(150);
     expect(standin.notifications().length).toBe(150);
-    await waitFor(() => (notifier!.app.intake()!.paused() ? undefined : true), 'consumption resumed');
+    await waitFor(() => (notifier!.intake.paused() ? undefined : true), 'consumption resumed');
   });
 });

@@ -1,6 +1,6 @@
-import { ConfigError, ConfigErrors, hostPorts, int, loadConfig, number, oneOf, string, url, type ConfigOf, type Reader } from '@pushtech/config';
+import { ConfigError, hostPorts, int, loadConfig, number, oneOf, string, url, type ConfigOf, type Reader } from '@pushtech/config';
 import { topics } from '@pushtech/contracts';
-import { logLevels } from '@pushtech/logging';
+import { serviceConfig } from '@pushtech/service';
 import { AUTH_SCHEMES, ONESIGNAL_CLIENTS } from './onesignal.ts';
 
 /** A required secret: never echoed in an error line. */
@@ -17,6 +17,8 @@ function secret(): Reader<string> {
 
 /** Every variable the notifier reads (README has the table). */
 export const configSpec = {
+  /** /healthz, /readyz and /metrics only. */
+  ...serviceConfig({ port: 8088 }),
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
   MONGO_DB: string({ default: 'pushtech' }),
@@ -37,15 +39,12 @@ export const configSpec = {
   RETRY_MAX_MS: int({ default: 60_000, min: 1, max: 86_400_000 }),
   RETRY_MAX_ATTEMPTS: int({ default: 10, min: 1, max: 1_000 }),
   RETRY_MAX_AGE_MS: int({ default: 900_000, min: 1, max: 7 * 86_400_000 }),
-  /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
-  PORT: int({ default: 8088, min: 0, max: 65_535 }),
-  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 
 export type NotifierConfig = ConfigOf<typeof configSpec>;
 
-/** Rules that involve two variables. */
-function crossCheck(config: NotifierConfig): ConfigError[] {
+/** Rules that involve two variables (`checkConfig` of the service: checked at start too). */
+export function checkNotifierConfig(config: NotifierConfig): ConfigError[] {
   const errors: ConfigError[] = [];
   if (config.ONESIGNAL_CLIENT === 'onesignal-node' && config.ONESIGNAL_AUTH_SCHEME !== 'Basic') {
     errors.push(new ConfigError('ONESIGNAL_AUTH_SCHEME', 'must be Basic with ONESIGNAL_CLIENT=onesignal-node (it always sends "Authorization: Basic <key>"); use ONESIGNAL_CLIENT=fetch for Key', config.ONESIGNAL_AUTH_SCHEME));
@@ -56,23 +55,7 @@ function crossCheck(config: NotifierConfig): ConfigError[] {
   return errors;
 }
 
-/** Like `loadConfig`, with the rules between variables; throws `ConfigErrors`. */
+/** The config as the environment `env` gives it, the rules between variables checked; throws `ConfigErrors`. */
 export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): NotifierConfig {
-  const config = loadConfig(configSpec, env);
-  const errors = crossCheck(config);
-  if (errors.length > 0) throw new ConfigErrors(errors);
-  return config;
-}
-
-/** For `index.ts`: a bad config prints one line per variable on stderr and exits with 78 (EX_CONFIG). */
-export function loadNotifierConfigOrExit(env: NodeJS.ProcessEnv = process.env): NotifierConfig {
-  try {
-    return loadNotifierConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigErrors) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
+  return loadConfig(configSpec, env, checkNotifierConfig);
 }

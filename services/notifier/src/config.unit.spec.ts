@@ -19,6 +19,9 @@ function errorsOf(env: Record<string, string>): string[] {
 describe('config', () => {
   it('has a default for every variable but the OneSignal app id and key', () => {
     expect(loadNotifierConfig(required)).toEqual({
+      HOST: '0.0.0.0',
+      PORT: 8088,
+      LOG_LEVEL: 'info',
       KAFKA_BROKERS: ['127.0.0.1:19092'],
       MONGO_URL: 'mongodb://127.0.0.1:27117',
       MONGO_DB: 'pushtech',
@@ -36,8 +39,6 @@ describe('config', () => {
       RETRY_MAX_MS: 60_000,
       RETRY_MAX_ATTEMPTS: 10,
       RETRY_MAX_AGE_MS: 900_000,
-      PORT: 8088,
-      LOG_LEVEL: 'info',
     });
   });
 
@@ -60,13 +61,21 @@ describe('config', () => {
     ]);
   });
 
+  const runIndex = (env: Record<string, string>) => spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
+    env: { ...process.env, ...required, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+
   it('src/index.ts stops with one clear line and exit code 78 on a bad value', () => {
-    const result = spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
-      env: { ...process.env, ...required, RETRY_MAX_ATTEMPTS: 'many' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const result = runIndex({ RETRY_MAX_ATTEMPTS: 'many' });
     expect(result.status).toBe(78);
     expect(result.stderr.trim()).toBe('config: RETRY_MAX_ATTEMPTS must be an integer between 1 and 1000 (got "many")');
+  });
+
+  it('src/index.ts checks the rules between variables too: one line, exit code 78', () => {
+    const result = runIndex({ ONESIGNAL_AUTH_SCHEME: 'Key' });
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim()).toBe('config: ONESIGNAL_AUTH_SCHEME must be Basic with ONESIGNAL_CLIENT=onesignal-node (it always sends "Authorization: Basic <key>"); use ONESIGNAL_CLIENT=fetch for Key (got "Key")');
   });
 });

@@ -40,8 +40,8 @@ describe('fair share through Kafka', () => {
     expect(before).toEqual(Array.from({ length: before.length }, (_, i) => `a${i}`));
 
     // The rate limit holds A's backlog back: most of it is still waiting.
-    expect(notifier.app.notifier()!.stats().queued).toBeGreaterThan(900);
-    const metrics = (await notifier.app.http.inject('/metrics')).body;
+    expect(notifier.core.stats().queued).toBeGreaterThan(900);
+    const metrics = (await notifier.http.inject('/metrics')).body;
     expect(metrics).toMatch(new RegExp(`notifier_queue_depth\\{producer="${topicA.replaceAll('.', '\\.')}",service="notifier"\\} (9\\d\\d)`));
     expect(metrics).toMatch(/notifier_rate_limit_waits_total\{service="notifier"\} [1-9]/);
 

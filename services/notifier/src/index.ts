@@ -1,9 +1,3 @@
-import { shutdownOnSignals } from '@pushtech/lifecycle';
-import { createLogger } from '@pushtech/logging';
-import { startApp } from './app.ts';
-import { loadNotifierConfigOrExit } from './config.ts';
+import { notifier } from './app.ts';
 
-const config = loadNotifierConfigOrExit();
-const logger = createLogger('notifier', config.LOG_LEVEL);
-const app = await startApp(config, logger);
-shutdownOnSignals(logger, [() => app.close()]);
+await notifier.main();

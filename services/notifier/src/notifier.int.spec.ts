@@ -1,4 +1,4 @@
-// The protocol end to end: requests produced to Kafka, a notifier (startApp) in this
+// The protocol end to end: requests produced to Kafka, a notifier (its service) in this
 // process, the OneSignal stand-in answering scripted statuses, responses read from Kafka.
 // Run once with each client (onesignal-node, fetch).
 import { randomUUID } from 'node:crypto';
@@ -153,7 +153,7 @@ describe.each(['onesignal-node', 'fetch'])('the notifier with the %s client', (c
     await waitFor(() => (callsFor(userOf('no-topic')).length === 1 ? true : undefined), 'the request without response topic sent');
     await bench.responses.caughtUp(); // the marker: every response written so far is read
     expect(bench.responses.values<NotifyResponse>().filter((r) => r.uuid === noTopic.uuid || r.uuid === badNoTopic.uuid)).toEqual([]);
-    const metrics = (await notifier.app.http.inject('/metrics')).body;
+    const metrics = (await notifier.http.inject('/metrics')).body;
     expect(metrics).toMatch(/notifier_requests_rejected_total\{reason="not_json",service="notifier"\} 1/);
     expect(metrics).toMatch(/notifier_requests_rejected_total\{reason="invalid",service="notifier"\} 1/);
   });
@@ -167,13 +167,13 @@ describe.each(['onesignal-node', 'fetch'])('the notifier with the %s client', (c
   });
 
   it('serves /metrics per operation and status class, queue depth per producer, retries pending; /readyz names its dependencies', async () => {
-    const metrics = (await notifier.app.http.inject('/metrics')).body;
+    const metrics = (await notifier.http.inject('/metrics')).body;
     expect(metrics).toMatch(/notifier_outcomes_total\{operation="copy",status_class="2xx",service="notifier"\} \d+/);
     expect(metrics).toMatch(/notifier_outcomes_total\{operation="retry",status_class="5xx",service="notifier"\} \d+/);
     expect(metrics).toContain(`notifier_queue_depth{producer="${bench.names.responseTopic}",service="notifier"} 0`);
     expect(metrics).toMatch(/notifier_retries_pending\{service="notifier"\} 0/);
-    const ready = await notifier.app.http.inject('/readyz');
-    expect(ready.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok' } });
+    const ready = await notifier.http.inject('/readyz');
+    expect(ready.json()).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok', started: 'ok' } });
     // Every settled request was committed: a new consumer of the group would start at the end.
     await waitFor(async () => (await bench.db.collection(RETRIES).countDocuments()) === 0 || undefined, 'an empty retry store');
   });
@@ -211,7 +211,7 @@ describe('versions through Kafka', () => {
     expect(bench.responses.values<NotifyResponse>().some((r) => r.uuid === stale.uuid)).toBe(false);
     await waitFor(async () => (await bench.db.collection(RETRIES).countDocuments()) === 0 || undefined, 'no stored retries');
     expect(await bench.db.collection('notifier_versions').findOne({ _id: topic as never })).toEqual({ _id: topic, versionUtcSeconds: 200 });
-    const metrics = (await notifier.app.http.inject('/metrics')).body;
+    const metrics = (await notifier.http.inject('/metrics')).body;
     expect(metrics).toMatch(/notifier_dropped_total\{reason="stale",service="notifier"\} 1/);
   });
 });

@@ -9,9 +9,9 @@
  * commit its offset. On stop, requests still waiting are parked in the retry
  * store, and a restarted notifier picks them up from there.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { notifyRequestsTopic, type ConnectRequest, type ControlRequest, type NotifyResponse, type ParsedRequest, type PushRequest } from '@pushtech/contracts';
 import type { Logger } from '@pushtech/logging';
+import { retry, type BackoffPolicy } from '@pushtech/service';
 import type { RetryPolicy } from './backoff.ts';
 import { createFairQueue } from './fair-queue.ts';
 import type { NotifierMetrics } from './metrics.ts';
@@ -75,6 +75,8 @@ export interface Notifier {
 }
 
 const NO_PRODUCER = '';
+/** Back-off of a MongoDB write that must happen (a `_connect`'s version). */
+const STORE_RETRY: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
 const producerLabel = (producer: string) => (producer === NO_PRODUCER ? '(none)' : producer);
 
 interface Item {
@@ -201,18 +203,16 @@ export function createNotifier(options: NotifierOptions): Notifier {
     kick();
   }
 
-  async function withRetries<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
-    for (let failures = 0; !stopping.signal.aborted; failures++) {
-      try {
-        return await fn();
-      } catch (err) {
-        const delay = Math.min(100 * 2 ** Math.min(failures, 20), 5_000);
+  /** Retries `fn` until it succeeds; undefined once the notifier stops (nothing else ends it). */
+  function withRetries<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
+    return retry(fn, {
+      policy: STORE_RETRY,
+      signal: stopping.signal,
+      onFailure(err, attempt, retryInMs) {
         metrics.storeFailures.inc({ operation: what });
-        logger.warn({ err: String(err), attempt: failures + 1, retryInMs: delay }, `mongo: ${what} failed`);
-        await sleep(delay, undefined, { signal: stopping.signal }).catch(() => {});
-      }
-    }
-    return undefined;
+        logger.warn({ err: String(err), attempt, retryInMs }, `mongo: ${what} failed`);
+      },
+    }).catch(() => undefined);
   }
 
   async function connect(request: ConnectRequest, ack: () => void): Promise<void> {

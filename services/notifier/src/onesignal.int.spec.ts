@@ -1,28 +1,31 @@
 // Both clients make the same call to the stand-in, and hand back what came back —
 // except what onesignal-node cannot see (pinned here, described in the README).
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+// Each case has a stand-in of its own: a call still under way when its case ends (the
+// timeout case's) is recorded by that case's stand-in, never by the next case's.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PushRequest } from '@pushtech/contracts';
 import { startStandin, type Standin } from '@pushtech/onesignal-standin';
-import { freePort } from '@pushtech/testing';
+import { freePort, waitFor } from '@pushtech/testing';
 import { createFetchSender, createOneSignalNodeSender, notificationBody, type NotificationSender } from './onesignal.ts';
 import { pushRequest } from './fixtures/requests.ts';
 
 const appId = '2f4c5b1e-8a9d-4e6f-b3c2-1d0e9f8a7b6c';
 const apiKey = 'standin-test-key';
+
+/** A stand-in and both clients pointed at it. */
+async function startFixture(): Promise<{ standin: Standin; senders: NotificationSender[] }> {
+  const standin = await startStandin({ appId, apiKey });
+  const options = { apiRoot: standin.apiRoot, appId, apiKey, timeoutMs: 500 };
+  return { standin, senders: [createOneSignalNodeSender(options), createFetchSender(options)] };
+}
+
 let standin: Standin;
 let senders: NotificationSender[];
-
-beforeAll(async () => {
-  standin = await startStandin({ appId, apiKey });
-  const options = { apiRoot: standin.apiRoot, appId, apiKey, timeoutMs: 500 };
-  senders = [createOneSignalNodeSender(options), createFetchSender(options)];
+beforeEach(async () => {
+  ({ standin, senders } = await startFixture());
 });
-afterAll(async () => {
+afterEach(async () => {
   await standin.close();
-});
-beforeEach(() => {
-  standin.clear();
-  standin.clearScripts();
 });
 
 const body = () => notificationBody(pushRequest({ userIds: ['user-1', 'user-2'] }) as PushRequest);
@@ -63,6 +66,8 @@ describe.each(['onesignal-node', 'fetch'])('the %s client', (name) => {
   it('a call that gets no answer in time is an answer of kind error', async () => {
     standin.script({ statuses: [{ status: 200, delayMs: 800 }] });
     expect(await sender().send(body())).toEqual({ kind: 'error', message: 'timeout' });
+    // The stand-in answers later: the case ends once it has, so its stand-in closes with no call under way.
+    await waitFor(() => (standin.calls.length === 1 ? true : undefined), 'the stand-in to answer the call');
   });
 });
 
@@ -85,6 +90,21 @@ describe('where the clients differ', () => {
     expect(await viaKey.send(body())).toMatchObject({ status: 200 });
     expect(standin.calls[0]!.authScheme).toBe('Key');
     expect(() => createOneSignalNodeSender({ apiRoot: standin.apiRoot, appId, apiKey, timeoutMs: 500, authScheme: 'Key' })).toThrow(/only "Authorization: Basic/);
+  });
+
+  it('a case never sees another case\'s call: one answered after its case ended stays with that case\'s stand-in', async () => {
+    const earlier = await startFixture(); // as the timeout case has it
+    try {
+      earlier.standin.script({ statuses: [{ status: 200, delayMs: 800 }] });
+      expect(await earlier.senders[1]!.send(body())).toEqual({ kind: 'error', message: 'timeout' });
+      // The worst order: the earlier case's call is recorded before this case makes its own.
+      await waitFor(() => (earlier.standin.calls.length === 1 ? true : undefined), 'the earlier case\'s call recorded');
+      const request = pushRequest({ userIds: ['user-1'] }) as PushRequest;
+      await senders[1]!.send(notificationBody(request));
+      expect(standin.calls.map((c) => (c.body as { idempotency_key: string }).idempotency_key)).toEqual([request.uuid]);
+    } finally {
+      await earlier.standin.close();
+    }
   });
 
   it('no server at all: both give an answer of kind error', async () => {

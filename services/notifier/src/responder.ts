@@ -5,10 +5,10 @@
  * produce is retried with back-off; `send` resolves only once Kafka has the
  * response (acks=all), which is when the request counts as done.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { notifyResultsTopic, type NotifyResponse } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
+import { backoffDelay, sleep, type BackoffPolicy } from '@pushtech/service';
 
 export interface Responder {
   /** Resolves once Kafka acknowledged the response; rejects only if the responder closes before it could be sent. */
@@ -32,20 +32,21 @@ export interface KafkaResponderOptions {
   onFailure?: () => void;
   maxBatch?: number;
   closeGraceMs?: number;
-  backoffMs?: { initial: number; max: number };
+  /** Between failed produce attempts (default 100 ms doubling to 5 s). */
+  backoff?: BackoffPolicy;
 }
 
 export function createKafkaResponder(options: KafkaResponderOptions): Responder {
   const { producer, logger } = options;
   const maxBatch = options.maxBatch ?? 500;
-  const backoff = options.backoffMs ?? { initial: 100, max: 5_000 };
+  const backoff = options.backoff ?? { initialMs: 100, maxMs: 5_000 };
   let pending: Pending[] = [];
   let running: Promise<void> | undefined;
   let closingDeadline = Infinity;
   const closing = new AbortController();
 
   async function produce(batch: Pending[]): Promise<void> {
-    for (let failures = 0; ; failures++) {
+    for (let attempt = 1; ; attempt++) {
       try {
         for (const topic of new Set(batch.map((p) => p.topic))) await options.ensureTopic(topic);
         const byTopic = Map.groupBy(batch, (p) => p.topic);
@@ -54,14 +55,14 @@ export function createKafkaResponder(options: KafkaResponderOptions): Responder 
         return;
       } catch (err) {
         options.onFailure?.();
-        const delay = Math.min(backoff.initial * 2 ** Math.min(failures, 20), backoff.max);
+        const delay = backoffDelay(backoff, attempt);
         if (Date.now() + delay > closingDeadline) {
           const error = new Error(`responses not sent: ${err instanceof Error ? err.message : String(err)}`);
           for (const p of batch) p.reject(error);
           return;
         }
-        logger.warn({ err: err instanceof Error ? err.message : String(err), responses: batch.length, attempt: failures + 1, retryInMs: delay }, 'kafka: producing responses failed');
-        await sleep(delay, undefined, { signal: closing.signal }).catch(() => {});
+        logger.warn({ err: err instanceof Error ? err.message : String(err), responses: batch.length, attempt, retryInMs: delay }, 'kafka: producing responses failed');
+        await sleep(delay, closing.signal).catch(() => {});
       }
     }
   }

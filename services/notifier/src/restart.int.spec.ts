@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from '@pushtech/onesignal-standin';
-import { waitFor } from '@pushtech/testing';
+import { freePort, waitFor } from '@pushtech/testing';
 import { freshNames, notifierEnv, startBench, STANDIN_API_KEY, STANDIN_APP_ID, type Bench } from './fixtures/harness.ts';
 import { pushRequest } from './fixtures/requests.ts';
 import type { NotifyResponse } from '@pushtech/contracts';
@@ -45,7 +45,7 @@ describe.each(['SIGTERM', 'SIGKILL'] as const)('a notifier stopped with %s while
   it('sends and answers the request once started again', async () => {
     const bench = await startBench(freshNames('notifierrs'));
     benches.push(bench);
-    const env = notifierEnv(bench.names, standin, { ONESIGNAL_CLIENT: 'fetch', RETRY_BASE_MS: '50', RETRY_MAX_MS: '200', RETRY_MAX_ATTEMPTS: '1000' });
+    const env = notifierEnv(bench.names, standin, { ONESIGNAL_CLIENT: 'fetch', RETRY_BASE_MS: '50', RETRY_MAX_MS: '200', RETRY_MAX_ATTEMPTS: '1000', HOST: '127.0.0.1', PORT: String(await freePort()) });
     const user = `restart-${signal}`;
     standin.script({ statuses: Array(10_000).fill(500), forUser: user });
     const request = pushRequest({ responseTopic: bench.names.responseTopic, userIds: [user], style: { '5xx': { operation: 'retry' }, '2xx': { operation: 'success' } } });

@@ -5,7 +5,7 @@
  * without it and writes answer 503. `index.ts` runs it; the tests start the same.
  */
 import { topics } from '@pushtech/contracts';
-import { createKafka, createProducer, ensureTopics, type Kafka, type Producer, type RunningConsumer } from '@pushtech/kafka';
+import { connectKafka, type KafkaConnection, type RunningConsumer } from '@pushtech/kafka';
 import { connectMongo, ensureIndexes, isFerretDb, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { storageErrors, storageHttp, storageRoutes, type StorageHandlers } from './app.ts';
@@ -36,12 +36,7 @@ export interface StorageMongo {
 }
 
 /** Kafka, topics made: the client (the projector's), the producer (commands'), and a probe for /readyz. */
-export interface StorageKafka {
-  client: Kafka;
-  producer: Producer;
-  ping(): Promise<unknown>;
-  disconnect(): Promise<void>;
-}
+export type StorageKafka = KafkaConnection;
 
 export type StorageDependencies = { mongo: StorageMongo; kafka: StorageKafka };
 
@@ -74,29 +69,15 @@ async function connectProjections(config: StorageConfig): Promise<StorageMongo> 
   }
 }
 
-async function connectKafka({ config, logger }: ServiceContext<StorageConfig>): Promise<StorageKafka> {
-  const client = createKafka({ clientId: 'storage', brokers: config.KAFKA_BROKERS, logger });
-  await ensureTopics(client, storageTopics(config));
-  const producer = await createProducer(client);
-  const admin = client.admin();
+function storageDependencies({ config, logger }: ServiceContext<StorageConfig>): Dependencies<StorageDependencies> {
   return {
-    client,
-    producer,
-    async ping() {
-      await admin.connect();
-      return admin.describeCluster();
+    mongo: { connect: () => connectProjections(config), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
+    kafka: {
+      connect: () => connectKafka({ clientId: 'storage', brokers: config.KAFKA_BROKERS, logger, topics: storageTopics(config) }),
+      check: (kafka) => kafka.ping(),
+      close: (kafka) => kafka.close(),
+      degraded: true,
     },
-    async disconnect() {
-      await producer.disconnect();
-      await admin.disconnect();
-    },
-  };
-}
-
-function storageDependencies(ctx: ServiceContext<StorageConfig>): Dependencies<StorageDependencies> {
-  return {
-    mongo: { connect: () => connectProjections(ctx.config), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
-    kafka: { connect: () => connectKafka(ctx), check: (kafka) => kafka.ping(), close: (kafka) => kafka.disconnect(), degraded: true },
   };
 }
 

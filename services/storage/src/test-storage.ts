@@ -1,7 +1,7 @@
 /** For integration tests: a storage service on the local stack with its own topics and database. */
 import type { FastifyInstance } from 'fastify';
 import { createLogger } from '@pushtech/logging';
-import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
+import { createProducer, type Kafka, type KafkaAdmin, type Producer } from '@pushtech/kafka';
 import type { Listing, ListingEvent } from '@pushtech/listings';
 import { listingsTopic, matchesTopic, usersTopic, type DeviceEvent, type MatchEvent } from '@pushtech/contracts';
 import { loadConfig } from '@pushtech/config';
@@ -99,7 +99,7 @@ export async function startOnStandIns(standIns: { pointer: CollectionPointer; pr
     projector: false,
     dependencies: () => ({
       mongo: { connect: async () => ({ client: {} as MongoClient, db: {} as Db, pointer: standIns.pointer, guardByRead: false }) },
-      kafka: { connect: async () => ({ client: {} as Kafka, producer: standIns.producer, ping: async () => {}, disconnect: async () => {} }) },
+      kafka: { connect: async () => ({ client: {} as Kafka, producer: standIns.producer, admin: {} as KafkaAdmin, ping: async () => {}, close: async () => {} }) },
     }),
   });
   const running = await service.start({ config: loadConfig(storageConfigSpec, env), logger: testLogger(), listen: false });
