@@ -12,7 +12,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
-import { loadConfigOrExit, oneOf, port, string, type ConfigOf, type CrossCheck, type Reader, type Spec } from '@pushtech/config';
+import { int, loadConfigOrExit, oneOf, string, type ConfigOf, type CrossCheck, type Reader, type Spec } from '@pushtech/config';
 import { createMetricsRegistry, healthPlugin, type Check } from '@pushtech/http';
 import { shutdownOnSignals } from '@pushtech/lifecycle';
 import { createLogger, logLevels, type Logger, type LogLevel } from '@pushtech/logging';
@@ -24,7 +24,8 @@ import { answerBadUrl, setJsonErrors, type JsonErrorOptions } from './json-error
 export function serviceConfig(defaults: { port: number }): { HOST: Reader<string>; PORT: Reader<number>; LOG_LEVEL: Reader<LogLevel> } {
   return {
     HOST: string({ default: '0.0.0.0' }),
-    PORT: port({ default: defaults.port }),
+    // 0 picks a free port (tests, several instances on one machine); the URL it got is logged.
+    PORT: int({ default: defaults.port, min: 0, max: 65_535 }),
     LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
   };
 }

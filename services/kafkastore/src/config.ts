@@ -6,8 +6,6 @@ import { serviceConfig } from '@pushtech/service';
 /** Every variable the kafkastore reads (README has the table). */
 export const configSpec = {
   ...serviceConfig({ port: 8082 }),
-  /** HTTP port of /healthz, /readyz and /metrics only; 0 picks a free one. */
-  PORT: int({ default: 8082, min: 0, max: 65_535 }),
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   REDIS_URL: url({ protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:16379' }),
   /** The tracker's stream (one Redis, one stream per tracker). */

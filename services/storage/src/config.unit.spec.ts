@@ -34,7 +34,7 @@ describe('storage config', () => {
   });
 
   it('names every bad variable', () => {
-    const env = { JWT_SECRET: SECRET, PORT: '0', READ_YOUR_WRITES_TIMEOUT_MS: '-1', MONGO_URL: 'http://x', LOG_LEVEL: 'loud' };
+    const env = { JWT_SECRET: SECRET, PORT: '65536', READ_YOUR_WRITES_TIMEOUT_MS: '-1', MONGO_URL: 'http://x', LOG_LEVEL: 'loud' };
     try {
       loadConfig(storageConfigSpec, env);
       expect.unreachable();

@@ -51,7 +51,7 @@ describe('tracker config', () => {
 
   it('reports every bad variable at once', () => {
     try {
-      load({ PORT: '0', STREAM_HIGH_WATER_MARK: '-1', LOG_LEVEL: 'loud', REDIS_URL: 'http://x' });
+      load({ PORT: '65536', STREAM_HIGH_WATER_MARK: '-1', LOG_LEVEL: 'loud', REDIS_URL: 'http://x' });
       expect.unreachable();
     } catch (err) {
       expect((err as ConfigErrors).errors.map((e) => e.variable)).toEqual(['PORT', 'LOG_LEVEL', 'REDIS_URL', 'STREAM_HIGH_WATER_MARK']);
