@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { serviceConfig } from '@pushtech/service';
 import { STOP_GRACE_MS } from '../services/kafkastore/src/kafkastore.ts';
 import { imageserverConfigSpec } from '../services/imageserver/src/config.ts';
 import { BATCH_MAX_BYTES } from '../services/tracker/src/event-rules.ts';
@@ -25,9 +26,13 @@ function serviceSource(entry: string): string {
 // Shared addresses every container gets; a service may ignore some of them.
 const SHARED = new Set(['KAFKA_BROKERS', 'MONGO_URL', 'LOG_LEVEL']);
 
+// What `serviceConfig` of @pushtech/service reads for every service that spreads it into its config.
+const SERVICE_CONFIG = new Set(Object.keys(serviceConfig({ port: 1 })));
+
 function expectServiceReads(entry: string, variables: string[]) {
   const source = serviceSource(entry);
-  const unknown = variables.filter((v) => !SHARED.has(v) && !source.includes(v));
+  const reads = (v: string) => SHARED.has(v) || source.includes(v) || (SERVICE_CONFIG.has(v) && source.includes('serviceConfig('));
+  const unknown = variables.filter((v) => !reads(v));
   expect(unknown, `${entry} does not read`).toEqual([]);
 }
 
