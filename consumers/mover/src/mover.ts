@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { topics } from '@pushtech/contracts';
-import { createKafka, createProducer, ensureTopics, runAckConsumer, type AckConsumer, type Kafka, type KafkaAdmin, type Producer } from '@pushtech/kafka';
+import { createKafka, createProducer, ensureTopics, pingKafka, runAckConsumer, type AckConsumer, type Kafka, type KafkaAdmin, type Producer } from '@pushtech/kafka';
 import { currentCollections, followProjection, loadListings, parseListingEvent, type ListingFeed } from '@pushtech/listing-log';
 import type { Logger } from '@pushtech/logging';
 import { connectMongo, type Db, type MongoClient } from '@pushtech/mongo';
@@ -80,10 +80,7 @@ function moverDependencies(ctx: ServiceContext<MoverConfig>): Dependencies<{ kaf
   return {
     kafka: {
       connect: () => connectKafka(ctx),
-      async check({ admin }) {
-        await admin.connect();
-        return admin.describeCluster();
-      },
+      check: ({ admin }) => pingKafka(admin),
       async close({ admin, producer }) {
         await producer.disconnect();
         await admin.disconnect();

@@ -5,7 +5,7 @@
  * reader runs, `/stats` answers 503 `unavailable`. `index.ts` runs it; the tests start the same.
  */
 import { topics } from '@pushtech/contracts';
-import { createKafka, ensureTopics } from '@pushtech/kafka';
+import { createKafka, ensureTopics, pingKafka } from '@pushtech/kafka';
 import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { statsConfigSpec, type StatsConfig } from './config.ts';
 import { startEventsReader, type EventsReader, type EventsReaderOptions } from './events-reader.ts';
@@ -35,10 +35,7 @@ async function connectKafka({ config, logger }: ServiceContext<StatsConfig>): Pr
   await admin.connect();
   return {
     startReader: (options) => startEventsReader({ ...options, kafka, topic: config.EVENTS_TOPIC, groupId: config.CONSUMER_GROUP, logger }),
-    async ping() {
-      await admin.connect();
-      return admin.describeCluster();
-    },
+    ping: () => pingKafka(admin),
     close: () => admin.disconnect(),
   };
 }

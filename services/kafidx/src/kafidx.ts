@@ -6,7 +6,7 @@
  * probes needs KAFIDX_TOKEN. `index.ts` runs it; the tests start the same.
  */
 import type { FastifyInstance } from 'fastify';
-import { createKafka, type Kafka, type KafkaAdmin } from '@pushtech/kafka';
+import { createKafka, pingKafka, type Kafka, type KafkaAdmin } from '@pushtech/kafka';
 import { ApiError, defineService, sendApiError, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { createAccessCheck, type AccessCheck } from './access-token.ts';
 import { apiRoutes } from './api-routes.ts';
@@ -35,10 +35,7 @@ function kafidxDependencies(ctx: ServiceContext<KafidxConfig>): Dependencies<{ k
   return {
     kafka: {
       connect: () => connectKafka(ctx),
-      async check({ admin }) {
-        await admin.connect();
-        return admin.describeCluster();
-      },
+      check: ({ admin }) => pingKafka(admin),
       close: ({ admin }) => admin.disconnect(),
     },
   };
