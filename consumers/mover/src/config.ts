@@ -1,9 +1,11 @@
-import { hostPorts, int, number, oneOf, string, url, type ConfigOf } from '@pushtech/config';
+import { hostPorts, int, number, string, url, type ConfigOf } from '@pushtech/config';
 import { topics } from '@pushtech/contracts';
-import { logLevels } from '@pushtech/logging';
+import { serviceConfig } from '@pushtech/service';
 
 /** Every variable the mover reads (README has the table, `.env.example` the defaults). */
 export const moverConfigSpec = {
+  /** HTTP of /healthz, /readyz and /metrics. */
+  ...serviceConfig({ port: 8085 }),
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
   /** The database of storage's projection. */
@@ -17,9 +19,6 @@ export const moverConfigSpec = {
   MIN_MOVE_M: number({ default: 25, min: 0, max: 100_000 }),
   /** At most one move per user per this many milliseconds; the positions in between are coalesced. */
   MIN_INTERVAL_MS: int({ default: 500, min: 0, max: 3_600_000 }),
-  /** HTTP port of /healthz, /readyz and /metrics; 0 picks a free one. */
-  PORT: int({ default: 8085, min: 0, max: 65_535 }),
-  LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
 };
 
 export type MoverConfig = ConfigOf<typeof moverConfigSpec>;

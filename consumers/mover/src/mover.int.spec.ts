@@ -8,11 +8,14 @@ import { cellsFor, destination, haversineM, point, type Listing, type ListingEve
 import { createLogger } from '@pushtech/logging';
 import { connectMongo, type MongoClient } from '@pushtech/mongo';
 import { groupCaughtUp, readTopic, stackAddresses, uniqueName, waitFor, type TopicReader } from '@pushtech/testing';
-import { startMover, type Mover, type MoverSettings } from './app.ts';
+import type { MoverConfig } from './config.ts';
+import { moverService, type RunningMover } from './mover.ts';
 
 const logger = createLogger('mover-test', (process.env.TEST_LOG_LEVEL as 'info' | undefined) ?? 'silent');
 const { kafkaBrokers, mongoUrl } = stackAddresses();
-const settings: MoverSettings = {
+const settings: MoverConfig = {
+  // The tests inject their requests: the service does not listen.
+  HOST: '127.0.0.1', PORT: 0, LOG_LEVEL: 'silent',
   KAFKA_BROKERS: kafkaBrokers,
   MONGO_URL: mongoUrl,
   MONGO_DB: uniqueName('mover'),
@@ -22,7 +25,6 @@ const settings: MoverSettings = {
   PROJECTOR_GROUP: uniqueName('projector'),
   MIN_MOVE_M: 25,
   MIN_INTERVAL_MS: 1_000,
-  PORT: 0,
 };
 
 const CENTRE = point(13.405, 52.52);
@@ -46,7 +48,8 @@ const listings: Listing[] = [
 let kafka: Kafka;
 let producer: Producer;
 let mongo: MongoClient;
-let mover: Mover;
+let service: Awaited<ReturnType<ReturnType<typeof moverService>['start']>>;
+let mover: RunningMover;
 let moves: TopicReader;
 
 function location(userId: string | undefined, at: ReturnType<typeof point>): { key: string; value: string } {
@@ -70,7 +73,7 @@ const at = (e: { data: { location: Point } }, point: Point) => haversineM(e.data
 
 /** A value of the mover's /metrics (0 when the series has no sample yet). */
 async function metric(name: string, label = ''): Promise<number> {
-  const body = (await mover.http.inject('/metrics')).body;
+  const body = (await service.http.inject('/metrics')).body;
   const line = body.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label));
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
@@ -95,11 +98,12 @@ beforeAll(async () => {
     listings.map((l) => ({ _id: l.id, ...l, cells: cellsFor(l.location), terms: ['bike'], eventIds: [], updatedAt: new Date().toISOString() })) as never[],
   );
   moves = await readTopic(kafka, settings.LISTINGS_TOPIC, logger);
-  mover = await startMover(settings, logger, { awaitJoin: true });
+  service = await moverService({ awaitJoin: true }).start({ config: settings, logger, listen: false });
+  mover = await service.ready;
 });
 
 afterAll(async () => {
-  await mover?.close();
+  await service?.stop();
   await moves?.stop();
   await producer?.disconnect();
   await mongo?.db(settings.MONGO_DB).dropDatabase().catch(() => {});
@@ -157,7 +161,7 @@ describe('mover', () => {
     expect(moves.messages.slice(before)).toEqual([]);
     expect(movesOf('b-follows')).toEqual([]);
     expect(await metric('mover_events_total', 'outcome="no_user"')).toBe(noUser + 1);
-    expect((await mover.http.inject('/readyz')).statusCode).toBe(200);
+    expect((await service.http.inject('/readyz')).statusCode).toBe(200);
   });
 
   it('moves a following listing created after it started (from the log), and not once the listing is closed', async () => {

@@ -10,6 +10,10 @@
  * position has come meanwhile, which is applied instead.
  */
 import type { Point } from '@pushtech/listings';
+import { backoffDelay, type BackoffPolicy } from '@pushtech/service';
+
+/** A failed position is retried after 250 ms, doubling to at most 10 s; no jitter (one user's own retries). */
+export const RETRY_POLICY: BackoffPolicy = { initialMs: 250, maxMs: 10_000, jitter: 0 };
 
 export interface PositionCoalescerOptions {
   minIntervalMs: number;
@@ -18,7 +22,7 @@ export interface PositionCoalescerOptions {
   onCoalesced?(): void;
   onFailure?(err: unknown, userId: string, attempt: number): void;
   now?(): number;
-  /** Back-off after the n-th failure in a row (default 250 ms doubling, at most 10 s). */
+  /** Back-off after the n-th failure in a row (default RETRY_POLICY). */
   retryDelayMs?(attempt: number): number;
 }
 
@@ -51,7 +55,7 @@ export interface PositionCoalescer {
 export function createPositionCoalescer(options: PositionCoalescerOptions): PositionCoalescer {
   const { minIntervalMs, apply } = options;
   const now = options.now ?? Date.now;
-  const retryDelayMs = options.retryDelayMs ?? ((attempt: number) => Math.min(10_000, 250 * 2 ** (attempt - 1)));
+  const retryDelayMs = options.retryDelayMs ?? ((failures: number) => backoffDelay(RETRY_POLICY, failures));
   const users = new Map<string, UserState>();
   let draining = false;
 

@@ -61,6 +61,23 @@ describe('position coalescer', () => {
     expect(applied).toEqual(['u@13.001']);
   });
 
+  it('retries a failing position after 250 ms, doubling to at most 10 s (the default back-off)', async () => {
+    const attempts: number[] = [];
+    let failures = 8;
+    const c = createPositionCoalescer({
+      minIntervalMs: 0,
+      async apply() {
+        attempts.push(Date.now());
+        if (failures-- > 0) throw new Error('kafka down');
+      },
+    });
+    const done = c.offer('u', p(1));
+    await vi.advanceTimersByTimeAsync(60_000);
+    await done;
+    expect(attempts.slice(1).map((at, i) => at - attempts[i]!)).toEqual([250, 500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+    c.close();
+  });
+
   it('drain applies what waits, without waiting for the interval', async () => {
     const { c, applied } = coalescer();
     await c.offer('u', p(1));

@@ -1,10 +1,3 @@
-import { loadConfigOrExit } from '@pushtech/config';
-import { shutdownOnSignals } from '@pushtech/lifecycle';
-import { createLogger } from '@pushtech/logging';
-import { startApp } from './app.ts';
-import { statsConfigSpec } from './config.ts';
+import { stats } from './stats.ts';
 
-const config = loadConfigOrExit(statsConfigSpec);
-const logger = createLogger('stats', config.LOG_LEVEL);
-const app = await startApp(config, logger);
-shutdownOnSignals(logger, [() => app.close()]);
+await stats.main();

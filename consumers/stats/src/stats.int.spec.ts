@@ -7,9 +7,9 @@ import { createEnvelope } from '@pushtech/events';
 import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
-import { startApp, type StatsApp } from './app.ts';
 import type { StatsConfig } from './config.ts';
 import type { MinuteStats } from './minute-counts.ts';
+import { stats as statsService } from './stats.ts';
 
 const { kafkaBrokers } = stackAddresses();
 const logger = createLogger('stats-test', 'silent');
@@ -50,7 +50,14 @@ const events = [
 const tooOld = enriched('location', base - 3 * 3_600_000, { country: 'DE' });
 
 let producer: Producer;
-let app: StatsApp | undefined;
+let app: Awaited<ReturnType<typeof statsService.start>> | undefined;
+
+/** Starts the service and waits until it reads; answers its URL. */
+async function start(): Promise<string> {
+  app = await statsService.start({ config, logger });
+  await app.ready;
+  return app.url!;
+}
 
 async function stats(url: string): Promise<MinuteStats[]> {
   const answer = await fetch(`${url}/stats?since=${encodeURIComponent(minute(0))}`);
@@ -72,7 +79,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await app?.close();
+  await app?.stop();
   await producer?.disconnect();
 });
 
@@ -95,10 +102,8 @@ const expected = [
 
 describe('stats consumer', () => {
   it('counts events per minute of their `time` (59.999 s vs 60.000 s), without the duplicate and the too old one', async () => {
-    app = await startApp(config, logger);
-    await app.reading;
-    expect(await countsOnce(app.url, 4)).toEqual(expected);
-    const url = app.url;
+    const url = await start();
+    expect(await countsOnce(url, 4)).toEqual(expected);
     const metrics = await waitFor(async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
       return text.includes('stats_events_total{result="outside_window",service="stats"} 1') ? text : undefined;
@@ -106,16 +111,15 @@ describe('stats consumer', () => {
     expect(metrics).toContain('stats_events_total{result="duplicate",service="stats"} 1');
     expect(metrics).toContain('stats_events_total{result="counted",service="stats"} 4');
     expect(await stats(url)).toEqual(expected);
-    expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
   });
 
   it('a restart rebuilds the same counts from the retention window, though the group had committed', async () => {
-    await app!.close();
-    app = await startApp({ ...config, PORT: 0 }, logger);
-    await app.reading;
+    await app!.stop();
+    const url = await start();
     const later = enriched('location', base + 60_500, { country: 'DE', device: 'mobile', os: 'iOS' });
     await producer.send(topic, [{ key: later.id, value: JSON.stringify(later) }]);
-    const minutes = await countsOnce(app.url, 5);
+    const minutes = await countsOnce(url, 5);
     expect(minutes[0]).toEqual(expected[0]);
     expect(minutes[1]).toMatchObject({ minute: minute(1), total: 3, byType: [{ type: 'location', count: 1 }, { type: 'page.view', count: 1 }, { type: 'search', count: 1 }] });
   });

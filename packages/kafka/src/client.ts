@@ -104,3 +104,12 @@ export function createKafka(options: KafkaOptions): Kafka {
   clients.set(kafka, client);
   return kafka;
 }
+
+/**
+ * A readiness check (`/readyz`): answers while a broker is reachable. Connects again first, so a
+ * client that lost every connection (the broker restarted) bootstraps anew.
+ */
+export async function pingKafka(admin: KafkaAdmin): Promise<unknown> {
+  await admin.connect();
+  return admin.describeCluster();
+}

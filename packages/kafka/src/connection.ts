@@ -3,7 +3,7 @@
  * readiness checks. What a service's Kafka dependency connects (retried by @pushtech/service until
  * it resolves) and closes.
  */
-import { createKafka, type Kafka, type KafkaAdmin, type KafkaOptions } from './client.ts';
+import { createKafka, pingKafka, type Kafka, type KafkaAdmin, type KafkaOptions } from './client.ts';
 import { createProducer, type Producer } from './producer.ts';
 import { ensureTopics, type TopicSpec } from './topics.ts';
 
@@ -29,10 +29,7 @@ export async function connectKafka(options: KafkaOptions & { topics: TopicSpec[]
     client,
     producer,
     admin,
-    async ping() {
-      await admin.connect();
-      return admin.describeCluster();
-    },
+    ping: () => pingKafka(admin),
     async close() {
       await producer.disconnect();
       await admin.disconnect();

@@ -1,4 +1,4 @@
-export { createKafka, type Kafka, type KafkaAdmin, type KafkaOptions, type PartitionOffset, type PartitionWatermarks } from './client.ts';
+export { createKafka, pingKafka, type Kafka, type KafkaAdmin, type KafkaOptions, type PartitionOffset, type PartitionWatermarks } from './client.ts';
 export { ensureTopics, days, retryRetriable, type TopicSpec } from './topics.ts';
 export { createProducer, type Producer, type OutgoingMessage, type WrittenBatch } from './producer.ts';
 export { connectKafka, type KafkaConnection } from './connection.ts';

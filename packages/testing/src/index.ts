@@ -82,3 +82,4 @@ export function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boo
 export { startPrivateKafka, startPrivateRedis, freePort, type PrivateServer } from './private-servers.ts';
 export { groupCaughtUp, readTopic, type TopicReader } from './topic-reader.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
+export { probesWhileAway, untilReady, type ProbeAnswer } from './probes.ts';

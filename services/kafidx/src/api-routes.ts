@@ -1,9 +1,11 @@
 /** `GET /api/topics` for the topic picker, `GET /api/stats` proxied from the stats consumer. */
 import type { FastifyInstance } from 'fastify';
-import type { KafkaAdmin } from './topic-tail.ts';
+import type { KafkaAdmin } from '@pushtech/kafka';
+import { ApiError, UnavailableError } from '@pushtech/service';
 
 export interface ApiOptions {
-  admin: () => Promise<KafkaAdmin>;
+  /** Throws a 503 `unavailable` while Kafka is not connected. */
+  admin: () => KafkaAdmin;
   statsUrl: string;
   statsTimeoutMs?: number;
 }
@@ -17,12 +19,12 @@ export async function listTopics(admin: KafkaAdmin): Promise<{ name: string; par
 }
 
 export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Promise<void> {
-  app.get('/api/topics', async (request, reply) => {
+  app.get('/api/topics', async () => {
+    const admin = options.admin();
     try {
-      return { topics: await listTopics(await options.admin()) };
+      return { topics: await listTopics(admin) };
     } catch (err) {
-      request.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'listing topics failed');
-      return reply.code(503).send({ error: 'kafka_unavailable', message: `topics could not be listed: ${err instanceof Error ? err.message : String(err)}` });
+      throw new UnavailableError('kafka', err);
     }
   });
 
@@ -36,7 +38,7 @@ export async function apiRoutes(app: FastifyInstance, options: ApiOptions): Prom
       return reply.code(answer.status).type(answer.headers.get('content-type') ?? 'application/json').header('cache-control', 'no-store').send(body);
     } catch (err) {
       request.log.debug({ err: err instanceof Error ? err.message : String(err), statsUrl: options.statsUrl }, 'stats consumer not reachable');
-      return reply.code(502).send({ error: 'stats_unavailable', message: `the stats consumer at ${options.statsUrl} did not answer` });
+      throw new ApiError(503, 'unavailable', [], { message: `the stats consumer at ${options.statsUrl} did not answer`, retryAfterS: 1 });
     }
   });
 }

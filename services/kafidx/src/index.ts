@@ -1,10 +1,3 @@
-import { loadConfigOrExit } from '@pushtech/config';
-import { shutdownOnSignals } from '@pushtech/lifecycle';
-import { createLogger } from '@pushtech/logging';
-import { startApp } from './app.ts';
-import { kafidxConfigSpec } from './config.ts';
+import { kafidx } from './kafidx.ts';
 
-const config = loadConfigOrExit(kafidxConfigSpec);
-const logger = createLogger('kafidx', config.LOG_LEVEL);
-const app = await startApp(config, logger);
-shutdownOnSignals(logger, [() => app.close()]);
+await kafidx.main();

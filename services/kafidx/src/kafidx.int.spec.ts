@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka, createProducer, ensureTopics, type OutgoingMessage, type Producer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
-import { startApp, type KafidxApp } from './app.ts';
+import { kafidxService } from './kafidx.ts';
 import { openViewer, refusedUpgrade, type Frame, type ViewerClient } from './fixtures/viewer-client.ts';
 
 const { kafkaBrokers } = stackAddresses();
@@ -17,13 +17,14 @@ const TOKEN = 'kafidx-test-token-0123456789';
 // one never depends on how fast this busy machine lets it drain.
 const MAX_QUEUE = 500;
 
-let app: KafidxApp;
+let app: Awaited<ReturnType<ReturnType<typeof kafidxService>['start']>>;
+let url: string;
 let producer: Producer;
 let stats: Server;
 let statsUrl: string;
 const clients: ViewerClient[] = [];
 
-const wsUrl = (query = `?token=${TOKEN}`) => `${app.url.replace('http', 'ws')}/ws${query}`;
+const wsUrl = (query = `?token=${TOKEN}`) => `${url.replace('http', 'ws')}/ws${query}`;
 const auth = { authorization: `Bearer ${TOKEN}` };
 
 async function viewer(): Promise<ViewerClient> {
@@ -55,17 +56,18 @@ beforeAll(async () => {
   stats.listen(0, '127.0.0.1');
   await once(stats, 'listening');
   statsUrl = `http://127.0.0.1:${(stats.address() as { port: number }).port}`;
-  app = await startApp(
-    { PORT: 0, HOST: '127.0.0.1', KAFKA_BROKERS: kafkaBrokers, KAFIDX_TOKEN: TOKEN, STATS_URL: statsUrl, MAX_QUEUE_PER_CLIENT: MAX_QUEUE, LOG_LEVEL: 'silent' },
+  app = await kafidxService({ maxBufferedBytes: 256 * 1024, statsIntervalMs: 200 }).start({
+    config: { PORT: 0, HOST: '127.0.0.1', KAFKA_BROKERS: kafkaBrokers, KAFIDX_TOKEN: TOKEN, STATS_URL: statsUrl, MAX_QUEUE_PER_CLIENT: MAX_QUEUE, LOG_LEVEL: 'silent' },
     logger,
-    { maxBufferedBytes: 256 * 1024, statsIntervalMs: 200 },
-  );
+  });
+  await app.ready;
+  url = app.url!;
   producer = await createProducer(kafka);
 });
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close().catch(() => {})));
-  await app?.close();
+  await app?.stop();
   await producer?.disconnect();
   stats?.close();
 });
@@ -193,7 +195,7 @@ describe('a viewer that does not read', () => {
     stuck.ws.pause();
 
     const droppedSoFar = async () => {
-      const text = await (await fetch(`${app.url}/metrics`)).text();
+      const text = await (await fetch(`${url}/metrics`)).text();
       return Number(/kafidx_messages_dropped_total\{reason="slow_client",service="kafidx"\} (\d+)/.exec(text)?.[1] ?? 0);
     };
     const padding = 'x'.repeat(4096);
@@ -225,24 +227,24 @@ describe('a viewer that does not read', () => {
 describe('access', () => {
   it('HTTP: 401 JSON without the token or with a wrong one, on the page and the API', async () => {
     for (const path of ['/', '/kafidx.js', '/api/topics', '/api/stats']) {
-      const none = await fetch(`${app.url}${path}`);
+      const none = await fetch(`${url}${path}`);
       expect(none.status).toBe(401);
       expect(await none.json()).toMatchObject({ error: 'unauthorized', errors: [{ field: 'token' }] });
-      const wrong = await fetch(`${app.url}${path}?token=wrong-token-wrong-token`);
+      const wrong = await fetch(`${url}${path}?token=wrong-token-wrong-token`);
       expect(wrong.status).toBe(401);
-      expect((await fetch(`${app.url}${path}`, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);
+      expect((await fetch(`${url}${path}`, { headers: { authorization: 'Bearer wrong-token-wrong-token' } })).status).toBe(401);
     }
-    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
   });
 
   it('HTTP: the Bearer token works; ?token= on the page sets a cookie and drops the token from the address', async () => {
-    expect((await fetch(`${app.url}/`, { headers: auth })).status).toBe(200);
-    const link = await fetch(`${app.url}/?token=${TOKEN}`, { redirect: 'manual' });
+    expect((await fetch(`${url}/`, { headers: auth })).status).toBe(200);
+    const link = await fetch(`${url}/?token=${TOKEN}`, { redirect: 'manual' });
     expect(link.status).toBe(303);
     expect(link.headers.get('location')).toBe('/');
     const cookie = link.headers.get('set-cookie')!;
     expect(cookie).toContain('HttpOnly');
-    const page = await fetch(`${app.url}/`, { headers: { cookie: cookie.split(';')[0]! } });
+    const page = await fetch(`${url}/`, { headers: { cookie: cookie.split(';')[0]! } });
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('kafidx');
   });
@@ -253,14 +255,14 @@ describe('access', () => {
       expect(refused.status).toBe(401);
       expect(refused.body).toMatchObject({ error: 'unauthorized', errors: [{ field: 'token' }] });
     }
-    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/kafidx_unauthorized_total\{kind="websocket",service="kafidx"\} [1-9]/);
   });
 
   it('WebSocket: the Bearer header works; the cookie alone only from kafidx\'s own origin', async () => {
     const withHeader = await openViewer(wsUrl(''), { headers: auth });
     clients.push(withHeader);
-    const host = new URL(app.url).host;
+    const host = new URL(url).host;
     const cookie = `kafidx_token=${TOKEN}`;
     const ownPage = await openViewer(wsUrl(''), { headers: { cookie, origin: `http://${host}` } });
     clients.push(ownPage);
@@ -272,19 +274,20 @@ describe('access', () => {
 describe('the page\'s API', () => {
   it('GET /api/topics lists topics with their partitions', async () => {
     const topic = await newTopic(3);
-    const body = await (await fetch(`${app.url}/api/topics`, { headers: auth })).json() as { topics: { name: string; partitions: number }[] };
+    const body = await (await fetch(`${url}/api/topics`, { headers: auth })).json() as { topics: { name: string; partitions: number }[] };
     expect(body.topics).toContainEqual({ name: topic, partitions: 3 });
     expect(body.topics.some((t) => t.name.startsWith('__'))).toBe(false);
   });
 
-  it('GET /api/stats proxies the stats consumer, and says so when it is down', async () => {
-    const answer = await fetch(`${app.url}/api/stats?since=2026-01-01T00:00:00Z`, { headers: auth });
+  it('GET /api/stats proxies the stats consumer, and answers 503 `unavailable` when it is down', async () => {
+    const answer = await fetch(`${url}/api/stats?since=2026-01-01T00:00:00Z`, { headers: auth });
     expect(answer.status).toBe(200);
     expect(await answer.json()).toEqual({ minutes: [], askedFor: '/stats?since=2026-01-01T00%3A00%3A00Z' });
     stats.close();
     await once(stats, 'close');
-    const down = await fetch(`${app.url}/api/stats`, { headers: auth });
-    expect(down.status).toBe(502);
-    expect(await down.json()).toMatchObject({ error: 'stats_unavailable' });
+    const down = await fetch(`${url}/api/stats`, { headers: auth });
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('1');
+    expect(await down.json()).toEqual({ error: 'unavailable', message: `the stats consumer at ${statsUrl} did not answer` });
   });
 });

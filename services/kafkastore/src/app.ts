@@ -5,7 +5,7 @@
  * not waited for (ioredis reconnects on its own and the loop retries its commands).
  */
 import { topics } from '@pushtech/contracts';
-import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
+import { createKafka, createProducer, ensureTopics, pingKafka, type Producer } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { createRedis, pingRedis, type Redis } from '@pushtech/redis';
 import { defineService, type Dependency } from '@pushtech/service';
@@ -44,10 +44,7 @@ function kafkaDependency(config: KafkastoreConfig, logger: Logger): Dependency<P
       ]);
       return createProducer(kafka);
     },
-    async check() {
-      await admin.connect();
-      await admin.describeCluster();
-    },
+    check: () => pingKafka(admin),
     async close(producer) {
       await producer.disconnect();
       await admin.disconnect();

@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { topics } from '@pushtech/contracts';
-import { createKafka, createProducer, ensureTopics, type Kafka, type KafkaAdmin, type Producer } from '@pushtech/kafka';
+import { createKafka, createProducer, ensureTopics, pingKafka, type Kafka, type KafkaAdmin, type Producer } from '@pushtech/kafka';
 import { connectMongo, pingMongo, type MongoClient } from '@pushtech/mongo';
 import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { matcherConfigSpec, type MatcherConfig } from './config.ts';
@@ -49,10 +49,7 @@ function matcherDependencies(ctx: ServiceContext<MatcherConfig>): Dependencies<M
     },
     kafka: {
       connect: () => connectKafka(ctx),
-      check: async (kafka) => {
-        await kafka.admin.connect(); // again after a broker restart
-        return kafka.admin.describeCluster();
-      },
+      check: (kafka) => pingKafka(kafka.admin),
       close: async (kafka) => {
         await kafka.producer.disconnect();
         await kafka.admin.disconnect();
