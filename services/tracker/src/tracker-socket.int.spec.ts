@@ -75,7 +75,7 @@ describe('the tracker process (src/index.ts)', () => {
     const [code] = await once(child, 'exit');
     expect(code).toBe(78);
     expect(stderr.trim().split('\n')).toEqual([
-      'config: PORT must be an integer between 1 and 65535 (got "eighty")',
+      'config: PORT must be an integer between 0 and 65535 (got "eighty")',
       expect.stringMatching(/^config: TRUST_PROXY must be false, true, a number of hops/),
     ]);
   });
