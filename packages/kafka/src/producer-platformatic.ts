@@ -13,8 +13,12 @@ import type { ClientProducer, TopicMessages, WrittenBatch } from './producer.ts'
 
 type Message = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 
-/** Between attempts of one request: as kafkajs' (100 ms doubling to 5 s), with the project's jitter. */
-const RETRY_DELAY = { initialMs: 100, maxMs: 5_000 };
+/**
+ * Between attempts of one request: 100 ms doubling to 1 s, with the project's jitter. With the
+ * handle's 8 retries a send gives up after 3–6 s while the cluster is away (kafkajs' 5 s cap: 8–16 s):
+ * every caller retries on its own or answers 503, and sooner is better for both.
+ */
+const RETRY_DELAY = { initialMs: 100, maxMs: 1_000 };
 /** Per request, as kafkajs' default: a busy broker acknowledging a large batch is not a failure. */
 const REQUEST_TIMEOUT_MS = 30_000;
 
