@@ -1,7 +1,8 @@
 /**
- * Kafka client benchmark: the same records produced and consumed with kafkajs (through
- * @pushtech/kafka, as the services use it) and with @platformatic/kafka, against the local
- * broker, side by side in one run.
+ * Kafka client benchmark: the same records produced and consumed with kafkajs and with
+ * @platformatic/kafka, against the local broker, side by side in one run. Producing goes through
+ * @pushtech/kafka's `createProducer` with each client (as the services produce); consuming is
+ * kafkajs through @pushtech/kafka next to @platformatic/kafka's own consumer.
  *
  *   npm run bench:kafka [-- --records 200000 --batch 1000 --rounds 2]
  *
@@ -17,12 +18,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import {
-  Consumer as PlatformaticConsumer, MessagesStreamFallbackModes, MessagesStreamModes, ProduceAcks,
-  Producer as PlatformaticProducer, compatibilityPartitioner,
-} from '@platformatic/kafka';
+import { Consumer as PlatformaticConsumer, MessagesStreamFallbackModes, MessagesStreamModes } from '@platformatic/kafka';
 import { eventsTopic, topics } from '@pushtech/contracts';
-import { createKafka, createProducer, ensureTopics, runConsumer, type Kafka, type OutgoingMessage } from '@pushtech/kafka';
+import { createKafka, createProducer, ensureTopics, runConsumer, type Kafka, type OutgoingMessage, type Producer, type ProducerClient } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { stackAddresses } from '@pushtech/testing';
 import { createEnricher } from '../services/kafkastore/src/enrich.ts';
@@ -31,17 +29,10 @@ import { trackedEvents } from '../services/kafkastore/src/fixtures/traffic.ts';
 /** Figure name → value. */
 export type Figures = Record<string, number>;
 
-interface Records {
-  /** As @pushtech/kafka takes them. */
-  outgoing: OutgoingMessage[];
-  /** The same bytes, as @platformatic/kafka takes them (Buffers: its default serialisers pass them through). */
-  buffers: { key: Buffer; value: Buffer }[];
-}
-
 interface ClientUnderTest {
-  name: 'kafkajs' | 'platformatic';
+  name: ProducerClient;
   /** Seconds to send every record, `batch` at a time. */
-  produce(topic: string, records: Records, batch: number): Promise<number>;
+  produce(topic: string, records: OutgoingMessage[], batch: number): Promise<number>;
   /** Seconds from the start (joining a new group) to the `count`th record consumed. */
   consume(topic: string, groupId: string, count: number): Promise<number>;
   close(): Promise<void>;
@@ -64,15 +55,18 @@ function untilCount(count: number): { seen(n: number): void; done: Promise<numbe
   };
 }
 
+/** Seconds for `producer` to send `records`, `batch` at a time, each send awaited (as the kafkastore sends). */
+async function produceWith(producer: Producer, topic: string, records: OutgoingMessage[], batch: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < records.length; i += batch) await producer.send(topic, records.slice(i, i + batch));
+  return (performance.now() - started) / 1000;
+}
+
 async function kafkajsClient(kafka: Kafka): Promise<ClientUnderTest> {
-  const producer = await createProducer(kafka);
+  const producer = await createProducer(kafka, { client: 'kafkajs' });
   return {
     name: 'kafkajs',
-    async produce(topic, records, batch) {
-      const started = performance.now();
-      for (let i = 0; i < records.outgoing.length; i += batch) await producer.send(topic, records.outgoing.slice(i, i + batch));
-      return (performance.now() - started) / 1000;
-    },
+    produce: (topic, records, batch) => produceWith(producer, topic, records, batch),
     async consume(topic, groupId, count) {
       const timing = untilCount(count);
       const consumer = await runConsumer({
@@ -89,25 +83,11 @@ async function kafkajsClient(kafka: Kafka): Promise<ClientUnderTest> {
   };
 }
 
-function platformaticClient(brokers: string[]): ClientUnderTest {
-  const producer = new PlatformaticProducer({
-    clientId: 'bench-kafka-client',
-    bootstrapBrokers: brokers,
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    compression: 'none',
-    // Kafka's Java client's (and kafkajs') partition for a key; the default differs.
-    partitioner: compatibilityPartitioner,
-  });
+async function platformaticClient(kafka: Kafka, brokers: string[]): Promise<ClientUnderTest> {
+  const producer = await createProducer(kafka, { client: 'platformatic' });
   return {
     name: 'platformatic',
-    async produce(topic, records, batch) {
-      const started = performance.now();
-      for (let i = 0; i < records.buffers.length; i += batch) {
-        await producer.send({ messages: records.buffers.slice(i, i + batch).map((r) => ({ topic, key: r.key, value: r.value })) });
-      }
-      return (performance.now() - started) / 1000;
-    },
+    produce: (topic, records, batch) => produceWith(producer, topic, records, batch),
     async consume(topic, groupId, count) {
       const timing = untilCount(count);
       const consumer = new PlatformaticConsumer({ clientId: 'bench-kafka-client', bootstrapBrokers: brokers, groupId, maxWaitTime: 500 });
@@ -123,7 +103,7 @@ function platformaticClient(brokers: string[]): ClientUnderTest {
         await consumer.close(true);
       }
     },
-    close: () => producer.close(),
+    close: () => producer.disconnect(),
   };
 }
 
@@ -131,11 +111,13 @@ function cpuPerRecord(used: NodeJS.CpuUsage, records: number): number {
   return Number(((used.user + used.system) / records).toFixed(1));
 }
 
-function makeRecords(count: number): Records {
+/** Values as Buffers, so that neither client's figure includes encoding strings. */
+function makeRecords(count: number): OutgoingMessage[] {
   const enrich = createEnricher();
-  const outgoing = trackedEvents(count, 42).map((event) => eventsTopic.encode(enrich(event)));
-  const buffers = outgoing.map((r) => ({ key: Buffer.from(r.key ?? ''), value: Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value) }));
-  return { outgoing: outgoing.map((r, i) => ({ ...r, value: buffers[i]!.value })), buffers };
+  return trackedEvents(count, 42).map((event) => {
+    const record = eventsTopic.encode(enrich(event));
+    return { ...record, value: Buffer.from(record.value) };
+  });
 }
 
 export async function benchKafkaClients(options: { records?: number; batch?: number; rounds?: number; kafkaBrokers?: string[]; log?: (line: string) => void } = {}): Promise<Figures> {
@@ -147,14 +129,14 @@ export async function benchKafkaClients(options: { records?: number; batch?: num
   const kafka = createKafka({ clientId: 'bench-kafka-client', brokers, logger });
   const created: string[] = [];
   const groups: string[] = [];
-  const clients = [await kafkajsClient(kafka), platformaticClient(brokers)];
+  const clients = [await kafkajsClient(kafka), await platformaticClient(kafka, brokers)];
   const best = new Map(clients.map((c) => [c.name, { produce: 0, consume: 0, produceCpu: Infinity, consumeCpu: Infinity }]));
   const admin = kafka.admin();
   await admin.connect();
   // Records per partition after a client's produce: the same for both, or they did not write the same thing.
   const layouts = new Map<number, string>();
 
-  const run = async (client: ClientUnderTest, records: Records, measured: boolean) => {
+  const run = async (client: ClientUnderTest, records: OutgoingMessage[], measured: boolean) => {
     // Not uniqueName: a test run ending meanwhile deletes the topics so named that are younger than it.
     const topic = `bench.kafka-client.${client.name}.${randomBytes(6).toString('hex')}`;
     const groupId = `${topic}.group`;
@@ -164,17 +146,17 @@ export async function benchKafkaClients(options: { records?: number; batch?: num
     // CPU time of this process per record: steadier than rates on a machine shared with other work.
     let cpu = process.cpuUsage();
     const produceSeconds = await client.produce(topic, records, batch);
-    const produceCpu = cpuPerRecord(process.cpuUsage(cpu), records.outgoing.length);
+    const produceCpu = cpuPerRecord(process.cpuUsage(cpu), records.length);
     const layout = JSON.stringify((await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition).map((p) => p.high));
-    const before = layouts.get(records.outgoing.length) ?? layout;
+    const before = layouts.get(records.length) ?? layout;
     if (layout !== before) throw new Error(`${client.name} wrote ${layout} records per partition, the other client ${before}`);
-    layouts.set(records.outgoing.length, layout);
+    layouts.set(records.length, layout);
     cpu = process.cpuUsage();
-    const consumeSeconds = await client.consume(topic, groupId, records.outgoing.length);
-    const consumeCpu = cpuPerRecord(process.cpuUsage(cpu), records.outgoing.length);
+    const consumeSeconds = await client.consume(topic, groupId, records.length);
+    const consumeCpu = cpuPerRecord(process.cpuUsage(cpu), records.length);
     if (!measured) return;
-    const produce = Math.round(records.outgoing.length / produceSeconds);
-    const consume = Math.round(records.outgoing.length / consumeSeconds);
+    const produce = Math.round(records.length / produceSeconds);
+    const consume = Math.round(records.length / consumeSeconds);
     log(`${client.name.padEnd(12)} produce ${String(produce).padStart(7)} records/s (${produceSeconds.toFixed(2)} s, ${produceCpu} µs CPU/record)   `
       + `consume ${String(consume).padStart(7)} records/s (${consumeSeconds.toFixed(2)} s, ${consumeCpu} µs CPU/record)`);
     const figures = best.get(client.name)!;
@@ -186,7 +168,7 @@ export async function benchKafkaClients(options: { records?: number; batch?: num
 
   try {
     const records = makeRecords(count);
-    const bytes = Math.round(records.buffers.reduce((sum, r) => sum + r.value.length, 0) / count);
+    const bytes = Math.round(records.reduce((sum, r) => sum + r.value.length, 0) / count);
     log(`${count} records of ~${bytes} bytes (enriched events, as on \`events\`), batches of ${batch}, ${rounds} rounds`);
     // Warm-up: JIT, connections, the broker's caches.
     const warm = makeRecords(Math.min(10_000, count));

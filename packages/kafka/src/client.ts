@@ -1,10 +1,11 @@
 /**
- * The handle every service holds: `createKafka` → `Kafka`. Its types are ours; kafkajs is an
- * implementation detail of this package (`kafkajsOf` is not exported from the package), so
- * swapping the client changes this package only.
+ * The handle every service holds: `createKafka` → `Kafka`. Its types are ours; the clients are an
+ * implementation detail of this package (`kafkajsOf` and `settingsOf` are not exported from the
+ * package), so swapping a client changes this package only.
  */
 import { Kafka as KafkaJS, logLevel, type LogEntry } from 'kafkajs';
 import type { Logger } from '@pushtech/logging';
+import { producerClientFromEnv, type ProducerClient } from './producer-client.ts';
 
 export interface KafkaOptions {
   clientId: string;
@@ -17,11 +18,15 @@ export interface KafkaOptions {
    * A service that retries with its own back-off and logs each failure once can pass 'none'.
    */
   logLevel?: 'none' | 'error' | 'warn' | 'info' | 'debug';
+  /** The client behind `createProducer` (default: `KAFKA_PRODUCER`, else platformatic). */
+  producer?: ProducerClient;
 }
 
 /** A connection to a Kafka cluster: consumers and producers are made from it by this package's functions. */
 export interface Kafka {
   readonly clientId: string;
+  /** The client `createProducer` uses unless told otherwise. */
+  readonly producerClient: ProducerClient;
   /** A new admin connection (connect it, disconnect it when done). */
   admin(): KafkaAdmin;
 }
@@ -75,22 +80,45 @@ const levels: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-const clients = new WeakMap<Kafka, KafkaJS>();
+/** What a handle was made with, for the producers (inside this package only). */
+export interface KafkaSettings {
+  clientId: string;
+  brokers: string[];
+  /** Attempts of a request while the broker is unreachable. */
+  retries: number;
+  producer: ProducerClient;
+}
+
+const clients = new WeakMap<Kafka, { kafkajs: KafkaJS; settings: KafkaSettings }>();
+
+function internalsOf(kafka: Kafka) {
+  const internals = clients.get(kafka);
+  if (internals === undefined) throw new Error('not a Kafka handle made by createKafka');
+  return internals;
+}
 
 /** The kafkajs client behind a handle (inside this package only). */
 export function kafkajsOf(kafka: Kafka): KafkaJS {
-  const client = clients.get(kafka);
-  if (client === undefined) throw new Error('not a Kafka handle made by createKafka');
-  return client;
+  return internalsOf(kafka).kafkajs;
+}
+
+export function settingsOf(kafka: Kafka): KafkaSettings {
+  return internalsOf(kafka).settings;
 }
 
 export function createKafka(options: KafkaOptions): Kafka {
   const log = options.logger.child({ component: 'kafkajs' });
+  const settings: KafkaSettings = {
+    clientId: options.clientId,
+    brokers: options.brokers,
+    retries: options.retries ?? 8,
+    producer: options.producer ?? producerClientFromEnv(),
+  };
   const client = new KafkaJS({
     clientId: options.clientId,
     brokers: options.brokers,
     logLevel: kafkajsLevels[options.logLevel ?? 'warn'],
-    retry: { retries: options.retries ?? 8, initialRetryTime: 100, maxRetryTime: 5_000 },
+    retry: { retries: settings.retries, initialRetryTime: 100, maxRetryTime: 5_000 },
     logCreator: () => ({ level, log: entry }: LogEntry) => {
       const { message, ...rest } = entry;
       if (EXPECTED_WARNINGS.has(message)) return;
@@ -99,9 +127,10 @@ export function createKafka(options: KafkaOptions): Kafka {
   });
   const kafka: Kafka = {
     clientId: options.clientId,
+    producerClient: settings.producer,
     admin: (): KafkaAdmin => client.admin(),
   };
-  clients.set(kafka, client);
+  clients.set(kafka, { kafkajs: client, settings });
   return kafka;
 }
 

@@ -1,6 +1,9 @@
 export { createKafka, pingKafka, type Kafka, type KafkaAdmin, type KafkaOptions, type PartitionOffset, type PartitionWatermarks } from './client.ts';
 export { ensureTopics, days, retryRetriable, type TopicSpec } from './topics.ts';
-export { createProducer, type Producer, type OutgoingMessage, type WrittenBatch } from './producer.ts';
+export {
+  createProducer, KafkaConnectError, KafkaSendError, type OutgoingMessage, type Producer, type ProducerOptions, type TopicMessages, type WrittenBatch,
+} from './producer.ts';
+export { producerClients, type ProducerClient } from './producer-client.ts';
 export { connectKafka, type KafkaConnection } from './connection.ts';
 export { parseJson, type ConsumedMessage, type Headers, type Offsets } from './messages.ts';
 export type { Assignment } from './group-events.ts';
