@@ -51,7 +51,7 @@ import { connectMongo } from '@pushtech/mongo';
 import { seededRandom } from '@pushtech/random';
 import { createRedis } from '@pushtech/redis';
 import { startStandin } from '@pushtech/onesignal-standin';
-import { signToken } from '@pushtech/storage';
+import { signToken } from '@pushtech/auth';
 import { freePort, readTopic, stackAddresses, uniqueName, waitFor, type TopicReader } from '@pushtech/testing';
 import { startService, type RunningService } from '../e2e/services.ts';
 

@@ -12,7 +12,7 @@ import { destination, haversineM, point, type Point } from '@pushtech/listings';
 import { createKafka, type Kafka } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { freePort, groupCaughtUp, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
-import { signToken } from '@pushtech/storage';
+import { signToken } from '@pushtech/auth';
 import { startService, type RunningService } from './services.ts';
 
 const { kafkaBrokers, redisUrl, mongoUrl } = stackAddresses();

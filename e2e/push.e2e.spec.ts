@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { destination, point, type Point } from '@pushtech/listings';
 import { startStandin, type Standin } from '@pushtech/onesignal-standin';
-import { signToken } from '@pushtech/storage';
+import { signToken } from '@pushtech/auth';
 import { freePort, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
 import { startService, type RunningService } from './services.ts';
 

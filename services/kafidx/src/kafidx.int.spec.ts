@@ -249,6 +249,14 @@ describe('access', () => {
     expect(await page.text()).toContain('kafidx');
   });
 
+  it('HTTP: an unknown path is a 404 naming kafidx\'s routes; a known path under another method a 405 with Allow', async () => {
+    const unknown = await fetch(`${url}/nowhere`, { headers: auth });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: 'not_found', errors: [{ field: 'path', rule: expect.stringMatching(/^no route GET \/nowhere; the routes are .*GET \/api\/topics/) }] });
+    const post = await fetch(`${url}/api/topics`, { method: 'POST', headers: auth });
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
+  });
+
   it('WebSocket: the upgrade is refused with 401 without the token or with a wrong one', async () => {
     for (const [query, headers] of [['', {}], ['?token=wrong-token-wrong-token', {}], ['', { authorization: 'Bearer wrong-token-wrong-token' }]] as const) {
       const refused = await refusedUpgrade(wsUrl(query), headers);

@@ -59,6 +59,7 @@ export function kafidxService(tuning: ViewerTuning = {}) {
   return defineService({
     name: 'kafidx',
     config: kafidxConfigSpec,
+    errors: () => ({ notFoundListsRoutes: true }),
     dependencies: kafidxDependencies,
     start: (_ctx, { kafka }): KafidxKafka => kafka,
     async routes(http, { config, logger, registry }, running) {
