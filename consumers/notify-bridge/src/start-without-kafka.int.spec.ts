@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { matchesTopic, topics, usersTopic } from '@pushtech/contracts';
 import { createKafka, createProducer, ensureTopics, type Producer } from '@pushtech/kafka';
 import { connectMongo, type MongoClient } from '@pushtech/mongo';
-import { readTopic, startTcpProxy, waitFor, type TcpProxy, type TopicReader } from '@pushtech/testing';
+import { probesWhileAway, readTopic, startTcpProxy, untilReady, type TcpProxy, type TopicReader } from '@pushtech/testing';
 import { bridgeService } from './app.ts';
 import type { BridgePushRequest } from './notify-request.ts';
 import { testLogger, testSettings } from './test-bridge.ts';
@@ -44,11 +44,10 @@ describe('the notify bridge started while Kafka is unreachable', () => {
 
   it('is alive and unready naming Kafka; ready once Kafka is reachable, then notifies what waited', async () => {
     // The marker: MongoDB is connected (it comes first) and Kafka has been tried and refused.
-    await waitFor(() => (proxy.refused > 0 ? true : undefined), 'the bridge to try Kafka', 30_000);
-    expect(await (await fetch(`${bridge.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    const unready = await fetch(`${bridge.url}/readyz`);
-    expect(unready.status).toBe(503);
-    expect(await unready.json()).toEqual({
+    const { healthz, readyz } = await probesWhileAway(bridge.url!, proxy);
+    expect(healthz.body).toEqual({ status: 'ok' });
+    expect(readyz.status).toBe(503);
+    expect(readyz.body).toEqual({
       status: 'unready',
       checks: { mongo: 'ok', kafka: expect.stringMatching(/^error: connecting to kafka/), started: expect.stringMatching(/^error: connecting to kafka/) },
     });
@@ -61,11 +60,7 @@ describe('the notify bridge started while Kafka is unreachable', () => {
     await producer.send(settings.MATCHES_TOPIC, [{ key, value }]);
 
     proxy.forward();
-    const ready = await waitFor(async () => {
-      const response = await fetch(`${bridge.url}/readyz`);
-      return response.status === 200 ? response.json() : undefined;
-    }, 'the bridge to be ready', 90_000, 100);
-    expect(ready).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok', started: 'ok' } });
+    expect(await untilReady(bridge.url!, 90_000)).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok', started: 'ok' } });
     await requests.waitForCount(2, 30_000);
     expect(requests.values<BridgePushRequest>().map((r) => r.args.userIds[0]).sort()).toEqual(['ann', 'ben']);
   }, 150_000);

@@ -4,7 +4,7 @@
 // them to the shared broker.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '@pushtech/auth';
-import { startTcpProxy, waitFor, type TcpProxy } from '@pushtech/testing';
+import { probesWhileAway, startTcpProxy, untilReady, type TcpProxy } from '@pushtech/testing';
 import { storageService } from './storage.ts';
 import { listingBody, TEST_SECRET, testLogger, testSettings } from './test-storage.ts';
 
@@ -35,11 +35,10 @@ describe('storage started while Kafka is unreachable', () => {
 
   it('listens, alive and unready naming Kafka, answers 503; ready once Kafka is reachable, then takes writes', async () => {
     // The marker: Mongo is connected (it comes first) and Kafka has been tried and refused.
-    await waitFor(() => (proxy.refused > 0 ? true : undefined), 'storage to try Kafka', 30_000);
-    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok' });
-    const unready = await fetch(`${url}/readyz`);
-    expect(unready.status).toBe(503);
-    expect(await unready.json()).toEqual({
+    const { healthz, readyz } = await probesWhileAway(url, proxy);
+    expect(healthz.body).toEqual({ status: 'ok' });
+    expect(readyz.status).toBe(503);
+    expect(readyz.body).toEqual({
       status: 'unready',
       checks: { mongo: 'ok', started: expect.stringMatching(/^error: connecting to kafka/), kafka: expect.stringMatching(/^error: connecting to kafka/) },
     });
@@ -49,11 +48,7 @@ describe('storage started while Kafka is unreachable', () => {
     expect(await refused.json()).toMatchObject({ error: 'unavailable' });
 
     proxy.forward();
-    const ready = await waitFor(async () => {
-      const response = await fetch(`${url}/readyz`);
-      return response.status === 200 ? response.json() : undefined;
-    }, 'storage to be ready', 60_000, 100);
-    expect(ready).toEqual({ status: 'ready', checks: { mongo: 'ok', started: 'ok', kafka: 'ok' } });
+    expect(await untilReady(url)).toEqual({ status: 'ready', checks: { mongo: 'ok', started: 'ok', kafka: 'ok' } });
 
     const created = await create('sofa');
     expect(created.status).toBe(201);

@@ -4,7 +4,7 @@
 // shared broker. (Before, a start without Kafka exited the process.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Producer } from '@pushtech/kafka';
-import { readTopic, startTcpProxy, waitFor, type TcpProxy, type TopicReader } from '@pushtech/testing';
+import { probesWhileAway, readTopic, startTcpProxy, untilReady, waitFor, type TcpProxy, type TopicReader } from '@pushtech/testing';
 import { matcher } from './app.ts';
 import { at, createTestTopics, decisions, listing, listingRecord, testKafka, testLogger, testSettings } from './test-matcher.ts';
 
@@ -31,11 +31,10 @@ describe('matcher started while Kafka is unreachable', () => {
 
   it('listens, alive and unready naming Kafka; ready once Kafka is reachable, then decides', async () => {
     // The marker: Mongo is connected (it comes first) and Kafka has been tried and refused.
-    await waitFor(() => (proxy.refused > 0 ? true : undefined), 'the matcher to try Kafka', 30_000);
-    expect(await (await fetch(`${service.url}/healthz`)).json()).toEqual({ status: 'ok' });
-    const unready = await fetch(`${service.url}/readyz`);
-    expect(unready.status).toBe(503);
-    expect(await unready.json()).toEqual({
+    const { healthz, readyz } = await probesWhileAway(service.url!, proxy);
+    expect(healthz.body).toEqual({ status: 'ok' });
+    expect(readyz.status).toBe(503);
+    expect(readyz.body).toEqual({
       status: 'unready',
       checks: {
         mongo: 'ok',
@@ -46,11 +45,7 @@ describe('matcher started while Kafka is unreachable', () => {
     });
 
     proxy.forward();
-    const ready = await waitFor(async () => {
-      const response = await fetch(`${service.url}/readyz`);
-      return response.status === 200 ? response.json() : undefined;
-    }, 'the matcher to be ready', 60_000, 100);
-    expect(ready).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok', started: 'ok', index: 'ok' } });
+    expect(await untilReady(service.url!)).toEqual({ status: 'ready', checks: { mongo: 'ok', kafka: 'ok', started: 'ok', index: 'ok' } });
 
     const running = await service.ready;
     await waitFor(() => (running.owned().size === 6 ? true : undefined), 'the matcher to own every shard', 30_000);
