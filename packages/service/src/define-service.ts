@@ -174,8 +174,9 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
           policy: definition.retry ?? DEFAULT_RETRY,
           signal: stopping.signal,
           onFailure: (err, failures, delayMs) => {
-            startup = `connecting to ${name}: attempt ${failures} failed (${err instanceof Error ? err.message : String(err)})`;
-            logger.warn({ dependency: name, attempt: failures, retryInMs: delayMs, err: err instanceof Error ? err.message : String(err) }, 'dependency not reachable yet: retrying');
+            const why = err instanceof Error ? err.message : String(err);
+            startup = `connecting to ${name}: attempt ${failures} failed (${why})`;
+            logger.warn({ dependency: name, attempt: failures, retryInMs: delayMs, err: why }, 'dependency not reachable yet: retrying');
           },
         });
         logger.info({ dependency: name }, 'dependency connected');
