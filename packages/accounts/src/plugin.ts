@@ -79,7 +79,8 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
 
   app.addHook('onRequest', async (request) => attachSessionContext(request, context));
   app.addHook('preHandler', async (request) => {
-    if (request.routeOptions.config.csrf === false || !needsCsrfCheck(request, cookies)) return;
+    // A path with no route answers its 404 (or 405), not a 403.
+    if (request.is404 || request.routeOptions.config.csrf === false || !needsCsrfCheck(request, cookies)) return;
     checkCsrf(request, key, cookies);
   });
 
