@@ -111,9 +111,12 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
     return { userId, email, csrfToken: issueCsrfToken(request, reply, key, cookies, true) };
   }
 
-  app.get('/account/csrf', async (request, reply) => ({ csrfToken: issueCsrfToken(request, reply, key, cookies) }));
+  // Answers that carry tokens or who is signed in: never stored by a browser or a proxy cache.
+  const noStore = { onRequest: async (_request: FastifyRequest, reply: FastifyReply) => { reply.header('cache-control', 'no-store'); } };
 
-  app.post('/account/signup', async (request, reply) => {
+  app.get('/account/csrf', noStore, async (request, reply) => ({ csrfToken: issueCsrfToken(request, reply, key, cookies) }));
+
+  app.post('/account/signup', noStore, async (request, reply) => {
     const body = parseInput(signUpBody, request.body, 'body');
     limit(perIp, clientKey(request.ip), 'client', request);
     // Hashed before the insert, so that an email with an account costs the same time as a new one.
@@ -126,7 +129,7 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
     return reply.code(201).send(await signIn(request, reply, account.userId, account._id));
   });
 
-  app.post('/account/signin', async (request, reply) => {
+  app.post('/account/signin', noStore, async (request, reply) => {
     const body = parseInput(signInBody, request.body, 'body');
     // Both limits come before the password is checked: a limited account answers 429 whether the
     // password is right or not, and whether the account exists or not.
@@ -144,25 +147,25 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
     return signIn(request, reply, account.userId, account._id);
   });
 
-  app.post('/account/signout', async (request, reply) => {
+  app.post('/account/signout', noStore, async (request, reply) => {
     const value = readCookie(request, 'session', cookies);
     if (value !== undefined) await closeSession(dbOf(context), value);
     writeCookie(reply, 'session', '', 0, cookies);
     return reply.code(204).send();
   });
 
-  app.get('/account/me', async (request, reply) => {
+  app.get('/account/me', noStore, async (request, reply) => {
     const session = await requireSession(request);
     return { userId: session.userId, email: session.email, csrfToken: issueCsrfToken(request, reply, key, cookies) };
   });
 
-  app.post('/account/token', async (request) => {
+  app.post('/account/token', noStore, async (request) => {
     const session = await requireSession(request);
     return { token: await session.accessToken(), tokenType: 'Bearer', expiresIn: context.accessTokenTtlS };
   });
 
   if (context.oidc !== undefined) {
-    app.post('/account/oidc', async (request, reply) => {
+    app.post('/account/oidc', noStore, async (request, reply) => {
       const session = await requireSession(request);
       if (session.via !== 'oidc') throw new ApiError(401, 'unauthorized', [{ field: 'authorization', rule: 'must be a token of the OIDC issuer' }]);
       return signIn(request, reply, session.userId, session.email);
