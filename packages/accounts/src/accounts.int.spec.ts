@@ -1,6 +1,7 @@
 /** Sign-up, sign-in, sessions and the login limits against the real Mongo-wire server of the local stack. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
+import { Registry } from 'prom-client';
 import { verifyToken } from '@pushtech/auth';
 import { connectMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { stackAddresses, uniqueName } from '@pushtech/testing';
@@ -205,7 +206,8 @@ describe('sessions in Mongo', () => {
 
 describe('login rate limits', () => {
   it('per account: after the limit, 429 with Retry-After even with the right password; the same for an unknown email', async () => {
-    const a = await app({ limits: { perAccount: 3, perIp: 1000, windowS: 600 } });
+    const registry = new Registry();
+    const a = await app({ limits: { perAccount: 3, perIp: 1000, windowS: 600 }, registry });
     const owner = new Browser(a);
     await owner.loadPage();
     const address = email('hal');
@@ -226,6 +228,8 @@ describe('login rate limits', () => {
     const ghostAnswers = [];
     for (let i = 0; i < 4; i++) ghostAnswers.push((await attacker.signIn(ghost, `guess number ${i}`)).statusCode);
     expect(ghostAnswers).toEqual([401, 401, 401, 429]);
+    const counted = (await registry.getSingleMetric('accounts_attempts_total')!.get()).values.map((v) => [v.labels.action, v.labels.outcome, v.value]);
+    expect(counted).toEqual(expect.arrayContaining([['signup', 'ok', 1], ['signin', 'wrong', 6], ['signin', 'limited', 3]]));
   });
 
   it('a successful sign-in clears the account\'s failed attempts', async () => {

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
+import type { Registry } from 'prom-client';
 import type { Db } from '@pushtech/mongo';
 import { ApiError, parseInput } from '@pushtech/service';
 import { readCookie, writeCookie, type CookieOptions } from './cookies.ts';
@@ -12,6 +13,7 @@ import { checkCsrf, csrfKey, issueCsrfToken, needsCsrfCheck } from './csrf.ts';
 import { signInBody, signUpBody } from './input.ts';
 import { createOidcVerifier, type OidcOptions } from './oidc.ts';
 import { DEFAULT_SCRYPT, dummyHash, hashPassword, needsRehash, verifyPassword, type ScryptParams } from './password.ts';
+import { createAccountMetrics } from './metrics.ts';
 import { AttemptLimiter, clientKey } from './rate-limit.ts';
 import { attachSessionContext, dbOf, requireSession, type SessionContext } from './session.ts';
 import { closeSession, deleteExpiredSessions, findAccount, insertAccount, openSession, replacePasswordHash } from './store.ts';
@@ -47,6 +49,8 @@ export interface AccountsOptions {
   /** How often expired sessions are deleted (default hourly; 0: never). */
   sweepIntervalMs?: number;
   now?: () => number;
+  /** Where the counters go (the service's registry: defineService's `ctx.registry`). */
+  registry?: Registry;
 }
 
 export const DEFAULT_LIMITS: LoginLimits = { perAccount: 10, perIp: 100, windowS: 900, maxKeys: 100_000 };
@@ -76,12 +80,18 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
   };
   // Made once, with the current parameters: what an unknown email's password is checked against.
   const dummy = await dummyHash(scryptParams);
+  const metrics = createAccountMetrics(options.registry);
 
   app.addHook('onRequest', async (request) => attachSessionContext(request, context));
   app.addHook('preHandler', async (request) => {
     // A path with no route answers its 404 (or 405), not a 403.
     if (request.is404 || request.routeOptions.config.csrf === false || !needsCsrfCheck(request, cookies)) return;
-    checkCsrf(request, key, cookies);
+    try {
+      checkCsrf(request, key, cookies);
+    } catch (err) {
+      metrics.csrfRefusals.inc();
+      throw err;
+    }
   });
 
   const sweepIntervalMs = options.sweepIntervalMs ?? 3_600_000;
@@ -94,9 +104,10 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
     app.addHook('onClose', async () => clearInterval(sweep));
   }
 
-  function limit(limiter: AttemptLimiter, limiterKey: string, field: string, request: FastifyRequest): void {
+  function limit(limiter: AttemptLimiter, limiterKey: string, field: string, request: FastifyRequest, action: 'signup' | 'signin'): void {
     const decision = limiter.take(limiterKey);
     if (decision.allowed) return;
+    metrics.attempts.inc({ action, outcome: 'limited' });
     request.log.info({ limiter: field, retryAfterMs: decision.retryAfterMs }, 'sign-in attempt refused: rate limit');
     throw tooManyAttempts(field, decision.retryAfterMs);
   }
@@ -118,12 +129,13 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
 
   app.post('/account/signup', noStore, async (request, reply) => {
     const body = parseInput(signUpBody, request.body, 'body');
-    limit(perIp, clientKey(request.ip), 'client', request);
+    limit(perIp, clientKey(request.ip), 'client', request, 'signup');
     // Hashed before the insert, so that an email with an account costs the same time as a new one.
     const passwordHash = await hashPassword(body.password, scryptParams);
     const account = await insertAccount(dbOf(context), body.email, passwordHash);
     // Without a mail round trip an address that has an account cannot look like a new one (the
     // new account would exist, or not): the answer says as little as it can. See README.
+    metrics.attempts.inc({ action: 'signup', outcome: account === undefined ? 'conflict' : 'ok' });
     if (account === undefined) throw new ApiError(409, 'conflict', [{ field: 'email', rule: 'cannot be used to sign up: sign in, or use another address' }]);
     request.log.info({ userId: account.userId }, 'account created');
     return reply.code(201).send(await signIn(request, reply, account.userId, account._id));
@@ -133,12 +145,13 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
     const body = parseInput(signInBody, request.body, 'body');
     // Both limits come before the password is checked: a limited account answers 429 whether the
     // password is right or not, and whether the account exists or not.
-    limit(perIp, clientKey(request.ip), 'client', request);
-    limit(perAccount, body.email, 'email', request);
+    limit(perIp, clientKey(request.ip), 'client', request, 'signin');
+    limit(perAccount, body.email, 'email', request, 'signin');
     const db = dbOf(context);
     const account = await findAccount(db, body.email);
     // The same scrypt work with or without an account (the dummy hash has the current parameters).
     const matches = await verifyPassword(body.password, account?.passwordHash ?? dummy);
+    metrics.attempts.inc({ action: 'signin', outcome: account !== null && matches ? 'ok' : 'wrong' });
     if (account === null || !matches) throw new ApiError(401, 'unauthorized', [{ field: 'credentials', rule: CREDENTIALS_RULE }]);
     perAccount.reset(body.email);
     if (needsRehash(account.passwordHash, scryptParams)) {
