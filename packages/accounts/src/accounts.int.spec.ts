@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { verifyToken } from '@pushtech/auth';
 import { connectMongo, type Db, type MongoClient } from '@pushtech/mongo';
-import { stackAddresses, uniqueName } from '@pushtech/testing';
+import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
+import { createHash } from 'node:crypto';
 import type { AccountsOptions } from './plugin.ts';
 import { ACCOUNTS, SESSIONS, deleteExpiredSessions, ensureAccountIndexes, findSession, openSession, type AccountDocument, type SessionDocument } from './store.ts';
 import { startLocalIssuer } from './oidc-issuer.test-helper.ts';
@@ -19,6 +20,10 @@ async function app(options: Partial<AccountsOptions> = {}): Promise<FastifyInsta
   const made = await testApp({ db: () => db, ...options });
   apps.push(made);
   return made;
+}
+
+function findSessionDocument(cookieValue: string) {
+  return db.collection<SessionDocument>(SESSIONS).findOne({ _id: createHash('sha256').update(cookieValue).digest('base64url') });
 }
 
 /** A fresh address per test: the accounts live in one database for the whole file. */
@@ -195,6 +200,12 @@ describe('sessions in Mongo', () => {
     await openSession(db, 'user-z', null, 60_000);
     expect(await deleteExpiredSessions(db)).toBeGreaterThanOrEqual(1);
     expect(await db.collection(SESSIONS).countDocuments({ userId: { $in: ['user-y', 'user-z'] } })).toBe(1);
+  });
+
+  it('the hourly sweep (here every 20 ms) deletes sessions nobody came back with', async () => {
+    const stale = await openSession(db, 'user-stale', null, -1);
+    await app({ sweepIntervalMs: 20 });
+    await waitFor(async () => ((await findSessionDocument(stale)) === null ? true : undefined), 'the sweep');
   });
 
   it('the indexes are created once and creating them again changes nothing', async () => {

@@ -97,8 +97,14 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
   const sweepIntervalMs = options.sweepIntervalMs ?? 3_600_000;
   if (sweepIntervalMs > 0) {
     const sweep = setInterval(() => {
-      const db = options.db();
-      if (db !== undefined) deleteExpiredSessions(db).catch((err: unknown) => app.log.warn({ err }, 'could not delete expired sessions'));
+      // `db` may throw (defineService's running() before start is done): this is no request to answer.
+      Promise.resolve()
+        .then(() => {
+          const db = options.db();
+          return db === undefined ? 0 : deleteExpiredSessions(db);
+        })
+        .then((deleted) => { if (deleted > 0) app.log.info({ deleted }, 'expired sessions deleted'); })
+        .catch((err: unknown) => app.log.warn({ err }, 'could not delete expired sessions'));
     }, sweepIntervalMs);
     sweep.unref();
     app.addHook('onClose', async () => clearInterval(sweep));

@@ -148,6 +148,12 @@ describe('bearer tokens: ours (HS256), and the OIDC issuer\'s when configured', 
     await app.close();
   });
 
+  it('the session sweep survives a database accessor that throws (defineService\'s running() before start)', async () => {
+    const app = await testApp({ db: () => { throw new Error('starting'); }, sweepIntervalMs: 5 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await app.close();
+  });
+
   it('sessionOf on a route the plugin does not cover says so', async () => {
     const app = Fastify();
     app.get('/x', async (request) => sessionOf(request));
