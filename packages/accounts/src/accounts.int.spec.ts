@@ -51,7 +51,10 @@ describe('sign-up, sign-in, sign-out', () => {
     const body = response.json();
     expect(body).toEqual({ userId: expect.stringMatching(/^[0-9a-f-]{36}$/), email: address.toLowerCase(), csrfToken: expect.any(String) });
     expect(body.csrfToken).not.toBe(before);
-    expect(response.headers['set-cookie']).toEqual(expect.arrayContaining([expect.stringMatching(/^pt_session=[\w-]{43}; Max-Age=2592000; Path=\/; HttpOnly; SameSite=Lax$/)]));
+    expect(response.headers['set-cookie']).toEqual([
+      expect.stringMatching(/^pt_session=[\w-]{43}; Max-Age=2592000; Path=\/; HttpOnly; SameSite=Lax$/),
+      expect.stringMatching(/^pt_csrf=[\w-]{43}; Path=\/; HttpOnly; SameSite=Lax$/),
+    ]);
 
     const stored = await db.collection<AccountDocument>(ACCOUNTS).findOne({ _id: address.toLowerCase() });
     expect(stored?.userId).toBe(body.userId);
@@ -65,6 +68,19 @@ describe('sign-up, sign-in, sign-out', () => {
     const me = await browser.request({ method: 'GET', url: '/account/me' });
     expect(me.json()).toEqual({ userId: body.userId, email: address.toLowerCase(), csrfToken: body.csrfToken });
     expect((await browser.request({ method: 'GET', url: '/site/whoami' })).json()).toEqual({ userId: body.userId, email: address.toLowerCase(), via: 'cookie' });
+  });
+
+  it('in Secure mode the cookies are __Host- prefixed and Secure, and the whole flow works with them', async () => {
+    const browser = new Browser(await app({ cookie: { secure: true } }));
+    await browser.loadPage();
+    const response = await browser.signUp(email('sec'), PASSWORD);
+    expect(response.headers['set-cookie']).toEqual([
+      expect.stringMatching(/^__Host-pt_session=[\w-]{43}; Max-Age=2592000; Path=\/; HttpOnly; Secure; SameSite=Lax$/),
+      expect.stringMatching(/^__Host-pt_csrf=[\w-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax$/),
+    ]);
+    expect((await browser.request({ method: 'GET', url: '/account/me' })).json().userId).toBe(response.json().userId);
+    expect((await browser.request({ method: 'POST', url: '/account/signout' })).statusCode).toBe(204);
+    expect([...browser.cookies.keys()]).toEqual(['__Host-pt_csrf']);
   });
 
   it('sign-up of an address that has an account is a 409 on the email field, whatever its case; the account is unchanged', async () => {

@@ -39,5 +39,7 @@ export function writeCookie(reply: FastifyReply, kind: CookieKind, value: string
   });
   const existing = reply.getHeader('set-cookie');
   const lines = existing === undefined ? [] : [existing].flat().map(String);
+  // Fastify appends to an existing set-cookie header: remove it first, to replace a cookie set earlier.
+  reply.removeHeader('set-cookie');
   reply.header('set-cookie', [...lines.filter((l) => !l.startsWith(`${cookieName(kind, options)}=`)), line]);
 }

@@ -24,12 +24,16 @@ export function csrfTokenFor(key: Buffer, cookieValue: string): string {
   return createHmac('sha256', key).update(cookieValue).digest('base64url');
 }
 
+/** The CSRF cookie set while answering a request: a page asking twice gets one cookie and one token. */
+const setThisRequest = new WeakMap<FastifyRequest, string>();
+
 /** The token of the request's CSRF cookie; a new cookie is set first when there is none (or `rotate`). */
 export function issueCsrfToken(request: FastifyRequest, reply: FastifyReply, key: Buffer, cookies: CookieOptions, rotate = false): string {
-  let value = rotate ? undefined : readCookie(request, 'csrf', cookies);
+  let value = rotate ? undefined : (setThisRequest.get(request) ?? readCookie(request, 'csrf', cookies));
   if (value === undefined) {
     value = randomBytes(32).toString('base64url');
     writeCookie(reply, 'csrf', value, undefined, cookies);
+    setThisRequest.set(request, value);
   }
   return csrfTokenFor(key, value);
 }

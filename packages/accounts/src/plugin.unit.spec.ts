@@ -67,6 +67,17 @@ describe('CSRF: every write needs the token of the browser\'s CSRF cookie', () =
     await plain.close();
   });
 
+  it('a page asking twice for the token (two forms) sets one cookie, and both tokens work', async () => {
+    const app = await testApp();
+    const browser = new Browser(app);
+    const page = await browser.request({ method: 'GET', url: '/site/two-forms' });
+    expect(page.headers['set-cookie']).toHaveLength(1);
+    const { first, second } = page.json();
+    expect(second).toBe(first);
+    expect((await browser.request({ method: 'POST', url: '/site/write', headers: { 'x-csrf-token': first } })).statusCode).toBe(200);
+    await app.close();
+  });
+
   it('a browser keeps its CSRF cookie and token across page loads', async () => {
     const app = await testApp();
     const browser = new Browser(app);

@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse } from 'fastify';
 import { setJsonErrors } from '@pushtech/service';
 import { accountsPlugin, type AccountsOptions } from './plugin.ts';
-import { requireSession } from './session.ts';
+import { csrfTokenOf, requireSession } from './session.ts';
 
 export const TEST_SECRET = 'a-test-secret-of-at-least-32-characters!';
 export const FAST_SCRYPT = { log2N: 10, r: 8, p: 1 };
@@ -18,6 +18,8 @@ export async function testApp(options: Partial<AccountsOptions> = {}): Promise<F
     const session = await requireSession(request);
     return { userId: session.userId, email: session.email, via: session.via };
   });
+  // A page with two forms, each asking for the token.
+  app.get('/site/two-forms', async (request, reply) => ({ first: csrfTokenOf(request, reply), second: csrfTokenOf(request, reply) }));
   app.post('/site/write', async () => ({ written: true }));
   app.post('/site/webhook', { config: { csrf: false } }, async () => ({ hooked: true }));
   await app.ready();
