@@ -49,13 +49,19 @@ function sentToken(request: FastifyRequest): string | undefined {
   return undefined;
 }
 
+/** True when the request carries `Authorization: Bearer …` (any other scheme is not ours). */
+export function hasBearer(request: FastifyRequest): boolean {
+  return /^bearer\s/i.test(request.headers.authorization ?? '');
+}
+
 /**
- * Whether a request must carry the token: every write, except one that brings its own
- * `Authorization` and no session cookie (a header another site cannot make a browser send).
+ * Whether a request must carry the token: every write, except one that brings a bearer token
+ * and no session cookie (a header another site cannot make a browser send). Basic credentials do
+ * not exempt it: a browser resends those by itself, like a cookie.
  */
 export function needsCsrfCheck(request: FastifyRequest, cookies: CookieOptions): boolean {
   if (!UNSAFE_METHODS.has(request.method)) return false;
-  return request.headers.authorization === undefined || readCookie(request, 'session', cookies) !== undefined;
+  return !hasBearer(request) || readCookie(request, 'session', cookies) !== undefined;
 }
 
 /** Throws 403 `forbidden` naming what is missing or wrong. */

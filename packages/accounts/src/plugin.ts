@@ -114,7 +114,7 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
     const decision = limiter.take(limiterKey);
     if (decision.allowed) return;
     metrics.attempts.inc({ action, outcome: 'limited' });
-    request.log.info({ limiter: field, retryAfterMs: decision.retryAfterMs }, 'sign-in attempt refused: rate limit');
+    request.log.info({ limiter: field, retryAfterMs: decision.retryAfterMs }, `${action} refused: rate limit`);
     throw tooManyAttempts(field, decision.retryAfterMs);
   }
 

@@ -8,7 +8,7 @@ import { JWT_ALGORITHM, signToken, verifyToken } from '@pushtech/auth';
 import { ApiError, UnavailableError } from '@pushtech/service';
 import type { Db } from '@pushtech/mongo';
 import { readCookie, type CookieOptions } from './cookies.ts';
-import { issueCsrfToken } from './csrf.ts';
+import { hasBearer, issueCsrfToken } from './csrf.ts';
 import { OIDC_ALGORITHMS, type OidcVerifier } from './oidc.ts';
 import { findSession } from './store.ts';
 
@@ -83,8 +83,8 @@ async function fromBearer(header: string, context: SessionContext): Promise<Sess
 }
 
 async function resolve(request: FastifyRequest, context: SessionContext): Promise<Session | null> {
-  const header = request.headers.authorization;
-  if (header !== undefined) return fromBearer(header, context);
+  // Only the Bearer scheme is ours: Basic credentials (an nginx guarding a staging site) pass by.
+  if (hasBearer(request)) return fromBearer(request.headers.authorization!, context);
   const cookie = readCookie(request, 'session', context.cookie);
   if (cookie === undefined) return null;
   const session = await findSession(dbOf(context), cookie);
@@ -92,8 +92,8 @@ async function resolve(request: FastifyRequest, context: SessionContext): Promis
 }
 
 /**
- * Who sent the request, or null for nobody. A request with an `Authorization` header that is
- * not a valid token is refused (401 naming the reason) rather than taken as anonymous.
+ * Who sent the request, or null for nobody. A request with an `Authorization: Bearer` header
+ * that is not a valid token is refused (401 naming the reason) rather than taken as anonymous.
  */
 function contextOf(request: FastifyRequest, caller: string): SessionContext {
   const context = contexts.get(request);
