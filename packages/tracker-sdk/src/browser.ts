@@ -58,21 +58,26 @@ const done = <T>(request: IdbRequest<T>) =>
 export function indexedDbStore(name = 'pushtech-tracker'): TrackerStore {
   const idb = (globalThis as unknown as BrowserGlobals).indexedDB;
   let opened: Promise<IdbDatabase> | undefined;
-  const db = () => {
+  const open = () => {
     if (!idb) return Promise.reject(new Error('no IndexedDB'));
     const request = idb.open(name, 1);
     request.onupgradeneeded = () => {
       request.result.createObjectStore(EVENTS, { keyPath: 'id' });
       request.result.createObjectStore(META);
     };
-    return (opened ??= done(request));
+    return done(request);
+  };
+  const db = () => {
+    opened ??= open();
+    return opened;
   };
   const write = async (change: (events: IdbObjectStore, meta: IdbObjectStore) => void) => {
     const tx = (await db()).transaction([EVENTS, META], 'readwrite');
     change(tx.objectStore(EVENTS), tx.objectStore(META));
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
-      tx.onerror = tx.onabort = () => reject(tx.error);
+      tx.onerror = () => reject(tx.error);
+      tx.onabort = tx.onerror;
     });
   };
   return {
@@ -81,8 +86,14 @@ export function indexedDbStore(name = 'pushtech-tracker'): TrackerStore {
       const [events, meta] = await Promise.all([done(tx.objectStore(EVENTS).getAll()), done(tx.objectStore(META).get(META))]);
       return { events, meta: meta ?? {} };
     },
-    put: (events) => write((store) => events.forEach((e) => store.put(e))),
-    remove: (ids) => write((store) => ids.forEach((id) => store.delete(id))),
+    put: (events) =>
+      write((store) => {
+        for (const e of events) store.put(e);
+      }),
+    remove: (ids) =>
+      write((store) => {
+        for (const id of ids) store.delete(id);
+      }),
     setMeta: (meta) => write((_, store) => store.put(meta, META)),
   };
 }

@@ -186,9 +186,9 @@ export function createTracker(options: TrackerOptions): Tracker {
   }
 
   function schedule(): void {
-    if (!loaded || stopped || timer !== undefined || inFlight || queue.length === 0) return;
+    if (!loaded || stopped || backingOff || inFlight || queue.length === 0) return;
     if (queue.length >= batchLimit) void sendBatch();
-    else timer = setTimeout(() => void sendBatch(), flushIntervalMs);
+    else timer ??= setTimeout(() => void sendBatch(), flushIntervalMs);
   }
 
   function wait(ms: number): void {
@@ -226,9 +226,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     stats.rejected += byIndex.size;
   }
 
-  async function attempt(): Promise<void> {
+  /** One request; answers whether more is waiting to go at once (the batch did not take the whole queue). */
+  async function attempt(): Promise<boolean> {
     const { events, body } = takeBatch(batchLimit, maxBytes);
-    if (events.length === 0) return;
+    const more = events.length < queue.length;
     const abort = new AbortController();
     const timeout = setTimeout(() => abort.abort(), timeoutMs);
     let status = 0;
@@ -259,23 +260,24 @@ export function createTracker(options: TrackerOptions): Tracker {
       failures = 0;
       batchLimit = maxEvents;
       warnedFull = false;
-      return;
+      return more;
     }
     if (status === 413 && events.length > 1) {
       batchLimit = Math.ceil(events.length / 2);
-      return;
+      return true;
     }
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
       // Sending the same request again cannot succeed: drop it rather than block the queue.
       warn(`the tracker answered ${status}: ${events.length} events dropped`, answer);
       stats.rejected += events.length;
       forget(events);
-      return;
+      return more;
     }
     failures++;
     const backoff = backoffDelay(retry, failures);
     // Retry-After is the server's word (429, 503): wait at least that, plus up to 10 % so clients spread out.
     wait(waitMs === undefined ? backoff : waitMs * (1 + Math.random() / 10));
+    return false;
   }
 
   function sendBatch(): Promise<void> {
@@ -284,9 +286,10 @@ export function createTracker(options: TrackerOptions): Tracker {
     timer = undefined;
     backingOff = false;
     if (!loaded || stopped || queue.length === 0) return Promise.resolve();
-    inFlight = attempt().finally(() => {
+    inFlight = attempt().then((more) => {
       inFlight = undefined;
-      if (!backingOff) schedule();
+      if (more) void sendBatch();
+      else schedule();
     });
     return inFlight;
   }
