@@ -1,6 +1,7 @@
 // The browser SDK in a real (headless) Chromium against the real tracker and kafkastore, as
 // processes: events queued while the tracker cannot be reached (requests aborted by route
-// interception) reach Kafka exactly once when it can; a reload with events queued loses none
+// interception) reach Kafka exactly once when it can; a batch whose answer was lost is sent
+// again and still reaches Kafka once (client ids, skipped by the kafkastore); a reload with events queued loses none
 // (IndexedDB); leaving the page sends them with navigator.sendBeacon; a 503 busy with
 // Retry-After is waited out. The page is served from another origin, as on a real site.
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
@@ -85,6 +86,8 @@ function trackInPage(run: string, count: number): Promise<string[]> {
 async function arrived(run: string, count: number): Promise<any[]> {
   const ofRun = () => events.values<any>().filter((e) => e.data.run === run);
   await waitFor(() => (ofRun().length >= count ? true : undefined), `${count} events of ${run} in Kafka`, 30_000);
+  // The kafkastore deletes an entry once Kafka has it (or it was a copy): then the topic is complete.
+  await waitFor(async () => ((await redis.xlen(stream)) === 0 ? true : undefined), 'the tracker stream drained', 30_000);
   await events.caughtUp();
   return ofRun();
 }
@@ -115,6 +118,23 @@ describe('the browser SDK against the tracker', () => {
     expect(got[0].data.context).toMatchObject({ anonymousId });
     expect(Date.parse(got[0].data.context.clientTime)).toBeLessThanOrEqual(Date.parse(got[0].time));
     await waitFor(() => page.evaluate(() => ((globalThis as any).tracker.stats().queued === 0 ? true : undefined)), 'the queue empty', 10_000);
+  }, 60_000);
+
+  it('an answer lost on its way back: the SDK sends the batch again, with the same ids, and Kafka holds each event once', async () => {
+    await open();
+    let lost = 0;
+    // The first request reaches the tracker (which stores it), but the page never sees the answer.
+    await context.route(`${tracker.url}/**`, async (route) => {
+      if (lost > 0) return route.continue();
+      lost++;
+      expect((await route.fetch()).status()).toBe(200);
+      return route.abort('connectionreset');
+    });
+    const run = uniqueName('lost-answer');
+    const ids = await trackInPage(run, 10);
+    await waitFor(() => page.evaluate(() => ((globalThis as any).tracker.stats().sent === 10 ? true : undefined)), 'the second attempt taken', 15_000);
+    const got = await arrived(run, 10);
+    expect(got.map((e) => e.id).sort()).toEqual([...ids].sort()); // the tracker stored both; the kafkastore skipped the copies
   }, 60_000);
 
   it('a reload with events queued loses none: the next page sends them from IndexedDB, once', async () => {
