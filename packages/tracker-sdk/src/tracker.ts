@@ -274,9 +274,9 @@ export function createTracker(options: TrackerOptions): Tracker {
       return more;
     }
     failures++;
-    const backoff = backoffDelay(retry, failures);
-    // Retry-After is the server's word (429, 503): wait at least that, plus up to 10 % so clients spread out.
-    wait(waitMs === undefined ? backoff : waitMs * (1 + Math.random() / 10));
+    // Retry-After is the server's word (429, 503): never sooner, plus up to 10 % so clients spread
+    // out; the back-off when it is longer (a long outage, or `Retry-After: 0`).
+    wait(Math.max(backoffDelay(retry, failures), waitMs === undefined ? 0 : waitMs * (1 + Math.random() / 10)));
     return false;
   }
 

@@ -229,6 +229,15 @@ describe('failures', () => {
     expect(server.requests.map((r) => r.at - T0)).toEqual([1_000, 8_000]);
   });
 
+  it('Retry-After shorter than the back-off (0, after failures): the back-off', async () => {
+    const { tracker } = await started();
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    server.answerNext('network', { status: 503, retryAfter: '0' });
+    tracker.track('a');
+    await vi.advanceTimersByTimeAsync(1_000 + 1_000 + 2_000);
+    expect(server.requests.map((r) => r.at - T0)).toEqual([1_000, 2_000, 4_000]);
+  });
+
   it('Retry-After as an HTTP date', async () => {
     const { tracker } = await started();
     vi.spyOn(Math, 'random').mockReturnValue(0);
