@@ -73,7 +73,7 @@ function percentile(sorted: number[], p: number): number {
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 
 /** CPU seconds a process has used so far (Linux /proc; USER_HZ is 100 on every common kernel). */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -82,13 +82,13 @@ function cpuSeconds(pid: number): number {
   }
 }
 
-async function startServer(args: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
+export async function startServer(args: string[], env: Record<string, string>, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   await waitFor(async () => ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok ? true : undefined), `server on port ${port}`, 15_000, 100);
   return child;
 }
 
-async function stopServer(child: ChildProcess): Promise<void> {
+export async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');
   await once(child, 'exit');

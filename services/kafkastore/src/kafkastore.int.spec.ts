@@ -108,6 +108,24 @@ describe('kafkastore', () => {
     expect((await options.metrics.eventsOut.get()).values[0]!.value).toBe(500);
   });
 
+  it('skips an entry whose event id it produced recently (a client sent the batch again), in the same batch or a later one', async () => {
+    const { options, events, start } = await given({ recentIds: 3 });
+    const [a, b, c, d, e] = trackedEvents(5, 3);
+    await xaddEvents(redis, options.stream, [a!, b!, a!]);
+    start();
+    await events.waitForCount(2);
+    await streamDrained(options.stream);
+    await xaddEvents(redis, options.stream, [b!, c!, d!, e!]);
+    await events.waitForCount(5);
+    await streamDrained(options.stream);
+    await xaddEvents(redis, options.stream, [a!]); // forgotten: the window holds the last 3 ids, c, d, e
+    await events.waitForCount(6);
+    await streamDrained(options.stream);
+    await events.caughtUp();
+    expect(idsOf(events)).toEqual(sortedIds([a!, b!, c!, d!, e!, a!]));
+    expect((await options.metrics.duplicates.get()).values[0]!.value).toBe(2);
+  });
+
   it('sends a malformed entry to the DLQ with its reason, and the entries after it still arrive', async () => {
     const { options, events, dlq, start } = await given();
     const [before, after] = trackedEvents(2);

@@ -39,6 +39,8 @@ export interface KafkastoreOptions {
    */
   stopGraceMs?: number;
   enrich?: Enrich;
+  /** How many produced ids it remembers to skip copies (default RECENT_IDS). */
+  recentIds?: number;
 }
 
 export interface KafkastoreStatus {
@@ -59,6 +61,25 @@ export interface Kafkastore {
 
 /** The default of `stopGraceMs`. */
 export const STOP_GRACE_MS = 10_000;
+
+/** How many of the ids it produced last the kafkastore remembers, to skip an entry that repeats one. */
+export const RECENT_IDS = 100_000;
+
+/**
+ * The ids of the last `capacity` events Kafka acknowledged: a Set keeps insertion order, so the
+ * oldest is the first one. An entry with one of them is a copy (a client that sent a batch again,
+ * with the ids it gave its events, after an answer it never got): acknowledged, not produced again.
+ */
+function recentIds(capacity: number) {
+  const ids = new Set<string>();
+  return {
+    has: (id: string) => ids.has(id),
+    add(id: string) {
+      ids.add(id);
+      if (ids.size > capacity) ids.delete(ids.values().next().value!);
+    },
+  };
+}
 
 /** Between attempts, for Kafka at start and for the loop's Redis reads, acknowledgements and produce requests: 100 ms doubling to 5 s. */
 export const RETRY_POLICY: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
@@ -84,6 +105,8 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
   let pendingCursor = '0-0';
   /** Set by the janitor; the loop turns it into a new drain before its next read. */
   let claimedSinceRead = false;
+
+  const produced = recentIds(options.recentIds ?? RECENT_IDS);
 
   /** Failures in a row, each reset by a success. */
   let redisFailures = 0;
@@ -175,6 +198,8 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
     const events: OutgoingMessage[] = [];
     const rejected: OutgoingMessage[] = [];
     const time = new Date().toISOString();
+    const eventIds = new Set<string>();
+    let copies = 0;
     for (const { id, fields } of entries) {
       if (fields === null) {
         logger.warn({ streamId: id }, 'pending entry no longer in the stream; acknowledging it');
@@ -184,6 +209,11 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
       let reason: string;
       let raw: string;
       if (parsed.ok) {
+        if (produced.has(parsed.event.id) || eventIds.has(parsed.event.id)) {
+          copies++;
+          continue;
+        }
+        eventIds.add(parsed.event.id);
         try {
           events.push(contracts.events.encode(enrich(parsed.event)));
           continue;
@@ -203,7 +233,9 @@ export function startKafkastore(options: KafkastoreOptions): Kafkastore {
     for (const request of requests) {
       if (!(await produce(request, entries.length))) return false;
     }
+    for (const eventId of eventIds) produced.add(eventId);
     metrics.eventsOut.inc(events.length);
+    metrics.duplicates.inc(copies);
     metrics.dlq.inc(rejected.length);
     return ackAndDelete(entries.map((e) => e.id));
   }

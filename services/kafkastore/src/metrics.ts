@@ -4,6 +4,7 @@ export interface KafkastoreMetrics {
   eventsIn: Counter;
   eventsOut: Counter;
   dlq: Counter;
+  duplicates: Counter;
   claimed: Counter;
   produceFailures: Counter;
   batchSize: Histogram;
@@ -20,6 +21,7 @@ export function createKafkastoreMetrics(registry: Registry): KafkastoreMetrics {
     eventsIn: new Counter({ name: 'kafkastore_events_in_total', help: 'Stream entries read from the tracker stream (re-deliveries included)', registers }),
     eventsOut: new Counter({ name: 'kafkastore_events_out_total', help: 'Enriched events acknowledged by Kafka on the events topic', registers }),
     dlq: new Counter({ name: 'kafkastore_dlq_total', help: 'Stream entries that could not be parsed, sent to the DLQ topic', registers }),
+    duplicates: new Counter({ name: 'kafkastore_duplicates_total', help: 'Stream entries skipped because an event with their id was produced recently (a client sent it again)', registers }),
     claimed: new Counter({ name: 'kafkastore_claimed_total', help: 'Pending entries taken over from idle consumers (XAUTOCLAIM)', registers }),
     produceFailures: new Counter({ name: 'kafkastore_produce_failures_total', help: 'Failed attempts to produce a batch to Kafka (each is retried)', registers }),
     batchSize: new Histogram({

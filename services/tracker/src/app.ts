@@ -47,7 +47,8 @@ export const tracker = defineService({
   checks: (_ctx, running) => ({ stream: () => running().checkRoom() }),
   async routes(http, { config, registry }, running) {
     if (config.CORS_ORIGINS.length > 0) {
-      await http.register(cors, { origin: config.CORS_ORIGINS, methods: ['GET', 'POST'], credentials: true, maxAge: 600 });
+      // A cross-origin page reads Retry-After (the SDK waits that long) and X-Event-Id only when they are exposed.
+      await http.register(cors, { origin: config.CORS_ORIGINS, methods: ['GET', 'POST'], credentials: true, maxAge: 600, exposedHeaders: ['Retry-After', 'X-Event-Id'] });
     }
     await http.register(trackRoutes, { stream: running, metrics: trackerMetrics(registry), source: `tracker/${config.TRACKER_ID}` });
   },

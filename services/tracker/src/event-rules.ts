@@ -2,7 +2,7 @@
  * The rules an incoming event must pass, whatever form it came in (beacon query
  * string, JSON body, element of a batch). Pure: no I/O, no HTTP.
  */
-import { EVENT_TYPE, type FieldError } from '@pushtech/events';
+import { EVENT_TYPE, UUID_V7, type FieldError } from '@pushtech/events';
 import { z } from 'zod';
 
 export const EVENT_MAX_BYTES = 32 * 1024;
@@ -18,6 +18,7 @@ export const rules = {
   reservedContext: 'is reserved',
   eventSize: `must be at most ${EVENT_MAX_BYTES} bytes as JSON`,
   id: `must be a string of 1 to ${ID_MAX_LENGTH} characters`,
+  eventId: 'must be a lower-case UUIDv7',
   time: 'must be an RFC 3339 timestamp',
   lng: 'must be a number between -180 and 180',
   lat: 'must be a number between -90 and 90',
@@ -56,6 +57,8 @@ export interface EventInput {
   userId?: unknown;
   anonymousId?: unknown;
   time?: unknown;
+  /** A batch event's own id (a client that retries sends the same id again). */
+  id?: unknown;
   /** Query parameters of a JSON-body request that are not reserved ones. */
   unknownParameters?: string[];
 }
@@ -68,6 +71,8 @@ export interface ValidEvent {
   anonymousId?: string;
   /** The client's `time`: RFC 3339. */
   clientTime?: string;
+  /** The client's id for the event (a UUIDv7): the envelope keeps it, so a retried batch carries the same ids. */
+  id?: string;
 }
 
 export type EventCheck = { ok: true; event: ValidEvent } | { ok: false; errors: RuleBreak[] };
@@ -145,12 +150,16 @@ export function checkEvent(input: EventInput): EventCheck {
   if (input.time !== undefined && !(typeof input.time === 'string' && rfc3339.safeParse(input.time).success)) {
     errors.push({ field: 'time', rule: rules.time, reason: 'invalid_time' });
   }
+  if (input.id !== undefined && !(typeof input.id === 'string' && UUID_V7.test(input.id))) {
+    errors.push({ field: 'id', rule: rules.eventId, reason: 'invalid_id' });
+  }
   if (errors.length > 0) return { ok: false, errors };
 
   const event: ValidEvent = { type: input.type as string, data: data as Record<string, unknown> };
   if (input.userId !== undefined) event.userId = input.userId as string;
   if (input.anonymousId !== undefined) event.anonymousId = input.anonymousId as string;
   if (input.time !== undefined) event.clientTime = input.time as string;
+  if (input.id !== undefined) event.id = input.id as string;
   return { ok: true, event };
 }
 
@@ -159,16 +168,16 @@ export function onlyTooLarge(errors: readonly RuleBreak[]): boolean {
   return errors.every((e) => e.reason === 'event_too_large' || e.reason === 'body_too_large');
 }
 
-const batchEventFields = new Set(['type', 'data', 'userId', 'anonymousId', 'time']);
+const batchEventFields = new Set(['id', 'type', 'data', 'userId', 'anonymousId', 'time']);
 
-/** One element of a batch: `{type, data?, userId?, anonymousId?, time?}`, nothing else. */
+/** One element of a batch: `{id?, type, data?, userId?, anonymousId?, time?}`, nothing else. */
 export function checkBatchEvent(value: unknown): EventCheck {
   if (!isJsonObject(value)) return { ok: false, errors: [{ field: 'event', rule: rules.event, reason: 'invalid_event' }] };
   const unknown: RuleBreak[] = Object.keys(value)
     .filter((key) => !batchEventFields.has(key))
     .map((key) => ({ field: key, rule: rules.unknownField, reason: 'unknown_field' }));
-  const { type, data, userId, anonymousId, time } = value;
-  const checked = checkEvent({ type, data: data === undefined ? {} : data, userId, anonymousId, time });
+  const { id, type, data, userId, anonymousId, time } = value;
+  const checked = checkEvent({ type, data: data === undefined ? {} : data, userId, anonymousId, time, id });
   if (unknown.length === 0) return checked;
   return { ok: false, errors: [...unknown, ...(checked.ok ? [] : checked.errors)] };
 }

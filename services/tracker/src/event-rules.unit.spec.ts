@@ -128,6 +128,14 @@ describe('batch rules', () => {
     expect(failures(checkBatchEvent('a'))).toEqual([{ field: 'event', rule: rules.event }]);
   });
 
+  it('a batch event may carry its own id, a lower-case UUIDv7', () => {
+    const id = '019d5e4a-7c31-7a2e-9b1f-3c5d7e9f1a2b';
+    expect(checkBatchEvent({ id, type: 'a' })).toEqual({ ok: true, event: { type: 'a', data: {}, id } });
+    for (const bad of [id.toUpperCase(), '019d5e4a-7c31-4a2e-9b1f-3c5d7e9f1a2b', 42, '']) {
+      expect(failures(checkBatchEvent({ id: bad, type: 'a' }))).toEqual([{ field: 'id', rule: rules.eventId }]);
+    }
+  });
+
   it('splits valid and invalid events, keeping their indexes', () => {
     const result = checkBatch([{ type: 'a' }, { type: 'B' }, { type: 'c', userId: '' }, { type: 'd', data: { n: 1 } }]);
     expect(result.ok).toBe(true);

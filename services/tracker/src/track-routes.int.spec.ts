@@ -290,6 +290,19 @@ describe('POST /t/batch', () => {
     expect(new Set(events.map((e) => e.id)).size).toBe(3);
   });
 
+  it('keeps the ids the client gave its events: a retried batch stores the same ids again, so consumers skip the copies', async () => {
+    const t = await tracker();
+    const ids = ['019d5e4a-7c31-7a2e-9b1f-3c5d7e9f1a2b', '019d5e4a-7c31-7a2f-8b1f-3c5d7e9f1a2c'];
+    const batch = [{ id: ids[0], type: 'page.view' }, { type: 'click' }, { id: ids[1], type: 'click' }, { id: 'not-a-uuid', type: 'a' }];
+    const first = await postJson(t, '/t/batch', batch);
+    expect(first.json()).toMatchObject({ accepted: 3, rejected: [{ index: 3, field: 'id', rule: 'must be a lower-case UUIDv7' }] });
+    const [a, made, b] = first.json().ids as string[];
+    expect([a, b]).toEqual(ids);
+    expect(made).toMatch(UUID_V7);
+    await postJson(t, '/t/batch', [batch[0], batch[2]]);
+    expect((await t.entries()).map((e) => e.id)).toEqual([...ids.slice(0, 1), made, ids[1], ...ids]);
+  });
+
   it('an event over 32 KiB is rejected by index; the others are taken', async () => {
     const t = await tracker();
     const res = await postJson(t, '/t/batch', [{ type: 'a', data: dataOfSize(EVENT_MAX_BYTES + 1) }, { type: 'b' }]);
@@ -415,6 +428,8 @@ describe('CORS', () => {
     expect(post.statusCode).toBe(204);
     expect(post.headers['access-control-allow-origin']).toBe('https://shop.example');
     expect(post.headers.vary).toMatch(/Origin/);
+    // A page (the tracker SDK) reads Retry-After of a 503 and the event id only when they are exposed.
+    expect(post.headers['access-control-expose-headers']).toBe('Retry-After, X-Event-Id');
   });
 
   it('another origin gets no Access-Control-Allow-Origin', async () => {

@@ -23,5 +23,6 @@ export function toTrackedEvent(event: ValidEvent, source: string, receipt: Recei
     time: receipt.receivedAt,
     data: { ...event.data, context },
     ...(subject === undefined ? {} : { subject }),
+    ...(event.id === undefined ? {} : { id: event.id }),
   });
 }
