@@ -13,7 +13,7 @@ import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
 import { freshNames, notifierEnv, startBench, startNotifier, STANDIN_API_KEY, STANDIN_APP_ID, type Bench, type RunningNotifier } from './fixtures/harness.ts';
 import { pushBrowser, verifyVapid, type PushBrowser } from './fixtures/push-browser.ts';
 import { startPushService, type PushService } from './fixtures/push-service.ts';
-import { pushRequest } from './fixtures/requests.ts';
+import { pushRequest as anyPushRequest, type PushOptions } from './fixtures/requests.ts';
 import { generateVapidKeys } from './web-push.ts';
 
 const JWT_SECRET = 'web-push-test-secret-0123456789abcdef';
@@ -53,6 +53,10 @@ afterAll(async () => {
   await pushService?.close();
   await standin?.close();
 });
+
+/** A push request answered on the bench's response topic, styled as the notify bridge styles its requests (5xx retried). */
+const BRIDGE_STYLE = { '2xx': { operation: 'success' }, '4xx': { operation: 'failure' }, '5xx': { operation: 'retry' } };
+const pushRequest = (options: PushOptions) => anyPushRequest({ responseTopic: bench.names.responseTopic, style: BRIDGE_STYLE, ...options });
 
 const auth = async (userId: string) => ({ authorization: `Bearer ${await signToken(userId, JWT_SECRET)}` });
 
@@ -135,7 +139,7 @@ describe('web push', () => {
     expect(retry).toMatchObject({ status: 429, retryAfterMs: 2_000, delayMs: 2_000 });
   });
 
-  it('5xx answers are retried with back-off until the push service takes it', async () => {
+  it('5xx answers are retried with back-off (the request\'s style: 5xx retry) until the push service takes it', async () => {
     await subscribe('eve', 'eve-laptop');
     pushService.script('eve-laptop', [{ status: 503 }, { status: 500 }]);
     const request = pushRequest({ userIds: ['eve'] });
@@ -155,6 +159,16 @@ describe('web push', () => {
     }
     const delivery = `${request.uuid}/${(await devicesOf('eve'))[0]!.subscriptionId}`;
     expect(notifier.events.some((e) => e.kind === 'answered' && e.uuid === delivery && e.status === 201)).toBe(true);
+  });
+
+  it('without a 5xx style entry a 5xx fails the delivery, as it would fail the OneSignal call', async () => {
+    await subscribe('fay', 'fay-laptop');
+    pushService.script('fay-laptop', [{ status: 502 }]);
+    const request = pushRequest({ userIds: ['fay'], style: { '2xx': { operation: 'success' } } });
+    await bench.produce([request]);
+    await bench.responseFor(request.uuid);
+    await waitFor(() => notifier.lines.find((l) => l.msg === 'push failed' && String(l.uuid).startsWith(`${request.uuid}/`) && l.status === 502), 'the delivery\'s failure');
+    expect(pushService.calls('fay-laptop').map((c) => c.status)).toEqual([502]);
   });
 
   it('a user without web devices gets no Web Push; the request is answered as before', async () => {
