@@ -324,7 +324,7 @@ describe('web push channel', () => {
     expect(h.sender.calls).toHaveLength(1);
     await waitFor(() => (h.acked.has(request.uuid) ? true : undefined), 'the ack');
     // One response only: OneSignal's.
-    expect(h.responses().filter((r) => r.uuid.startsWith(request.uuid))).toHaveLength(1);
+    expect(h.responses().filter((r) => r.uuid?.startsWith(request.uuid))).toHaveLength(1);
   });
 
   it('a push service\'s Retry-After delays that delivery only: OneSignal calls go on', async () => {

@@ -118,12 +118,15 @@ export function webPushPayload(request: PushRequest): WebPushPayload {
  * shortened, ending in "…".
  */
 export function payloadBytes(payload: WebPushPayload, max = MAX_PAYLOAD_BYTES): Buffer {
-  let fitted = payload;
-  let bytes = Buffer.from(JSON.stringify(fitted));
-  if (bytes.length > max) fitted = { ...fitted, data: {} };
-  for (let bodyChars = fitted.body.length; (bytes = Buffer.from(JSON.stringify(fitted))).length > max && bodyChars > 0;) {
+  const encode = (p: WebPushPayload) => Buffer.from(JSON.stringify(p));
+  let bytes = encode(payload);
+  if (bytes.length <= max) return bytes;
+  let fitted: WebPushPayload = { ...payload, data: {} };
+  bytes = encode(fitted);
+  for (let bodyChars = payload.body.length; bytes.length > max && bodyChars > 0;) {
     bodyChars = Math.floor(bodyChars * 0.8);
-    fitted = { ...fitted, body: `${payload.body.slice(0, bodyChars)}…`, title: fitted.title.slice(0, Math.max(bodyChars, 100)) };
+    fitted = { ...fitted, body: `${payload.body.slice(0, bodyChars)}…`, title: payload.title.slice(0, Math.max(bodyChars, 100)) };
+    bytes = encode(fitted);
   }
   return bytes;
 }
