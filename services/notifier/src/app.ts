@@ -17,7 +17,7 @@ import { createNotifier, type Notifier, type NotifierEvent } from './notifier.ts
 import { createSender } from './onesignal.ts';
 import { createKafkaResponder, type Responder } from './responder.ts';
 import { createMongoRetryStore, createMongoVersionStore, notifierIndexes } from './retry-store.ts';
-import { projectionWebDevices } from './web-devices.ts';
+import { batchedWebDevices, projectionWebDevices } from './web-devices.ts';
 import { createWebPushSender } from './web-push.ts';
 
 /** Every step of starting is tried again after 100 ms, doubling to 5 s, until it succeeds. */
@@ -79,7 +79,7 @@ function startNotifying(ctx: ServiceContext<NotifierConfig>, mongo: NotifierMong
       urgency: config.WEB_PUSH_URGENCY,
       timeoutMs: config.WEB_PUSH_TIMEOUT_MS,
     }),
-    devices: projectionWebDevices(mongo.db, kafka.producer, config.USERS_TOPIC),
+    devices: batchedWebDevices(projectionWebDevices(mongo.db, kafka.producer, config.USERS_TOPIC)),
   } : undefined;
   const responder = createKafkaResponder({ producer: kafka.producer, ensureTopic: responseTopics(kafka.client), logger, onFailure: () => metrics.responseFailures.inc() });
 

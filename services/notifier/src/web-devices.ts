@@ -44,3 +44,49 @@ export function projectionWebDevices(db: Db, producer: Producer, usersTopicName:
     },
   };
 }
+
+/**
+ * `devices` whose lookups are gathered: the users asked for while a lookup is out (or in the same
+ * turn of the event loop) go together in the next one, at most `maxUsers` each. A Kafka batch of
+ * requests makes a few `$in` queries instead of one per request — on the local FerretDB, which
+ * scans the collection for each, that is the difference between a few and hundreds of requests a
+ * second.
+ */
+export function batchedWebDevices(devices: WebDevices, maxUsers = 1_000): WebDevices {
+  interface Waiting { userIds: string[]; resolve(found: WebDevice[]): void; reject(err: unknown): void }
+  const waiting: Waiting[] = [];
+  let running = false;
+
+  async function drain(): Promise<void> {
+    running = true;
+    while (waiting.length > 0) {
+      const batch: Waiting[] = [];
+      const users = new Set<string>();
+      while (waiting.length > 0 && (batch.length === 0 || users.size + waiting[0]!.userIds.length <= maxUsers)) {
+        const next = waiting.shift()!;
+        batch.push(next);
+        for (const u of next.userIds) users.add(u);
+      }
+      try {
+        const found = await devices.of([...users]);
+        for (const w of batch) w.resolve(found.filter((d) => w.userIds.includes(d.userId)));
+      } catch (err) {
+        for (const w of batch) w.reject(err);
+      }
+    }
+    running = false;
+  }
+
+  return {
+    of(userIds) {
+      return new Promise((resolve, reject) => {
+        waiting.push({ userIds, resolve, reject });
+        if (!running) {
+          running = true;
+          setImmediate(() => void drain());
+        }
+      });
+    },
+    remove: (device) => devices.remove(device),
+  };
+}
