@@ -219,3 +219,24 @@ describe('OpenAPI', () => {
     expect(doc.paths['/me/devices'].get.security).toEqual([{ bearerAuth: [] }]);
   });
 });
+
+describe('WEB_PUSH_ENDPOINT_HOSTS', () => {
+  it('with a host list, an endpoint elsewhere is a 400 naming webPush.endpoint; the hosts and their subdomains are taken', async () => {
+    const limited = await startOnStandIns({ pointer, producer }, {
+      JWT_SECRET: SECRET, USERS_TOPIC: 'users-unit', READ_YOUR_WRITES_TIMEOUT_MS: '0', WEB_PUSH_ENDPOINT_HOSTS: 'push.example.net, fcm.googleapis.com',
+    });
+    try {
+      const register = (endpoint: string) => limited.http.inject({ method: 'POST', url: '/me/devices', headers: { authorization: `Bearer ${token}` }, payload: { platform: 'web', webPush: { ...WEB_PUSH, endpoint } } });
+      const before = sent.length;
+      const internal = await register('https://10.0.0.7/admin');
+      expect(internal.statusCode).toBe(400);
+      expect(internal.json()).toEqual({ error: 'invalid_request', errors: [{ field: 'webPush.endpoint', rule: 'must be on a push service host: push.example.net, fcm.googleapis.com' }] });
+      expect((await register('https://push.example.net.evil.example/x')).statusCode).toBe(400);
+      expect(sent.length).toBe(before);
+      expect((await register('https://fcm.googleapis.com/fcm/send/abc')).statusCode).toBe(202);
+      expect((await register('https://eu.push.example.net/x')).statusCode).toBe(202);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
