@@ -11,7 +11,7 @@
  */
 import { createCipheriv, createECDH, createPrivateKey, hkdfSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type { PushRequest, WebPushSubscription } from '@pushtech/contracts';
-import { errorMessage } from './onesignal.ts';
+import { errorMessage, postForAnswer } from './onesignal.ts';
 import type { Answer } from './outcome.ts';
 
 export interface VapidKeys {
@@ -157,26 +157,16 @@ export function createWebPushSender(options: WebPushSenderOptions): WebPushSende
         // A p256dh that is not a point of the curve: retried like no answer, until the retries give up.
         return { kind: 'error', message: `not encrypted: ${errorMessage(err)}` };
       }
-      try {
-        const res = await fetch(subscription.endpoint, {
-          method: 'POST',
-          headers: {
-            authorization: vapidAuthorization(subscription.endpoint, options.vapid, key),
-            'content-encoding': 'aes128gcm',
-            'content-type': 'application/octet-stream',
-            ttl: String(options.ttlS),
-            urgency: options.urgency,
-          },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        const text = await res.text();
-        const retryAfter = res.headers.get('retry-after') ?? undefined;
-        return { kind: 'http', status: res.status, text, ...(retryAfter === undefined ? {} : { retryAfter }) };
-      } catch (err) {
-        return { kind: 'error', message: errorMessage(err) };
-      }
+      return postForAnswer(subscription.endpoint, {
+        headers: {
+          authorization: vapidAuthorization(subscription.endpoint, options.vapid, key),
+          'content-encoding': 'aes128gcm',
+          'content-type': 'application/octet-stream',
+          ttl: String(options.ttlS),
+          urgency: options.urgency,
+        },
+        body,
+      }, options.timeoutMs);
     },
   };
 }
