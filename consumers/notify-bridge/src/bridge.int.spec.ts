@@ -63,9 +63,9 @@ describe('match.found → one push request for each owner', () => {
     const data = { searchId: 's-bike', offerId: 'o-bike', pair };
     expect(requests.sort((a, b) => a.args.userIds[0].localeCompare(b.args.userIds[0]))).toEqual([
       { ...common, uuid: requestUuid(pair, 'alice', decisionKey({ searchVersion: 4, offerVersion: 2 })),
-        args: { userIds: ['alice'], heading: 'Offer nearby', content: 'An offer for “bike” is 1.2 km away', data } },
+        args: { userIds: ['alice'], heading: 'Offer nearby', content: 'An offer for “bike” is 1.2 km away', data: { ...data, listingId: 'o-bike' } } },
       { ...common, uuid: requestUuid(pair, 'bob', decisionKey({ searchVersion: 4, offerVersion: 2 })),
-        args: { userIds: ['bob'], heading: 'Someone nearby is looking', content: 'Someone 1.2 km away is looking for “City bike, 28"”', data } },
+        args: { userIds: ['bob'], heading: 'Someone nearby is looking', content: 'Someone 1.2 km away is looking for “City bike, 28"”', data: { ...data, listingId: 's-bike' } } },
     ]);
     expect(t.requests.messages.map((m) => m.key).sort()).toEqual(['alice', 'bob']);
     expect(await t.metric('notify_bridge_requests_total')).toBe(2);

@@ -164,7 +164,8 @@ export function matchHandler(options: MatchHandlerOptions) {
         userId,
         heading: notification.heading,
         content: notification.content,
-        data: { searchId, offerId, pair },
+        // listingId: the other side's listing, what the recipient wants to see (a browser opens it on click).
+        data: { searchId, offerId, pair, listingId: notification.side === 'search' ? offerId : searchId },
         responseTopic: options.responseTopic,
         versionUtcSeconds: options.versionUtcSeconds,
         now,

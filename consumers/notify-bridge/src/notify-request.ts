@@ -47,7 +47,7 @@ export const STYLE = {
 /** A push as the bridge makes it: to one user (keyed by it on `notify.requests`), about one pair. */
 export type BridgePushRequest = PushRequest & {
   responseTopic: string;
-  args: { userIds: [string]; heading: string; content: string; data: { searchId: string; offerId: string; pair: string } };
+  args: { userIds: [string]; heading: string; content: string; data: { searchId: string; offerId: string; pair: string; listingId: string } };
 };
 
 export interface RequestInput {

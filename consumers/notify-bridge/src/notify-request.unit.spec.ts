@@ -35,7 +35,7 @@ describe('pushRequest', () => {
       userId: 'alice',
       heading: 'Offer nearby',
       content: 'An offer for “bike” is 300 m away',
-      data: { searchId: 's1', offerId: 'o1', pair: 's1|o1' },
+      data: { searchId: 's1', offerId: 'o1', pair: 's1|o1', listingId: 'o1' },
       responseTopic: 'notify.results.bridge',
       versionUtcSeconds: 1_581_255_042.707,
       now: 1_581_255_043_000,
@@ -46,7 +46,7 @@ describe('pushRequest', () => {
       uuid: '6f1c3e2a-9b8d-5c4e-a1f2-3b4c5d6e7f80',
       versionUtcSeconds: 1_581_255_042.707,
       sentAt: 1_581_255_043,
-      args: { userIds: ['alice'], heading: 'Offer nearby', content: 'An offer for “bike” is 300 m away', data: { searchId: 's1', offerId: 'o1', pair: 's1|o1' } },
+      args: { userIds: ['alice'], heading: 'Offer nearby', content: 'An offer for “bike” is 300 m away', data: { searchId: 's1', offerId: 'o1', pair: 's1|o1', listingId: 'o1' } },
       style: { '2xx': { operation: 'success' }, '4xx': { operation: 'failure' }, '5xx': { operation: 'retry' } },
     });
     expect(notifyRequestsTopic.decode(notifyRequestsTopic.encode(request).value)).toEqual({ kind: 'push', request });

@@ -67,7 +67,7 @@ export function notificationBody(request: PushRequest): NotificationBody {
 }
 
 /** "timeout", or the error with its code or cause: "fetch failed: ECONNREFUSED". */
-function errorMessage(err: unknown): string {
+export function errorMessage(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   if (err.name === 'TimeoutError') return 'timeout';
   const cause = (err as { cause?: unknown }).cause;
@@ -78,26 +78,28 @@ function errorMessage(err: unknown): string {
   return detail && !err.message.includes(detail) ? `${err.message}: ${detail}` : err.message;
 }
 
+/** A POST with Node's `fetch` as an `Answer`: every status, the raw body, `Retry-After`; no redirects followed; no answer by `timeoutMs` is an error. */
+export async function postForAnswer(url: string, init: { headers: Record<string, string>; body: string | Buffer }, timeoutMs: number): Promise<Answer> {
+  try {
+    const res = await fetch(url, { method: 'POST', ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const text = await res.text();
+    const retryAfter = res.headers.get('retry-after') ?? undefined;
+    return { kind: 'http', status: res.status, text, ...(retryAfter === undefined ? {} : { retryAfter }) };
+  } catch (err) {
+    return { kind: 'error', message: errorMessage(err) };
+  }
+}
+
 export function createFetchSender(options: SenderOptions): NotificationSender {
   const url = `${options.apiRoot.replace(/\/+$/, '')}/notifications`;
   const authorization = `${options.authScheme ?? 'Basic'} ${options.apiKey}`;
   return {
     name: 'fetch',
     async send(body) {
-      try {
-        const res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json; charset=utf-8', authorization, accept: 'application/json' },
-          body: JSON.stringify({ app_id: options.appId, ...body }),
-          redirect: 'manual',
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
-        const text = await res.text();
-        const retryAfter = res.headers.get('retry-after') ?? undefined;
-        return { kind: 'http', status: res.status, text, ...(retryAfter === undefined ? {} : { retryAfter }) };
-      } catch (err) {
-        return { kind: 'error', message: errorMessage(err) };
-      }
+      return postForAnswer(url, {
+        headers: { 'content-type': 'application/json; charset=utf-8', authorization, accept: 'application/json' },
+        body: JSON.stringify({ app_id: options.appId, ...body }),
+      }, options.timeoutMs);
     },
   };
 }

@@ -41,7 +41,7 @@ function healthPaths() {
   };
 }
 
-export async function storageRoutes(app: FastifyInstance, options: { jwtSecret: string; running: () => StorageHandlers }): Promise<void> {
+export async function storageRoutes(app: FastifyInstance, options: { jwtSecret: string; webPushHosts?: string[]; running: () => StorageHandlers }): Promise<void> {
   const { jwtSecret, running } = options;
   // Route schemas document the API (OpenAPI); zod checks the input in the handlers, and answers are sent as they are.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
@@ -61,5 +61,5 @@ export async function storageRoutes(app: FastifyInstance, options: { jwtSecret: 
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(listingRoutes, { jwtSecret, deps: () => running().listings });
-  await app.register(deviceRoutes, { jwtSecret, deps: () => running().devices });
+  await app.register(deviceRoutes, { jwtSecret, webPushHosts: options.webPushHosts ?? [], deps: () => running().devices });
 }

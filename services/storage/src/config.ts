@@ -1,4 +1,4 @@
-import { hostPorts, int, secret, string, url, type ConfigOf } from '@pushtech/config';
+import { hostPorts, int, list, secret, string, url, type ConfigOf } from '@pushtech/config';
 import { topics } from '@pushtech/contracts';
 import { JWT_SECRET_MIN_LENGTH } from '@pushtech/auth';
 import { serviceConfig } from '@pushtech/service';
@@ -18,6 +18,8 @@ export const storageConfigSpec = {
   PROJECTOR_GROUP: string({ default: 'storage-projector' }),
   /** How long a create or update waits for the projection before answering 202. */
   READ_YOUR_WRITES_TIMEOUT_MS: int({ default: 5_000, min: 0, max: 60_000 }),
+  /** Hosts (and their subdomains) a Web Push endpoint may be on; empty: any https host. */
+  WEB_PUSH_ENDPOINT_HOSTS: list({ default: [] }),
 };
 
 export type StorageConfig = ConfigOf<typeof storageConfigSpec>;

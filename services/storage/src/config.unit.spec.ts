@@ -18,6 +18,7 @@ describe('storage config', () => {
       USERS_TOPIC: 'users',
       PROJECTOR_GROUP: 'storage-projector',
       READ_YOUR_WRITES_TIMEOUT_MS: 5_000,
+      WEB_PUSH_ENDPOINT_HOSTS: [],
       LOG_LEVEL: 'info',
     });
   });

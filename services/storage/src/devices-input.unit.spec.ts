@@ -1,6 +1,7 @@
 // Every input rule of /me/devices and its 401s, through inject(), without
 // servers: a valid request reaches the fake producer and, with a 0 ms
 // read-your-writes wait, answers 202.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_COLLECTIONS, type DeviceDocument } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
@@ -11,6 +12,10 @@ import type { CollectionPointer } from './projection-collections.ts';
 
 const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
 const SUB = '1b3e7c52-9a4f-4d1e-8b6a-2f0c9d8e7a61';
+const WEB_PUSH = {
+  endpoint: 'https://push.example.net/send/f7c1',
+  keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url'), auth: Buffer.alloc(16, 9).toString('base64url') },
+};
 const sent: { topic: string; message: OutgoingMessage }[] = [];
 let service: Awaited<ReturnType<typeof startOnStandIns>>;
 let app: FastifyInstance;
@@ -102,6 +107,38 @@ describe('POST /me/devices', () => {
     expect(sent.length).toBe(before);
   });
 
+  it('a browser\'s PushSubscription as is (platform web) is appended with its id derived from the endpoint', async () => {
+    const before = sent.length;
+    const res = await post({ platform: 'web', webPush: { ...WEB_PUSH, expirationTime: null } });
+    expect(res.statusCode).toBe(202);
+    const id = `wp-${createHash('sha256').update(WEB_PUSH.endpoint).digest('base64url')}`;
+    expect(res.json()).toMatchObject({ subscriptionId: id, applied: false });
+    expect(sent.length).toBe(before + 1);
+    expect(JSON.parse(String(sent.at(-1)!.message.value))).toMatchObject({
+      type: 'device.registered', subject: id, data: { userId: 'bob', subscriptionId: id, platform: 'web', webPush: WEB_PUSH },
+    });
+  });
+
+  it.each<[string, unknown, string, string]>([
+    ['webPush on ios', { platform: 'ios', webPush: WEB_PUSH }, 'webPush', 'is only for platform web'],
+    ['webPush and subscriptionId', { platform: 'web', subscriptionId: SUB, webPush: WEB_PUSH }, 'subscriptionId', 'must not be given with webPush (it is derived from the endpoint)'],
+    ['neither', { platform: 'web' }, 'subscriptionId', 'is required, or webPush'],
+    ['http endpoint', { platform: 'web', webPush: { ...WEB_PUSH, endpoint: 'http://push.example.net/x' } }, 'webPush.endpoint', 'must be an https URL of at most 2048 characters'],
+    ['endpoint not a URL', { platform: 'web', webPush: { ...WEB_PUSH, endpoint: 'push' } }, 'webPush.endpoint', 'must be an https URL of at most 2048 characters'],
+    ['endpoint too long', { platform: 'web', webPush: { ...WEB_PUSH, endpoint: `https://p.example/${'a'.repeat(2048)}` } }, 'webPush.endpoint', 'must be an https URL of at most 2048 characters'],
+    ['keys missing', { platform: 'web', webPush: { endpoint: WEB_PUSH.endpoint } }, 'webPush.keys', 'is required'],
+    ['p256dh of 64 bytes', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, p256dh: Buffer.alloc(64, 4).toString('base64url') } } }, 'webPush.keys.p256dh', 'must be base64url of an uncompressed P-256 public key (65 bytes)'],
+    ['p256dh compressed', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, p256dh: Buffer.alloc(65, 2).toString('base64url') } } }, 'webPush.keys.p256dh', 'must be an uncompressed P-256 point (first byte 0x04)'],
+    ['auth in base64 with +', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, auth: '+'.repeat(22) } } }, 'webPush.keys.auth', 'must be base64url of the authentication secret (16 bytes)'],
+    ['unknown field in webPush', { platform: 'web', webPush: { ...WEB_PUSH, topic: 'x' } }, 'webPush.topic', 'is not a known field'],
+  ])('web push: %s → 400 naming %s', async (_name, payload, field, rule) => {
+    const before = sent.length;
+    const res = await post(payload);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_request', errors: expect.arrayContaining([{ field, rule }]) });
+    expect(sent.length).toBe(before);
+  });
+
   it('a 128-character id of letters, digits and - _ . : is accepted', async () => {
     const id = `${'a1-_.:'.repeat(21)}ab`;
     expect(id).toHaveLength(128);
@@ -180,5 +217,26 @@ describe('OpenAPI', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/me/devices', '/me/devices/{subscriptionId}']));
     expect(doc.paths['/me/devices'].post.requestBody.content['application/json'].schema.properties.platform).toMatchObject({ enum: ['ios', 'android', 'web'] });
     expect(doc.paths['/me/devices'].get.security).toEqual([{ bearerAuth: [] }]);
+  });
+});
+
+describe('WEB_PUSH_ENDPOINT_HOSTS', () => {
+  it('with a host list, an endpoint elsewhere is a 400 naming webPush.endpoint; the hosts and their subdomains are taken', async () => {
+    const limited = await startOnStandIns({ pointer, producer }, {
+      JWT_SECRET: SECRET, USERS_TOPIC: 'users-unit', READ_YOUR_WRITES_TIMEOUT_MS: '0', WEB_PUSH_ENDPOINT_HOSTS: 'push.example.net, fcm.googleapis.com',
+    });
+    try {
+      const register = (endpoint: string) => limited.http.inject({ method: 'POST', url: '/me/devices', headers: { authorization: `Bearer ${token}` }, payload: { platform: 'web', webPush: { ...WEB_PUSH, endpoint } } });
+      const before = sent.length;
+      const internal = await register('https://10.0.0.7/admin');
+      expect(internal.statusCode).toBe(400);
+      expect(internal.json()).toEqual({ error: 'invalid_request', errors: [{ field: 'webPush.endpoint', rule: 'must be on a push service host: push.example.net, fcm.googleapis.com' }] });
+      expect((await register('https://push.example.net.evil.example/x')).statusCode).toBe(400);
+      expect(sent.length).toBe(before);
+      expect((await register('https://fcm.googleapis.com/fcm/send/abc')).statusCode).toBe(202);
+      expect((await register('https://eu.push.example.net/x')).statusCode).toBe(202);
+    } finally {
+      await limited.stop();
+    }
   });
 });

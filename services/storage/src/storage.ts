@@ -111,7 +111,7 @@ export function storageService(options: StorageOptions = {}) {
         devices: { ...commands, store: createDeviceStore(mongo.pointer), usersTopic: config.USERS_TOPIC },
       };
     },
-    routes: (http, { config }, running) => storageRoutes(http, { jwtSecret: config.JWT_SECRET, running }),
+    routes: (http, { config }, running) => storageRoutes(http, { jwtSecret: config.JWT_SECRET, webPushHosts: config.WEB_PUSH_ENDPOINT_HOSTS, running }),
     // HTTP is closed first (answers in flight), then the projector finishes its batch; Kafka and Mongo close after.
     stop: (storage) => storage.projector?.stop(),
   });

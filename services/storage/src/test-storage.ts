@@ -48,6 +48,7 @@ export function testSettings(change: Partial<StorageConfig> = {}): StorageConfig
     USERS_TOPIC: uniqueName('users'),
     PROJECTOR_GROUP: uniqueName('projector'),
     READ_YOUR_WRITES_TIMEOUT_MS: 15_000,
+    WEB_PUSH_ENDPOINT_HOSTS: [],
     ...change,
   };
 }

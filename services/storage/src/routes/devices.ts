@@ -15,6 +15,8 @@ import * as out from './response-schemas.ts';
 
 export interface DeviceRoutesOptions {
   jwtSecret: string;
+  /** WEB_PUSH_ENDPOINT_HOSTS: the hosts (and subdomains) a Web Push endpoint may be on; empty: any. */
+  webPushHosts: string[];
   /** The store and what commands need; throws (503) while storage is starting. */
   deps: () => DeviceCommandDeps;
 }
@@ -29,7 +31,15 @@ const errors = {
 const acceptedDoc = out.responseSchema(out.deviceAccepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: read GET /me/devices later');
 
 export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
-  const { deps, jwtSecret } = options;
+  const { deps, jwtSecret, webPushHosts } = options;
+
+  /** The notifier POSTs to the endpoint: with a host list, only to the push services named there. */
+  function checkEndpointHost(endpoint: string): void {
+    if (webPushHosts.length === 0) return;
+    const host = new URL(endpoint).hostname;
+    if (webPushHosts.some((h) => host === h || host.endsWith(`.${h}`))) return;
+    throw new ApiError(400, 'invalid_request', [{ field: 'webPush.endpoint', rule: `must be on a push service host: ${webPushHosts.join(', ')}` }]);
+  }
 
   function accepted(reply: FastifyReply, subscriptionId: string): FastifyReply {
     return reply.code(202).send({
@@ -63,6 +73,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
     const userId = await authenticate(request, reply, jwtSecret);
     if (userId === undefined) return reply;
     const body = parseInput(registerDeviceBody, request.body, 'body');
+    if (body.webPush) checkEndpointHost(body.webPush.endpoint);
     const result: DeviceCommandResult = await runDeviceCommand(deps(), { type: 'registerDevice', data: { userId, ...body } });
     switch (result.outcome) {
       case 'applied':
