@@ -43,8 +43,8 @@ export interface LocalNginx {
   readonly dir: string;
   /** Creates or removes the maintenance flag file. */
   maintenance(on: boolean): void;
-  /** Writes the conf for new upstream ports and reloads nginx (as `nginx -s reload` does in compose). */
-  reload(upstreams: Record<string, number[]>): Promise<void>;
+  /** Writes the conf with these upstreams changed and reloads nginx (`nginx -s reload`, as in compose). */
+  reload(changed: Record<string, number[]>): Promise<void>;
   /** The JSON lines of the access log so far. */
   accessLog(): Record<string, unknown>[];
   stop(): Promise<void>;
@@ -60,7 +60,8 @@ function selfSignedCertificate(tlsDir: string): void {
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export async function startLocalNginx(upstreams: Record<string, number[]>): Promise<LocalNginx> {
+export async function startLocalNginx(initial: Record<string, number[]>): Promise<LocalNginx> {
+  const upstreams = { ...initial };
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: ./pushtech test installs it (scripts/install-test-tools.sh)`);
   const dir = mkdtempSync(join(tmpdir(), 'pushtech-nginx-'));
   // Started as root, nginx's workers run as nobody: they write request bodies in here.
@@ -89,8 +90,9 @@ export async function startLocalNginx(upstreams: Record<string, number[]>): Prom
       if (on) writeFileSync(flag, '');
       else rmSync(flag, { force: true });
     },
-    async reload(next) {
-      writeFileSync(confFile, localNginxConf(dir, ports, next));
+    async reload(changed) {
+      Object.assign(upstreams, changed);
+      writeFileSync(confFile, localNginxConf(dir, ports, upstreams));
       const reloaded = spawn(NGINX, ['-c', confFile, '-p', dir, '-s', 'reload'], { stdio: 'ignore' });
       const [code] = await once(reloaded, 'exit');
       if (code !== 0) throw new Error(`nginx -s reload exited ${code}`);
@@ -124,28 +126,53 @@ export interface H2Client {
   close(): void;
 }
 
-/** An HTTP/2 client of `origin` that trusts `ca` (fetch speaks HTTP/1.1 and trusts only the system's CAs). */
+/**
+ * An HTTP/2 client of `origin` that trusts `ca` (fetch speaks HTTP/1.1 and trusts only the system's
+ * CAs). Like a browser, it opens a new connection once nginx has said GOAWAY (a reload does), and
+ * sends again a request that the old connection refused before nginx took it (RFC 9113 §8.7).
+ */
 export function h2Client(origin: string, ca: string, options: { localAddress?: string } = {}): H2Client {
-  const session = connect(origin, { ca, ...options });
-  session.on('error', () => {});
+  let session = open();
+  function open(): ClientHttp2Session {
+    const opened = connect(origin, { ca, ...options });
+    opened.on('error', () => {});
+    opened.on('goaway', () => opened.close());
+    return opened;
+  }
+  function current(): ClientHttp2Session {
+    if (session.closed || session.destroyed) session = open();
+    return session;
+  }
+  function once(path: string, { method = 'GET', headers = {}, body }: { method?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<H2Answer> {
+    return new Promise((resolve, reject) => {
+      const stream = current().request({ ':method': method, ':path': path, ...headers });
+      const chunks: Buffer[] = [];
+      let answer: IncomingHttpHeaders | undefined;
+      stream.on('response', (h) => (answer = h));
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      const answered = () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: Number(answer?.[':status']), headers: answer ?? {}, body: bytes.toString('utf8'), bytes });
+      };
+      stream.on('end', answered);
+      // nginx may answer (a 413) before it has read the whole body, then reset the stream.
+      stream.on('error', (err) => (answer ? answered() : reject(err)));
+      stream.end(body);
+    });
+  }
+  /** Refused before the server took it: no stream made on a closing connection, or a stream it refused. */
+  const unprocessed = (err: unknown) => ['ERR_HTTP2_GOAWAY_SESSION', 'ERR_HTTP2_INVALID_SESSION'].includes((err as { code?: string }).code ?? '') || /NGHTTP2_REFUSED_STREAM/.test(String(err));
   return {
-    session,
-    request(path, { method = 'GET', headers = {}, body } = {}) {
-      return new Promise((resolve, reject) => {
-        const stream = session.request({ ':method': method, ':path': path, ...headers });
-        const chunks: Buffer[] = [];
-        let answer: IncomingHttpHeaders | undefined;
-        stream.on('response', (h) => (answer = h));
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        const answered = () => {
-          const bytes = Buffer.concat(chunks);
-          resolve({ status: Number(answer?.[':status']), headers: answer ?? {}, body: bytes.toString('utf8'), bytes });
-        };
-        stream.on('end', answered);
-        // nginx may answer (a 413) before it has read the whole body, then reset the stream.
-        stream.on('error', (err) => (answer ? answered() : reject(err)));
-        stream.end(body);
-      });
+    get session() {
+      return current();
+    },
+    async request(path, requestOptions = {}) {
+      try {
+        return await once(path, requestOptions);
+      } catch (err) {
+        if (!unprocessed(err)) throw err;
+        return once(path, requestOptions);
+      }
     },
     close: () => session.close(),
   };

@@ -196,8 +196,25 @@ describe('kubernetes', () => {
 
   it('the ingresses let the services answer an oversized body with their own JSON 413', () => {
     const bodyLimit = (name: string) => bytes(docs.find((d) => d.kind === 'Ingress' && d.metadata.name === name)?.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']);
-    expect(bodyLimit('pushtech')).toBeGreaterThan(BATCH_MAX_BYTES);
     expect(bodyLimit('pushtech-images')).toBeGreaterThan(IMAGE_UPLOAD_MAX_BYTES);
+  });
+
+  it("the edge runs nginx.conf with the certificate and the maintenance flag where it reads them, and its upstreams are the cluster's services", () => {
+    const nginx = read('docker-compose/nginx.conf');
+    expect(read('docker-compose/edge.Dockerfile')).toContain('COPY docker-compose/nginx.conf /etc/nginx/nginx.conf');
+    const pod = workloads.find((w) => w.metadata.name === 'edge')!.spec.template.spec;
+    expect(pod.containers[0].image).toBe('pushtech-edge:latest');
+    const mountOf = (volume: (v: Record<string, any>) => boolean) => pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === pod.volumes.find(volume)?.name)?.mountPath;
+    expect(nginx).toContain(`ssl_certificate ${mountOf((v) => v.secret?.secretName === 'pushtech-tls')}/tls.crt;`);
+    const maintenance = pod.volumes.find((v: Record<string, any>) => v.configMap)?.configMap.name;
+    expect(docs.some((d) => d.kind === 'ConfigMap' && d.metadata.name === maintenance)).toBe(true);
+    expect(nginx).toContain(`if (-f ${mountOf((v) => v.configMap?.name === maintenance)}/on)`);
+    const edge = services.find((s) => s.metadata.name === 'edge')!;
+    expect(edge.spec.externalTrafficPolicy).toBe('Local'); // the rate limits count client addresses
+    for (const [, , host, port] of nginx.matchAll(/upstream (\w+)\s+\{ server (\w+):(\d+)/g)) {
+      if (host === 'website' && !existsSync(join(root, 'services/website/src/index.ts'))) continue;
+      expect(services.find((s) => s.metadata.name === host)?.spec.ports.map((p: { port: number }) => p.port), host).toContain(Number(port));
+    }
   });
 
   it("the imageserver's images live on its volume, writable by the image's user", () => {

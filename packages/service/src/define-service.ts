@@ -11,6 +11,9 @@
  *   `STOP_DRAIN_MS` (unready, still answering, every answer closing its keep-alive connection), then
  *   the HTTP server (answers what is in flight), the definition's `stop`, the dependencies in reverse.
  */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Server } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
 import { int, loadConfigOrExit, oneOf, string, type ConfigOf, type CrossCheck, type Reader, type Spec } from '@pushtech/config';
@@ -131,6 +134,18 @@ export interface Service<S extends Spec, R> {
   main(): Promise<RunningService<ConfigOf<S>, R>>;
 }
 
+/**
+ * A request's id, on its log lines (`requestId`) and answered as `X-Request-Id`: the one nginx sent
+ * (its `$request_id`, also on its access log line), or a new one.
+ */
+function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** After the drain: how long connections accepted just before the port closed get to send their request. */
+const LINGER_MS = 1_000;
+
 const DEFAULT_RETRY: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
 
 export function defineService<S extends Spec, D extends Record<string, unknown> = Record<string, never>, R = void>(
@@ -145,15 +160,17 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
     const { logRequests = false, ...fastifyOptions } = (typeof definition.http === 'function' ? definition.http(config) : definition.http) ?? {};
     const http = Fastify({
       frameworkErrors: answerBadUrl,
+      genReqId: requestId,
       ...fastifyOptions,
       loggerInstance: logger as FastifyBaseLogger,
-      ...(logRequests ? {} : { logController: new LogController({ disableRequestLogging: true }) }),
+      logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: !logRequests }),
     });
     const stopping = new AbortController();
     // Set when stop begins: /readyz fails and each answer closes its connection, so that a proxy
     // stops sending here and keeps no idle connection that the close below would cut under it.
     let draining = false;
-    http.addHook('onSend', async (_request, reply) => {
+    http.addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
       if (draining) reply.header('connection', 'close');
     });
     const ctx: ServiceContext<C> = { name: definition.name, config, logger, registry, http, signal: stopping.signal };
@@ -236,6 +253,13 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
           if (options.drainMs) {
             logger.info({ drainMs: options.drainMs }, 'draining: unready, closing keep-alive connections');
             await sleep(options.drainMs);
+            if (http.server.listening) {
+              // Stop accepting (a proxy sends a refused connection's request elsewhere) but, unlike
+              // http.close(), leave the connections just accepted open until their requests are in
+              // and answered: closed unread, a proxy could not tell whether the request was taken.
+              Server.prototype.close.call(http.server);
+              await sleep(Math.min(LINGER_MS, options.drainMs));
+            }
           }
           stopping.abort(new Error(`${definition.name} is stopping`));
           await http.close();
