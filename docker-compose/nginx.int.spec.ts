@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import type { Redis } from '@pushtech/redis';
-import { freePort } from '@pushtech/testing';
+import { freePort, waitFor } from '@pushtech/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Transformer } from '@napi-rs/image';
 import { signToken } from '@pushtech/auth';
@@ -101,6 +101,11 @@ describe('nginx.conf, run by nginx in front of a tracker, storage and an imagese
     const [event] = await t.entries();
     expect(event!.id).toBe(res.headers['x-event-id']);
     expect(event!.data.context).toMatchObject({ ip: '127.0.0.1' });
+    // One log stream: nginx's access line has the services' fields and the request id it gave the tracker.
+    const requestId = res.headers['x-request-id'];
+    expect(requestId).toMatch(/^[0-9a-f]{32}$/);
+    await waitFor(() => nginx.accessLog().find((l) => l.requestId === requestId), 'the access log line');
+    expect(nginx.accessLog().find((l) => l.requestId === requestId)).toMatchObject({ level: 'info', service: 'nginx', msg: 'request', status: 204, uri: '/t/page.view?path=%2F' });
   });
 
   describe('maintenance mode', () => {
