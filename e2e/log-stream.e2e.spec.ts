@@ -53,15 +53,19 @@ describe('every service logs JSON lines with the same fields', () => {
     const messages = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(messages.find((m) => m.msg === 'event rejected')).toMatchObject({ level: 'info', requestId });
     expect(messages.map((m) => m.msg)).toEqual(expect.arrayContaining(['listening', 'ready', 'shutting down', 'stopped']));
-  });
+  }, 90_000);
 
-  it('the kafkastore and stats: the same fields', async () => {
-    const topic = uniqueName('events');
+  // Started while other tests run, services on Kafka take a while to be ready.
+  const topic = uniqueName('events');
+  it('the kafkastore: the same fields', async () => {
     const kafkastore = await logLinesOf('services/kafkastore/src/index.ts', {
       KAFKA_BROKERS: kafkaBrokers.join(','), REDIS_URL: redisUrl, REDIS_STREAM: uniqueName('e2e:logs:'), EVENTS_TOPIC: topic, DLQ_TOPIC: `${topic}.dlq`, CONSUMER_NAME: 'logs',
     }, async () => {});
     expectCommonFields(kafkastore, 'kafkastore');
+  }, 90_000);
+
+  it('stats: the same fields', async () => {
     const stats = await logLinesOf('consumers/stats/src/index.ts', { KAFKA_BROKERS: kafkaBrokers.join(','), EVENTS_TOPIC: topic, CONSUMER_GROUP: uniqueName('stats') }, async () => {});
     expectCommonFields(stats, 'stats');
-  });
+  }, 90_000);
 });
