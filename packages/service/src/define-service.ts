@@ -7,9 +7,13 @@
  *   and coded JSON errors, listening on `HOST`:`PORT`;
  * - dependencies connected in order, each retried with back-off until it answers: the service
  *   listens at once and is unready (503 `starting`) until they are connected and `start` is done;
- * - stop (SIGTERM/SIGINT in `main`, `stop()` in tests), ordered and idempotent: the HTTP server
- *   (answers what is in flight), then the definition's `stop`, then the dependencies in reverse.
+ * - stop (SIGTERM/SIGINT in `main`, `stop()` in tests), ordered and idempotent: first a drain of
+ *   `STOP_DRAIN_MS` (unready, still answering, every answer closing its keep-alive connection), then
+ *   the HTTP server (answers what is in flight), the definition's `stop`, the dependencies in reverse.
  */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { Server } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Registry } from 'prom-client';
 import { int, loadConfigOrExit, oneOf, string, type ConfigOf, type CrossCheck, type Reader, type Spec } from '@pushtech/config';
@@ -17,7 +21,7 @@ import { createMetricsRegistry, healthPlugin, type Check } from '@pushtech/http'
 import { shutdownOnSignals } from '@pushtech/lifecycle';
 import { createLogger, logLevels, type Logger, type LogLevel } from '@pushtech/logging';
 import { UnavailableError } from './api-error.ts';
-import { retry, type BackoffPolicy } from '@pushtech/backoff';
+import { retry, sleep, type BackoffPolicy } from '@pushtech/backoff';
 import { answerBadUrl, setJsonErrors, type JsonErrorOptions } from './json-errors.ts';
 
 /** The variables every service reads: where it listens and how much it logs. */
@@ -29,6 +33,15 @@ export function serviceConfig(defaults: { port: number }): { HOST: Reader<string
     LOG_LEVEL: oneOf(logLevels, { default: 'info' }),
   };
 }
+
+/**
+ * What `main` reads besides the service's own config, for the runtime itself (tests that `start`
+ * a service in-process pass `drainMs` instead, or nothing: no drain).
+ */
+export const runtimeConfig = {
+  // Longer than the load balancer takes to see /readyz fail and than its idle keep-alive (nginx.conf: 4 s).
+  STOP_DRAIN_MS: int({ default: 0, min: 0, max: 120_000 }),
+};
 
 type BaseConfig = { HOST: string; PORT: number; LOG_LEVEL: LogLevel };
 
@@ -94,6 +107,12 @@ export interface StartOptions<C> {
   registry?: Registry;
   /** Listen on `HOST`:`PORT` (default true); tests that only `inject()` pass false. */
   listen?: boolean;
+  /**
+   * How long `stop()` drains before closing HTTP (`STOP_DRAIN_MS` in `main`; default 0): `/readyz`
+   * answers 503 `stopping` and every answer closes its keep-alive connection, while requests are
+   * still served, so a load balancer moves away before the port closes.
+   */
+  drainMs?: number;
 }
 
 export interface RunningService<C, R> {
@@ -103,7 +122,7 @@ export interface RunningService<C, R> {
   readonly url: string | undefined;
   /** What `start` returned, once the dependencies are connected and `start` is done. */
   readonly ready: Promise<R>;
-  /** Ordered, idempotent: HTTP, then the definition's `stop`, then the dependencies in reverse. */
+  /** Ordered, idempotent: the drain (`STOP_DRAIN_MS`), HTTP, the definition's `stop`, the dependencies in reverse. */
   stop(): Promise<void>;
 }
 
@@ -114,6 +133,18 @@ export interface Service<S extends Spec, R> {
   /** For `index.ts`: config from the environment, listen, stop on SIGTERM/SIGINT. */
   main(): Promise<RunningService<ConfigOf<S>, R>>;
 }
+
+/**
+ * A request's id, on its log lines (`requestId`) and answered as `X-Request-Id`: the one nginx sent
+ * (its `$request_id`, also on its access log line), or a new one.
+ */
+function requestId(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+/** After the drain: how long connections accepted just before the port closed get to send their request. */
+const LINGER_MS = 1_000;
 
 const DEFAULT_RETRY: BackoffPolicy = { initialMs: 250, maxMs: 30_000 };
 
@@ -129,11 +160,19 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
     const { logRequests = false, ...fastifyOptions } = (typeof definition.http === 'function' ? definition.http(config) : definition.http) ?? {};
     const http = Fastify({
       frameworkErrors: answerBadUrl,
+      genReqId: requestId,
       ...fastifyOptions,
       loggerInstance: logger as FastifyBaseLogger,
-      ...(logRequests ? {} : { logController: new LogController({ disableRequestLogging: true }) }),
+      logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: !logRequests }),
     });
     const stopping = new AbortController();
+    // Set when stop begins: /readyz fails and each answer closes its connection, so that a proxy
+    // stops sending here and keeps no idle connection that the close below would cut under it.
+    let draining = false;
+    http.addHook('onSend', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+      if (draining) reply.header('connection', 'close');
+    });
     const ctx: ServiceContext<C> = { name: definition.name, config, logger, registry, http, signal: stopping.signal };
 
     const dependencies = (definition.dependencies?.(ctx) ?? {}) as Dependencies<D>;
@@ -159,6 +198,7 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
       checks: {
         ...required,
         started: async () => {
+          if (draining) throw new Error('stopping');
           if (!started) throw new Error(startup);
         },
         ...definition.checks?.(ctx, running),
@@ -209,6 +249,18 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
       ready,
       stop() {
         stopped ??= (async () => {
+          draining = true;
+          if (options.drainMs) {
+            logger.info({ drainMs: options.drainMs }, 'draining: unready, closing keep-alive connections');
+            await sleep(options.drainMs);
+            if (http.server.listening) {
+              // Stop accepting (a proxy sends a refused connection's request elsewhere) but, unlike
+              // http.close(), leave the connections just accepted open until their requests are in
+              // and answered: closed unread, a proxy could not tell whether the request was taken.
+              Server.prototype.close.call(http.server);
+              await sleep(Math.min(LINGER_MS, options.drainMs));
+            }
+          }
           stopping.abort(new Error(`${definition.name} is stopping`));
           await http.close();
           await ready.then(
@@ -230,14 +282,16 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
     start,
     async main() {
       const config = loadConfigOrExit(definition.config, process.env, definition.checkConfig);
+      const { STOP_DRAIN_MS } = loadConfigOrExit(runtimeConfig, process.env);
       const logger = createLogger(definition.name, (config as C & BaseConfig).LOG_LEVEL);
-      const service = await start({ config, logger });
+      const service = await start({ config, logger, drainMs: STOP_DRAIN_MS });
       service.ready.catch((err: unknown) => {
         if (service.ctx.signal.aborted) return;
         logger.fatal({ err }, 'could not start: exiting');
         process.exit(1);
       });
-      shutdownOnSignals(logger, [() => service.stop()]);
+      // The drain comes on top of the time the rest of the stop may take.
+      shutdownOnSignals(logger, [() => service.stop()], 30_000 + STOP_DRAIN_MS);
       return service;
     },
   };

@@ -1,3 +1,4 @@
+import { Agent, request } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { int, loadConfig } from '@pushtech/config';
@@ -177,5 +178,46 @@ describe('defineService', () => {
     expect(running.url).toBe(`http://127.0.0.1:${port}`);
     expect(await (await fetch(`${running.url}/healthz`)).json()).toEqual({ status: 'ok' });
     await running.stop();
+  });
+
+  it('stop drains first: unready, still answering on new and kept-alive connections, each answer closing its connection; then the port closes', async () => {
+    const service = defineService({
+      name: 'test',
+      config: spec,
+      routes(http) {
+        http.get('/slow', async () => {
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return { done: true };
+        });
+      },
+    });
+    const running = await service.start({ config: loadConfig(spec, { LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0' }), logger, drainMs: 400 });
+    await running.ready;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path: string, via?: Agent) => new Promise<{ status: number; connection: string | undefined; body: string }>((resolve, reject) => {
+      request(`${running.url}${path}`, { agent: via }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
+      }).on('error', reject).end();
+    });
+    try {
+      expect((await get('/healthz', agent)).connection).toBe('keep-alive');
+      const inFlight = get('/slow');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const stopped = running.stop();
+      const readyz = await get('/readyz');
+      expect(readyz.status).toBe(503);
+      expect(JSON.parse(readyz.body)).toMatchObject({ status: 'unready', checks: { started: 'error: stopping' } });
+      // The kept-alive connection of before the stop still gets its answer, and is told to close.
+      expect(await get('/healthz', agent)).toMatchObject({ status: 200, connection: 'close' });
+      expect(await get('/healthz')).toMatchObject({ status: 200, connection: 'close' });
+      expect(await inFlight).toMatchObject({ status: 200, connection: 'close', body: '{"done":true}' });
+      await stopped;
+      await expect(get('/healthz')).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      agent.destroy();
+      await running.stop();
+    }
   });
 });
