@@ -3,7 +3,7 @@
  * the `rule` of the 400 answer (`{ field, rule }`); the OpenAPI document is
  * generated from the same schemas.
  */
-import { createHash } from 'node:crypto';
+import { createHash, ECDH } from 'node:crypto';
 import { z } from 'zod';
 import { PLATFORMS, type WebPushSubscription } from '@pushtech/contracts';
 
@@ -33,6 +33,15 @@ function base64url(bytes: number, what: string) {
     .refine((s) => /^[A-Za-z0-9_-]*$/.test(s) && Buffer.from(s, 'base64url').length === bytes, rule);
 }
 
+function isP256Point(key: string): boolean {
+  try {
+    ECDH.convertKey(Buffer.from(key, 'base64url'), 'prime256v1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const endpointRule = `must be an https URL of at most ${DEVICE_LIMITS.endpointMaxChars} characters`;
 
 /** A browser's `PushSubscription.toJSON()`: `expirationTime` is accepted and not kept. */
@@ -46,7 +55,9 @@ export const webPushInput = z
     expirationTime: z.number({ error: typed('must be a number or null') }).nullable().optional(),
     keys: z.strictObject({
       p256dh: base64url(65, 'an uncompressed P-256 public key')
-        .refine((s) => Buffer.from(s, 'base64url')[0] === 0x04, 'must be an uncompressed P-256 point (first byte 0x04)'),
+        .refine((s) => Buffer.from(s, 'base64url')[0] === 0x04, 'must be an uncompressed P-256 point (first byte 0x04)')
+        // A key off the curve could never be encrypted to: refuse it here rather than fail every push.
+        .refine(isP256Point, 'must be a point on the P-256 curve'),
       auth: base64url(16, 'the authentication secret'),
     }, { error: typed('must be an object {p256dh, auth}') }),
   }, { error: typed('must be an object {endpoint, keys: {p256dh, auth}}') })

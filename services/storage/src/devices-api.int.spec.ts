@@ -1,6 +1,7 @@
 // Devices through the API and the real projector on the local stack:
 // register, list, remove (read-your-writes), a subscription moving between
 // users, the projection's idempotence, and the rebuild.
+import { createECDH } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usersTopic } from '@pushtech/contracts';
 import { createLogger } from '@pushtech/logging';
@@ -65,7 +66,7 @@ describe('devices API (read-your-writes)', () => {
   it('a browser\'s Web Push subscription: 201 with the id derived from the endpoint, the keys kept in the projection, removed by that id', async () => {
     const webPush = {
       endpoint: 'https://push.example.net/send/fiona-1',
-      keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 3)]).toString('base64url'), auth: Buffer.alloc(16, 5).toString('base64url') },
+      keys: { p256dh: createECDH('prime256v1').generateKeys('base64url'), auth: Buffer.alloc(16, 5).toString('base64url') },
     };
     const res = await storage.app.inject({ method: 'POST', url: '/me/devices', headers: await headers('fiona'), payload: { platform: 'web', webPush: { ...webPush, expirationTime: null } } });
     expect(res.statusCode, res.body).toBe(201);

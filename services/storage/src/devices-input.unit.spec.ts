@@ -1,7 +1,7 @@
 // Every input rule of /me/devices and its 401s, through inject(), without
 // servers: a valid request reaches the fake producer and, with a 0 ms
 // read-your-writes wait, answers 202.
-import { createHash } from 'node:crypto';
+import { createECDH, createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_COLLECTIONS, type DeviceDocument } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
@@ -14,7 +14,7 @@ const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
 const SUB = '1b3e7c52-9a4f-4d1e-8b6a-2f0c9d8e7a61';
 const WEB_PUSH = {
   endpoint: 'https://push.example.net/send/f7c1',
-  keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url'), auth: Buffer.alloc(16, 9).toString('base64url') },
+  keys: { p256dh: createECDH('prime256v1').generateKeys('base64url'), auth: Buffer.alloc(16, 9).toString('base64url') },
 };
 const sent: { topic: string; message: OutgoingMessage }[] = [];
 let service: Awaited<ReturnType<typeof startOnStandIns>>;
@@ -128,6 +128,7 @@ describe('POST /me/devices', () => {
     ['endpoint too long', { platform: 'web', webPush: { ...WEB_PUSH, endpoint: `https://p.example/${'a'.repeat(2048)}` } }, 'webPush.endpoint', 'must be an https URL of at most 2048 characters'],
     ['keys missing', { platform: 'web', webPush: { endpoint: WEB_PUSH.endpoint } }, 'webPush.keys', 'is required'],
     ['p256dh of 64 bytes', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, p256dh: Buffer.alloc(64, 4).toString('base64url') } } }, 'webPush.keys.p256dh', 'must be base64url of an uncompressed P-256 public key (65 bytes)'],
+    ['p256dh off the curve', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url') } } }, 'webPush.keys.p256dh', 'must be a point on the P-256 curve'],
     ['p256dh compressed', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, p256dh: Buffer.alloc(65, 2).toString('base64url') } } }, 'webPush.keys.p256dh', 'must be an uncompressed P-256 point (first byte 0x04)'],
     ['auth in base64 with +', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, auth: '+'.repeat(22) } } }, 'webPush.keys.auth', 'must be base64url of the authentication secret (16 bytes)'],
     ['unknown field in webPush', { platform: 'web', webPush: { ...WEB_PUSH, topic: 'x' } }, 'webPush.topic', 'is not a known field'],
