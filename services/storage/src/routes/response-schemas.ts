@@ -1,4 +1,7 @@
-/** What the API answers, for the OpenAPI document only (answers are not re-validated). */
+/**
+ * What the API answers, for the OpenAPI document (openapi.ts); the contract test
+ * (openapi-contract.int.spec.ts) checks the answers against them.
+ */
 import { z } from 'zod';
 import { PLATFORMS } from '@pushtech/contracts';
 import { KINDS, STATUSES } from '../listing-input.ts';
@@ -62,12 +65,15 @@ export const deviceAccepted = z.object({
   message: z.string(),
 });
 
-export const error = z.object({
-  error: z.string().meta({ description: 'invalid_request, unauthorized, forbidden, not_found, conflict, listing_closed, …' }),
-  errors: z.array(z.object({ field: z.string(), rule: z.string() })).optional(),
-  message: z.string().optional(),
-});
-
-export function responseSchema(schema: z.ZodType, description: string): Record<string, unknown> {
-  return { description, ...(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'output' }) as Record<string, unknown>) };
+/** The body of every 4xx: `{ error, errors: [{ field, rule }] }`, `error` one of `codes`. */
+export function refusal(codes: [string, ...string[]]) {
+  return z.object({
+    error: z.enum(codes),
+    errors: z.array(z.object({
+      field: z.string().meta({ description: 'the field, parameter or header (`body`, `path`, `authorization`, `location.coordinates.1`, …)' }),
+      rule: z.string().meta({ description: 'the rule it breaks, for people' }),
+    })).min(1),
+  });
 }
+
+export const unavailable = z.object({ error: z.literal('unavailable'), message: z.string() });

@@ -1,0 +1,78 @@
+/**
+ * The document storage serves at /docs/json says what the API does: every operation walked with
+ * requests made from the document's own schemas (valid ones, and ones breaking one rule), on the
+ * real stack (@pushtech/testing's checkOpenApiContract). A failure prints the seed:
+ * `OPENAPI_CONTRACT_SEED=<seed> PUSHTECH_STACK_DIR=… ./pushtech test services/storage/src/openapi-contract.int.spec.ts`.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkOpenApiContract, fetchDocument, type ContractReport, type OpenApiDocument, type OpenApiOperation } from '@pushtech/testing';
+import { storageHttp } from './app.ts';
+import { listingBody, startTestStorage, type TestStorage } from './test-storage.ts';
+
+let storage: TestStorage;
+let url: string;
+let alice: string;
+const ids: string[] = [];
+const subscriptionIds = ['1b3e7c52-9a4f-4d1e-8b6a-2f0c9d8e7a61'];
+
+beforeAll(async () => {
+  storage = await startTestStorage(undefined, { listen: true });
+  url = storage.url!;
+  alice = `Bearer ${await storage.token('alice')}`;
+  const headers = { authorization: alice };
+  // Things that exist, so that the walk reaches the 200s and not only the 404s.
+  for (const kind of ['offer', 'search', 'offer'] as const) {
+    const res = await storage.app.inject({ method: 'POST', url: '/listings', headers, payload: listingBody({ kind }) });
+    expect(res.statusCode, res.body).toBe(201);
+    ids.push(res.json().id);
+  }
+  const bobs = await storage.app.inject({ method: 'POST', url: '/listings', headers: { authorization: `Bearer ${await storage.token('bob')}` }, payload: listingBody() });
+  ids.push(bobs.json().id);
+  const device = await storage.app.inject({ method: 'POST', url: '/me/devices', headers, payload: { subscriptionId: subscriptionIds[0], platform: 'ios' } });
+  expect(device.statusCode, device.body).toBe(201);
+});
+
+afterAll(async () => {
+  await storage?.stop();
+});
+
+function summary(report: ContractReport): string {
+  return [...report].map(([operation, seen]) => `${operation}: ${[...seen].sort().map(([status, n]) => `${status}×${n}`).join(' ')}`).join('\n');
+}
+
+describe('the served OpenAPI document', () => {
+  it('agrees with the API on every operation, for valid and invalid requests', async () => {
+    const report = await checkOpenApiContract({
+      baseUrl: url,
+      credentials: () => ({ authorization: alice }),
+      knownValues: { id: ids, ownerId: ['alice', 'bob'], subscriptionId: subscriptionIds, kind: ['offer', 'search'] },
+      // What OpenAPI 3.0 cannot say, said in the descriptions: the future, a cursor of a previous page, the latitude's range (no tuples).
+      rulesInWords: ['expiresAt', 'cursor', 'location.coordinates.1'],
+      bodyLimitBytes: storageHttp.bodyLimit,
+      undocumentedPaths: { '/docs': ['GET'], '/docs/json': ['GET'], '/docs/yaml': ['GET'] },
+      numRuns: 30,
+    });
+    console.log(summary(report));
+    // The walk reached both sides of every operation: some answer succeeded, some refused.
+    for (const [operation, seen] of report) {
+      if (operation.startsWith('GET /healthz') || operation.startsWith('GET /readyz') || operation.startsWith('GET /metrics')) continue;
+      expect([...seen.keys()].some((s) => s < 300), `${operation} never succeeded: ${summary(report)}`).toBe(true);
+      expect([...seen.keys()].some((s) => s >= 400), `${operation} never refused`).toBe(true);
+    }
+  }, 180_000);
+
+  it('documents every answer but a 204 as application/json, and the 204 without content', async () => {
+    const document: OpenApiDocument = await fetchDocument(url);
+    for (const [path, item] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(item) as [string, OpenApiOperation][]) {
+        for (const [status, response] of Object.entries(operation.responses)) {
+          const types = Object.keys(response.content ?? {});
+          const where = `${method.toUpperCase()} ${path} ${status}`;
+          if (status === '204') expect(response.content, where).toBeUndefined();
+          else if (path === '/metrics') expect(types, where).toEqual(['text/plain']);
+          else expect(types, where).toEqual(['application/json']);
+        }
+      }
+    }
+  });
+});
