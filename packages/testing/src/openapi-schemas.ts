@@ -94,18 +94,31 @@ function stringArbitrary(schema: Schema): fc.Arbitrary<string> {
   const lengths = lengthsOf(schema);
   const codePoints = (s: string) => [...s].length;
   if (schema.format === 'date-time') {
-    return fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }).map((d) => d.toISOString());
+    const date = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true });
+    const offset = fc.constantFrom('Z', '+00:00', '+05:30', '-08:00');
+    // RFC 3339 as clients write it: with and without fractions, in UTC and with an offset.
+    return fc.tuple(date, offset, fc.boolean()).map(([d, zone, fraction]) => {
+      const minutes = zone === 'Z' ? 0 : (zone.startsWith('-') ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)));
+      const local = new Date(d.getTime() + minutes * 60_000).toISOString().slice(0, fraction ? 23 : 19);
+      return `${local}${zone}`;
+    });
   }
   if (schema.pattern !== undefined) {
     const pattern = new RegExp(schema.pattern, 'u');
     // Lengths not spelled in the pattern: draw by the pattern, keep those of the right length.
     return fc.stringMatching(pattern).filter((s) => codePoints(s) >= lengths.minLength && codePoints(s) <= (schema.maxLength ?? Infinity));
   }
-  // ASCII most of the time (readable counterexamples), any code point some of the time.
-  return fc.oneof(
+  // ASCII most of the time (readable counterexamples), any code point some of the time, and the longest
+  // string allowed (a bound is where a server and its document disagree most often).
+  const ways = [
     { weight: 3, arbitrary: fc.string({ ...lengths, unit: 'grapheme-ascii' }) },
     { weight: 1, arbitrary: fc.string({ ...lengths, unit: 'binary' }) },
-  );
+  ];
+  if (schema.maxLength !== undefined && schema.maxLength <= 10_000 && schema.maxLength > lengths.maxLength) {
+    const longest = { minLength: schema.maxLength, maxLength: schema.maxLength };
+    ways.push({ weight: 1, arbitrary: fc.oneof(fc.string({ ...longest, unit: 'grapheme-ascii' }), fc.string({ ...longest, unit: 'binary' })) });
+  }
+  return fc.oneof(...ways);
 }
 
 function numberArbitrary(schema: Schema): fc.Arbitrary<number> {

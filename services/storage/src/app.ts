@@ -10,6 +10,7 @@ import type { JsonErrorOptions } from '@pushtech/service';
 import type { DeviceCommandDeps } from './device-commands.ts';
 import type { CommandDeps } from './listing-commands.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { LIMITS } from './listing-input.ts';
 import { listingRoutes } from './routes/listings.ts';
 import { healthPaths, requiredHeaders } from './openapi.ts';
 
@@ -19,7 +20,11 @@ export interface StorageHandlers {
   devices: DeviceCommandDeps;
 }
 
-export const storageHttp = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 200 }, logRequests: true };
+/**
+ * A path parameter is up to 128 characters (`id`, `subscriptionId`); percent-encoded, a character is up to 12
+ * (4 UTF-8 bytes): the router must take them all, or a valid id would be refused as a bad URL.
+ */
+export const storageHttp = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: LIMITS.idMaxChars * 12 }, logRequests: true };
 
 /** A Mongo or Kafka driver error that reaches the handler: 503 `unavailable`, nothing was changed. */
 export const storageErrors: JsonErrorOptions = { dependencyErrors: { Mongo: 'mongo', Kafka: 'kafka' } };
