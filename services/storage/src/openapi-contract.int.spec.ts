@@ -69,8 +69,9 @@ describe('the served OpenAPI document', () => {
     }
   }, 180_000);
 
-  it('documents every answer but a 204 as application/json, and the 204 without content', async () => {
+  it('documents every answer but a 204 as application/json, the 204 without content, and the headers always sent as required', async () => {
     const document: OpenApiDocument = await fetchDocument(url);
+    expect(JSON.stringify(document)).not.toContain('x-required');
     for (const [path, item] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(item) as [string, OpenApiOperation][]) {
         for (const [status, response] of Object.entries(operation.responses)) {
@@ -79,9 +80,15 @@ describe('the served OpenAPI document', () => {
           if (status === '204') expect(response.content, where).toBeUndefined();
           else if (path === '/metrics') expect(types, where).toEqual(['text/plain']);
           else expect(types, where).toEqual(['application/json']);
+          if (status === '503' && path !== '/readyz') expect(response.headers?.['Retry-After']?.required, where).toBe(true);
+          if (status === '401') expect(response.headers?.['WWW-Authenticate']?.required, where).toBe(true);
+          if (status === '201') expect(response.headers?.Location?.required, where).toBe(true);
         }
+        if (!['/healthz', '/readyz', '/metrics'].includes(path)) expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['503']));
+        if (operation.security !== undefined) expect(Object.keys(operation.responses), `${method} ${path}`).toEqual(expect.arrayContaining(['401']));
       }
     }
+    expect((document.paths['/listings/{id}']!.delete as { description?: string }).description).toMatch(/status: closed/);
   });
 });
 
