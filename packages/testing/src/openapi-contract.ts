@@ -308,7 +308,10 @@ class OperationWalk {
       ways.push(fc.tuple(parts, fc.constantFrom(...MALFORMED)).map(([ps, encoded]) => this.exchange(`query parameter ${p.name} is not valid URL encoding or UTF-8`, { ...ps, query: { ...ps.query, [p.name]: '' } }, { raw: { name: p.name, encoded } })));
     }
     // Not in the document, so not refused by it: any documented answer but a 5xx.
-    ways.push(parts.map((ps) => this.exchange('an unknown query parameter', { ...ps, query: { ...ps.query, unknown_parameter: '1' } }, { mustRefuse: false })));
+    ways.push(fc.tuple(parts, fc.constantFrom('1', ...MALFORMED)).map(([ps, encoded]) => this.exchange('an unknown query parameter', { ...ps, query: { ...ps.query, unknown_parameter: '' } }, {
+      mustRefuse: false,
+      raw: { name: 'unknown_parameter', encoded },
+    })));
     const schema = this.bodySchema;
     if (schema !== undefined) {
       const bad = invalidArbitrary(schema, this.resolve, this.options.knownValues)?.filter((v) => !this.validator(schema)(v));

@@ -96,13 +96,16 @@ export function healthPaths(): Record<string, unknown> {
   });
   const get = (summary: string, responses: Record<string, Record<string, unknown>>) => ({ get: { summary, tags: ['health'], responses } });
   return {
-      '/healthz': get('Alive', { 200: json(z.object({ status: z.literal('ok') }), 'The process is alive') }),
+      // Every route refuses a query that is not valid URL encoding (the runtime): 400 here too.
+      '/healthz': get('Alive', { 200: json(z.object({ status: z.literal('ok') }), 'The process is alive'), ...refused(400) }),
       '/readyz': get('Ready: Mongo reachable and the projector started; Kafka reported beside them', {
         200: json(readiness, '`ready`, or `degraded` while Kafka is away (reads go on, writes answer 503)'),
         503: json(readiness, '`unready`: starting (waiting for Mongo or Kafka), or Mongo away'),
+        ...refused(400),
       }),
       '/metrics': get('Prometheus metrics', {
         200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } },
+        ...refused(400),
       }),
   };
 }

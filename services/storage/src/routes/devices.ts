@@ -76,7 +76,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       summary: 'Your devices, newest registration first',
       tags: ['devices'],
       security,
-      response: { 200: json(out.devicesPage, 'The devices that get your push notifications'), ...refused(401, 503) },
+      response: { 200: json(out.devicesPage, 'The devices that get your push notifications'), ...refused(400, 401, 503) },
     },
   }, async (request, reply) => {
     const userId = await authenticate(request, reply, jwtSecret);
