@@ -45,13 +45,9 @@ function send(res: ServerResponse, status: number, body?: unknown, type = 'appli
 
 const refuse = (res: ServerResponse, field: string, status = 400) => send(res, status, { error: 'invalid_request', errors: [{ field, rule: 'breaks a rule' }] });
 
+/** Whether `text` is valid percent-encoding of UTF-8. */
 function decodes(text: string): boolean {
-  try {
-    decodeURIComponent(text);
-    return true;
-  } catch {
-    return false;
-  }
+  try { return typeof decodeURIComponent(text) === 'string'; } catch { return false; }
 }
 
 const correct: Handler = (req, body, res) => {
