@@ -19,22 +19,24 @@ const cursors: string[] = [];
 const subscriptionIds = ['1b3e7c52-9a4f-4d1e-8b6a-2f0c9d8e7a61'];
 
 beforeAll(async () => {
-  storage = await startTestStorage(undefined, { listen: true });
+  // A write waits at most 2 s for the projection, then answers its documented 202: a loaded machine slows the walk, never stalls it.
+  storage = await startTestStorage(testSettings({ READ_YOUR_WRITES_TIMEOUT_MS: 2_000 }), { listen: true });
   url = storage.url!;
   alice = `Bearer ${await storage.token('alice')}`;
   const headers = { authorization: alice };
   // Things that exist, so that the walk reaches the 200s and not only the 404s.
   for (const kind of ['offer', 'search', 'offer'] as const) {
     const res = await storage.app.inject({ method: 'POST', url: '/listings', headers, payload: listingBody({ kind }) });
-    expect(res.statusCode, res.body).toBe(201);
+    expect([201, 202], res.body).toContain(res.statusCode);
     ids.push(res.json().id);
   }
   const bobs = await storage.app.inject({ method: 'POST', url: '/listings', headers: { authorization: `Bearer ${await storage.token('bob')}` }, payload: listingBody() });
   ids.push(bobs.json().id);
   const device = await storage.app.inject({ method: 'POST', url: '/me/devices', headers, payload: { subscriptionId: subscriptionIds[0], platform: 'ios' } });
-  expect(device.statusCode, device.body).toBe(201);
+  expect([201, 202], device.body).toContain(device.statusCode);
   for (const page of ['/listings?ownerId=alice&limit=1', '/listings/nearby?kind=offer&lng=13.405&lat=52.52&limit=1']) {
-    cursors.push((await storage.app.inject(page)).json().nextCursor);
+    const { nextCursor } = (await storage.app.inject(page)).json();
+    if (typeof nextCursor === 'string') cursors.push(nextCursor);
   }
 });
 
