@@ -22,7 +22,7 @@ import { shutdownOnSignals } from '@pushtech/lifecycle';
 import { createLogger, logLevels, type Logger, type LogLevel } from '@pushtech/logging';
 import { UnavailableError } from './api-error.ts';
 import { retry, sleep, type BackoffPolicy } from '@pushtech/backoff';
-import { answerBadUrl, setJsonErrors, type JsonErrorOptions } from './json-errors.ts';
+import { answerBadUrl, parseQuery, setJsonErrors, type JsonErrorOptions } from './json-errors.ts';
 
 /** The variables every service reads: where it listens and how much it logs. */
 export function serviceConfig(defaults: { port: number }): { HOST: Reader<string>; PORT: Reader<number>; LOG_LEVEL: Reader<LogLevel> } {
@@ -162,6 +162,7 @@ export function defineService<S extends Spec, D extends Record<string, unknown> 
       frameworkErrors: answerBadUrl,
       genReqId: requestId,
       ...fastifyOptions,
+      routerOptions: { querystringParser: parseQuery, ...fastifyOptions.routerOptions },
       loggerInstance: logger as FastifyBaseLogger,
       logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: !logRequests }),
     });

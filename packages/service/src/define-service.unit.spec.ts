@@ -136,6 +136,14 @@ describe('defineService', () => {
 
     const badUrl = await http.inject('/things/%E0%A4%A');
     expect([badUrl.statusCode, badUrl.json().error]).toEqual([400, 'invalid_request']);
+
+    // Fastify's own parser would keep `%FF` as it is, and the route would look for a thing "%FF".
+    for (const query of ['name=%FF', 'a=1&name=%E0%A4%A', 'name=%zz']) {
+      const badQuery = await http.inject(`/things/1?${query}`);
+      expect([badQuery.statusCode, badQuery.json()], query).toEqual([400, { error: 'invalid_request', errors: [{ field: 'name', rule: 'must be valid URL encoding of UTF-8 text' }] }]);
+    }
+    const goodQuery = await http.inject('/things/1?name=caf%C3%A9+au+lait&tag=a&tag=b');
+    expect(goodQuery.statusCode).toBe(409);
     await running.stop();
   });
 

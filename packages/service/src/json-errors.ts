@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { parse as parseQueryString } from 'fast-querystring';
 import { discardRefusedBody } from '@pushtech/http';
 import { ApiError, UnavailableError, type FieldError } from './api-error.ts';
 
@@ -46,9 +47,35 @@ function dependencyOf(err: unknown, prefixes: Record<string, string>): string | 
   return Object.entries(prefixes).find(([prefix]) => name.startsWith(prefix))?.[1];
 }
 
-/** Fastify's `frameworkErrors`: errors raised before routing (a malformed URL) skip the error handler. */
+/** Fastify's `frameworkErrors`: errors raised before routing (a malformed URL, a path parameter over the router's length) skip the error handler. */
 export function answerBadUrl(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   reply.code(400).send({ error: 'invalid_request', errors: [{ field: 'path', rule: `must be a valid URL: ${error.message}` }] });
+}
+
+const MALFORMED_QUERY = Symbol('malformed query parameter');
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Fastify's query parser (fast-querystring), which keeps a parameter that is not valid
+ * percent-encoding or UTF-8 as it is (`?ownerId=%FF` would look for the owner "%FF"); this one
+ * marks the first such parameter, and `setJsonErrors` answers the request 400 naming it.
+ */
+export function parseQuery(query: string): Record<string, unknown> {
+  const parsed = parseQueryString(query) as Record<string, unknown>;
+  if (!decodes(query)) {
+    const broken = query.split('&').find((pair) => !decodes(pair)) ?? '';
+    const [key = ''] = broken.split('=');
+    Object.defineProperty(parsed, MALFORMED_QUERY, { value: decodes(key) ? decodeURIComponent(key.replace(/\+/g, ' ')) : 'query' });
+  }
+  return parsed;
 }
 
 export function sendApiError(reply: FastifyReply, error: ApiError): FastifyReply {
@@ -66,6 +93,11 @@ export function setJsonErrors(app: FastifyInstance, options: JsonErrorOptions = 
   const dependencyErrors = options.dependencyErrors ?? {};
   const retryAfterS = options.retryAfterS ?? 1;
   const routes = trackRoutes(app);
+
+  app.addHook('onRequest', async (request) => {
+    const malformed = (request.query as Record<symbol, string | undefined>)[MALFORMED_QUERY];
+    if (malformed !== undefined) throw new ApiError(400, 'invalid_request', [{ field: malformed, rule: 'must be valid URL encoding of UTF-8 text' }]);
+  });
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? request.url;

@@ -131,9 +131,20 @@ describe('POST /listings input', () => {
   });
 
   it('a body that is not JSON → 415', async () => {
-    const res = await app.inject({ method: 'POST', url: '/listings', headers: { ...auth(), 'content-type': 'application/xml' }, payload: '<listing/>' });
-    expect(res.statusCode).toBe(415);
-    expect(res.json()).toEqual({ error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: 'must be application/json' }] });
+    // text/plain too: Fastify takes it by default (as a string, which was a 400 "must be a JSON object").
+    for (const [type, payload] of [['application/xml', '<listing/>'], ['text/plain', 'a listing']]) {
+      const res = await app.inject({ method: 'POST', url: '/listings', headers: { ...auth(), 'content-type': type! }, payload });
+      expect(res.statusCode, type).toBe(415);
+      expect(res.json()).toEqual({ error: 'unsupported_media_type', errors: [{ field: 'content-type', rule: 'must be application/json' }] });
+    }
+  });
+
+  it('takes an id of 128 characters of any kind in the path (percent-encoded, up to 12 characters each)', async () => {
+    const id = '\u{10000}'.repeat(128);
+    const res = await app.inject({ url: `/listings/${encodeURIComponent(id)}` });
+    expect([res.statusCode, res.json().error]).toEqual([404, 'not_found']);
+    const tooLong = await app.inject({ url: `/listings/${encodeURIComponent(`${id}x`)}` });
+    expect([tooLong.statusCode, tooLong.json().errors]).toEqual([400, [{ field: 'id', rule: 'must be at most 128 characters' }]]);
   });
 
   it('names every broken rule at once', async () => {

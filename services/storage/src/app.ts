@@ -10,7 +10,9 @@ import type { JsonErrorOptions } from '@pushtech/service';
 import type { DeviceCommandDeps } from './device-commands.ts';
 import type { CommandDeps } from './listing-commands.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { LIMITS } from './listing-input.ts';
 import { listingRoutes } from './routes/listings.ts';
+import { healthPaths, requiredHeaders } from './openapi.ts';
 
 /** What the routes use once storage has started: the stores and what commands need. */
 export interface StorageHandlers {
@@ -18,34 +20,23 @@ export interface StorageHandlers {
   devices: DeviceCommandDeps;
 }
 
-export const storageHttp = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: 200 }, logRequests: true };
+/**
+ * A path parameter is up to 128 characters (`id`, `subscriptionId`); percent-encoded, a character is up to 12
+ * (4 UTF-8 bytes): the router must take them all, or a valid id would be refused as a bad URL.
+ */
+export const storageHttp = { bodyLimit: 64 * 1024, routerOptions: { maxParamLength: LIMITS.idMaxChars * 12 }, logRequests: true };
 
 /** A Mongo or Kafka driver error that reaches the handler: 503 `unavailable`, nothing was changed. */
 export const storageErrors: JsonErrorOptions = { dependencyErrors: { Mongo: 'mongo', Kafka: 'kafka' } };
 
-/**
- * The runtime registers these before the routes below, so the OpenAPI plugin does not see
- * them: described here (a new object each time: the plugin adds the routes to it).
- */
-function healthPaths() {
-  const get = (summary: string, responses: Record<string, string>) => ({
-    get: { summary, tags: ['health'], responses: Object.fromEntries(Object.entries(responses).map(([code, description]) => [code, { description }])) },
-  });
-  return {
-    '/healthz': get('Alive', { 200: '`{"status":"ok"}`' }),
-    '/readyz': get('Ready: Mongo reachable and the projector started; Kafka reported beside them', {
-      200: '`ready`, or `degraded` while Kafka is away (reads go on, writes answer 503); `checks` names each dependency',
-      503: '`unready`: starting (waiting for Mongo or Kafka), or Mongo away',
-    }),
-    '/metrics': get('Prometheus metrics', { 200: 'text exposition format' }),
-  };
-}
-
 export async function storageRoutes(app: FastifyInstance, options: { jwtSecret: string; webPushHosts?: string[]; running: () => StorageHandlers }): Promise<void> {
   const { jwtSecret, running } = options;
-  // Route schemas document the API (OpenAPI); zod checks the input in the handlers, and answers are sent as they are.
+  // Route schemas document the API (OpenAPI, openapi.ts); zod checks the input in the handlers, and answers are sent as
+  // they are (the contract test checks them against the document).
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // JSON only: without this, Fastify would take text/plain bodies as strings (a 400 instead of the 415 the document says).
+  app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {
     openapi: {
@@ -56,8 +47,10 @@ export async function storageRoutes(app: FastifyInstance, options: { jwtSecret: 
         description: 'Listings (offers and searches), their matches, and users\' devices for push notifications. Writes are events on Kafka `listings` and `users`; reads come from the MongoDB projection. Writes and `/me/…` need `Authorization: Bearer <JWT>` (HS256, `sub` = user id). Every error is JSON: `{ error, errors: [{ field, rule }] }`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
-      paths: healthPaths(),
+      // The runtime registers the health routes before this plugin, which so does not see them.
+      paths: healthPaths() as never,
     },
+    transformObject: (document) => requiredHeaders('openapiObject' in document ? document.openapiObject : document.swaggerObject),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(listingRoutes, { jwtSecret, deps: () => running().listings });

@@ -1,7 +1,7 @@
 /**
  * What the API accepts, as zod schemas: each rule's message is the `rule` of
  * the 400 answer (`{ field, rule }`). The OpenAPI document is generated from
- * the same schemas (`openApiSchema`), so the docs and the checks agree.
+ * the same schemas (`openApiSchema` in openapi.ts), so the docs and the checks agree.
  */
 import { z } from 'zod';
 
@@ -18,6 +18,7 @@ export const LIMITS = {
   pageMax: 100,
   qMaxChars: 200,
   idMaxChars: 128,
+  cursorMaxChars: 1_000,
 } as const;
 
 export const KINDS = ['offer', 'search'] as const;
@@ -35,7 +36,8 @@ function text(min: number, max: number, rule: string) {
       const n = [...s].length;
       return n >= min && n <= max;
     }, rule)
-    .meta({ minLength: min, maxLength: max });
+    // The document says what the refinement checks: lengths in code points, not blank when one is required.
+    .meta({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: '\\S' } : {}), description: `${min} to ${max} characters (code points) once leading and trailing white space is trimmed${min > 0 ? '; not blank' : ''}` });
 }
 
 function between(min: number, max: number, rule = `must be between ${min} and ${max}`) {
@@ -60,7 +62,11 @@ export const location = z
       coordinates: z.tuple(
         [between(-180, 180, 'must be between -180 and 180 (longitude)'), between(-90, 90, 'must be between -90 and 90 (latitude)')],
         { error: typed('must be [longitude, latitude]') },
-      ),
+      ).meta({
+        // OpenAPI 3.0 has no tuples (zod would write `items: anyOf`, which says neither position): the ranges are in words.
+        items: { type: 'number', minimum: -180, maximum: 180 },
+        description: '[longitude, latitude]: longitude from -180 to 180, latitude from -90 to 90 (degrees)',
+      }),
     },
     { error: typed('must be a GeoJSON Point: {"type":"Point","coordinates":[lng,lat]}') },
   )
@@ -81,7 +87,8 @@ const follow = z.boolean({ error: typed('must be true or false') });
 const expiresAt = z
   .iso.datetime({ offset: true, error: typed('must be an RFC 3339 date-time, e.g. 2030-01-31T18:00:00Z') })
   .refine((s) => Date.parse(s) > Date.now(), 'must be in the future')
-  .transform((s) => new Date(s).toISOString());
+  .transform((s) => new Date(s).toISOString())
+  .meta({ description: 'RFC 3339 date-time with an offset (`2030-01-31T18:00:00Z`, `2030-01-31T19:00:00+01:00`); must be in the future (400 `must be in the future` otherwise); answered in UTC. The listing stops matching and being found nearby once it has passed' });
 
 export const createListingBody = z.strictObject(
   {
@@ -115,37 +122,35 @@ export const changeListingBody = z
     },
     { error: typed('must be a JSON object') },
   )
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one field');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one field')
+  .meta({ minProperties: 1 });
 export type ChangeListingBody = z.output<typeof changeListingBody>;
 
 export const listingIdParams = z.strictObject({
   id: z.string().min(1, 'must not be empty').max(LIMITS.idMaxChars, `must be at most ${LIMITS.idMaxChars} characters`),
 });
 
-const cursor = z.string({ error: typed('must be a cursor from a previous page') }).max(1_000, 'must be a cursor from a previous page');
-const limit = numberParam(1, LIMITS.pageMax, { integer: true }).default(LIMITS.pageDefault);
+const cursor = z.string({ error: typed('must be a cursor from a previous page') }).max(LIMITS.cursorMaxChars, 'must be a cursor from a previous page')
+  .meta({ description: `opaque: the \`nextCursor\` of the previous page of the same query, passed as it is (at most ${LIMITS.cursorMaxChars} characters); any other string is refused (400 naming \`cursor\`)` });
+const limit = numberParam(1, LIMITS.pageMax, { integer: true }).default(LIMITS.pageDefault)
+  .meta({ default: LIMITS.pageDefault, description: `page size, 1 to ${LIMITS.pageMax} (default ${LIMITS.pageDefault})` });
 
 export const nearbyQuery = z.strictObject({
   kind,
   lng: numberParam(-180, 180).meta({ description: 'longitude of the centre' }),
   lat: numberParam(-90, 90).meta({ description: 'latitude of the centre' }),
-  radiusM: numberParam(LIMITS.radiusMinM, LIMITS.radiusMaxM).default(5_000).meta({ description: 'metres (default 5000)' }),
+  radiusM: numberParam(LIMITS.radiusMinM, LIMITS.radiusMaxM).default(5_000).meta({ default: 5_000, description: 'metres (default 5000)' }),
   q: z.string({ error: typed('must be a string') }).max(LIMITS.qMaxChars, `must be at most ${LIMITS.qMaxChars} characters`).optional()
     .meta({ description: 'words every listing found must contain (title, description, tags; case and diacritics ignored)' }),
-  limit: limit.meta({ description: `page size, 1 to ${LIMITS.pageMax} (default ${LIMITS.pageDefault})` }),
-  cursor: cursor.optional().meta({ description: 'nextCursor of the previous page' }),
+  limit,
+  cursor: cursor.optional(),
 });
 export type NearbyQuery = z.output<typeof nearbyQuery>;
 
 export const ownerQuery = z.strictObject({
   ownerId: z.string({ error: typed('must be a string') }).min(1, 'must not be empty').max(LIMITS.idMaxChars, `must be at most ${LIMITS.idMaxChars} characters`),
   status: status.optional(),
-  limit: limit.meta({ description: `page size, 1 to ${LIMITS.pageMax} (default ${LIMITS.pageDefault})` }),
-  cursor: cursor.optional().meta({ description: 'nextCursor of the previous page' }),
+  limit,
+  cursor: cursor.optional(),
 });
 export type OwnerQuery = z.output<typeof ownerQuery>;
-
-/** JSON Schema (OpenAPI 3.0 dialect) of what a client sends. */
-export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-}

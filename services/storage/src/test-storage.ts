@@ -15,8 +15,10 @@ import { storageService, type StorageOptions } from './storage.ts';
 export const TEST_SECRET = 'integration-test-secret-0123456789abcdef';
 
 export interface TestStorage {
-  /** The HTTP app, not listening: tests use `inject()`. */
+  /** The HTTP app: tests use `inject()`. */
   app: FastifyInstance;
+  /** `http://127.0.0.1:port` when started with `listen: true`. */
+  url: string | undefined;
   kafka: Kafka;
   mongo: MongoClient;
   settings: StorageConfig;
@@ -53,9 +55,10 @@ export function testSettings(change: Partial<StorageConfig> = {}): StorageConfig
   };
 }
 
-/** Starts storage (not listening) and resolves once it is ready, its projector's group joined. */
-export async function startTestStorage(settings = testSettings(), options: StorageOptions = {}): Promise<TestStorage> {
-  const service = await storageService({ awaitProjectorJoin: true, ...options }).start({ config: settings, logger: testLogger(), listen: false });
+/** Starts storage (not listening unless `listen`) and resolves once it is ready, its projector's group joined. */
+export async function startTestStorage(settings = testSettings(), options: StorageOptions & { listen?: boolean } = {}): Promise<TestStorage> {
+  const { listen = false, ...storageOptions } = options;
+  const service = await storageService({ awaitProjectorJoin: true, ...storageOptions }).start({ config: settings, logger: testLogger(), listen });
   const { kafka, mongo } = await service.ready.catch(async (err: unknown) => {
     await service.stop();
     throw err;
@@ -63,6 +66,7 @@ export async function startTestStorage(settings = testSettings(), options: Stora
   const producer = await createProducer(kafka.client);
   return {
     app: service.http,
+    url: service.url,
     kafka: kafka.client,
     mongo: mongo.client,
     settings,

@@ -10,7 +10,7 @@ import { ApiError, parseInput } from '@pushtech/service';
 import { runDeviceCommand, type DeviceCommandDeps, type DeviceCommandResult } from '../device-commands.ts';
 import { toDeviceView } from '../device-document.ts';
 import { deviceParams, registerDeviceBody } from '../device-input.ts';
-import { openApiSchema } from '../listing-input.ts';
+import { json, noContent, openApiSchema, refused } from '../openapi.ts';
 import * as out from './response-schemas.ts';
 
 export interface DeviceRoutesOptions {
@@ -22,13 +22,7 @@ export interface DeviceRoutesOptions {
 }
 
 const security = [{ bearerAuth: [] }];
-const errors = {
-  400: out.responseSchema(out.error, 'A field breaks a rule: `errors` names each field and rule'),
-  401: out.responseSchema(out.error, 'No bearer token, or a bad one (signature, expiry); see `WWW-Authenticate`'),
-  409: out.responseSchema(out.error, 'Another request registered the same subscription at the same time, and won: read your devices again'),
-  503: out.responseSchema(out.error, 'Kafka or MongoDB unavailable: nothing was changed'),
-};
-const acceptedDoc = out.responseSchema(out.deviceAccepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: read GET /me/devices later');
+const acceptedDoc = json(out.deviceAccepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: read GET /me/devices later');
 
 export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
   const { deps, jwtSecret, webPushHosts } = options;
@@ -63,10 +57,11 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       security,
       body: openApiSchema(registerDeviceBody),
       response: {
-        200: out.responseSchema(out.device, 'Already registered so: nothing changed'),
-        201: out.responseSchema(out.device, 'Registered and visible'),
+        200: json(out.device, 'Already registered so: nothing changed'),
+        201: json(out.device, 'Registered and visible', ['Location']),
         202: acceptedDoc,
-        ...errors,
+        ...refused(400, 401, 413, 415, 503),
+        409: json(out.refusal(['conflict']), 'Another request registered the same subscription at the same time, for another user, and won: read your devices again'),
       },
     },
   }, async (request, reply) => {
@@ -92,7 +87,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       summary: 'Your devices, newest registration first',
       tags: ['devices'],
       security,
-      response: { 200: out.responseSchema(out.devicesPage, 'The devices that get your push notifications'), 401: errors[401] },
+      response: { 200: json(out.devicesPage, 'The devices that get your push notifications'), ...refused(400, 401, 503) },
     },
   }, async (request, reply) => {
     const userId = await authenticate(request, reply, jwtSecret);
@@ -107,11 +102,9 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       security,
       params: openApiSchema(deviceParams),
       response: {
-        204: { description: 'Removed, or it was not yours (any more)' },
+        204: noContent('Removed, or it was not yours (any more)'),
         202: acceptedDoc,
-        400: errors[400],
-        401: errors[401],
-        503: errors[503],
+        ...refused(400, 401, 413, 415, 503),
       },
     },
   }, async (request, reply) => {

@@ -17,10 +17,10 @@ import {
   createListingBody,
   listingIdParams,
   nearbyQuery,
-  openApiSchema,
   ownerQuery,
 } from '../listing-input.ts';
 import { findNearby } from '../nearby.ts';
+import { json, openApiSchema, refused } from '../openapi.ts';
 import * as out from './response-schemas.ts';
 
 export interface ListingRoutesOptions {
@@ -30,15 +30,7 @@ export interface ListingRoutesOptions {
 }
 
 const security = [{ bearerAuth: [] }];
-const errors = {
-  400: out.responseSchema(out.error, 'A field breaks a rule: `errors` names each field and rule'),
-  401: out.responseSchema(out.error, 'No bearer token, or a bad one (signature, expiry); see `WWW-Authenticate`'),
-  403: out.responseSchema(out.error, 'The listing belongs to someone else'),
-  404: out.responseSchema(out.error, 'No such listing'),
-  409: out.responseSchema(out.error, 'A concurrent write took this version (retry after reading again), or the listing is closed'),
-  503: out.responseSchema(out.error, 'Kafka or MongoDB unavailable: nothing was changed'),
-};
-const acceptedDoc = out.responseSchema(out.accepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: read it later');
+const acceptedDoc = json(out.accepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: `GET /listings/{id}` shows it once it is projected');
 const ownerCursor = z.strictObject({ id: z.string().min(1) });
 
 export async function listingRoutes(app: FastifyInstance, options: ListingRoutesOptions): Promise<void> {
@@ -92,7 +84,11 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       tags: ['listings'],
       security,
       body: openApiSchema(createListingBody),
-      response: { 201: out.responseSchema(out.listing, 'Created and visible'), 202: acceptedDoc, ...errors },
+      response: {
+        201: json(out.listing, 'Created and visible', ['Location']),
+        202: json(out.accepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: `GET` the `Location` later', ['Location']),
+        ...refused(400, 401, 413, 415, 503),
+      },
     },
   }, async (request, reply) => {
     const userId = await authenticate(request, reply, jwtSecret);
@@ -107,7 +103,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       summary: 'Listings of an owner, newest first',
       tags: ['listings'],
       querystring: openApiSchema(ownerQuery),
-      response: { 200: out.responseSchema(out.ownerPage, 'A page of listings'), 400: errors[400] },
+      response: { 200: json(out.ownerPage, 'A page of listings, newest first'), ...refused(400, 503) },
     },
   }, async (request) => {
     const query = parseInput(ownerQuery, request.query, 'query');
@@ -123,7 +119,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       summary: 'Offers near a place, or searches near it (what people nearby look for), nearest first',
       tags: ['listings'],
       querystring: openApiSchema(nearbyQuery),
-      response: { 200: out.responseSchema(out.nearbyPage, 'A page, nearest first (ties by id)'), 400: errors[400] },
+      response: { 200: json(out.nearbyPage, 'A page, nearest first (ties by id)'), ...refused(400, 503) },
     },
   }, async (request) => findNearby(store(), parseInput(nearbyQuery, request.query, 'query')));
 
@@ -141,7 +137,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       summary: 'One listing (also paused, closed and expired ones)',
       tags: ['listings'],
       ...idSchema,
-      response: { 200: out.responseSchema(out.listing, 'The listing'), 404: errors[404] },
+      response: { 200: json(out.listing, 'The listing, whatever its status: a closed one stays readable'), ...refused(400, 404, 503) },
     },
   }, async (request) => existing(request));
 
@@ -152,7 +148,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       security,
       ...idSchema,
       body: openApiSchema(changeListingBody),
-      response: { 200: out.responseSchema(out.listing, 'The listing after the change'), 202: acceptedDoc, ...errors },
+      response: { 200: json(out.listing, 'The listing after the change (or as it was, when nothing changed)'), 202: acceptedDoc, ...refused(400, 401, 403, 404, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
     const userId = await authenticate(request, reply, jwtSecret);
@@ -164,11 +160,14 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
 
   app.delete('/listings/:id', {
     schema: {
-      summary: 'Close a listing of yours (final: it never matches again)',
+      summary: 'Close a listing of yours (final: it never matches again; it stays readable)',
+      description: 'Closing does not delete: `GET /listings/{id}` keeps answering 200 with `status: closed` (not 404), and the '
+        + 'owner\'s listings list it under `status=closed`. A closed listing cannot change (PATCH answers 409 `listing_closed`); '
+        + 'closing it again is a 200 that changes nothing.',
       tags: ['listings'],
       security,
       ...idSchema,
-      response: { 200: out.responseSchema(out.listing, 'The closed listing'), 202: acceptedDoc, ...errors },
+      response: { 200: json(out.listing, 'The listing, `status: closed`'), 202: acceptedDoc, ...refused(400, 401, 403, 404, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
     const userId = await authenticate(request, reply, jwtSecret);
@@ -182,7 +181,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       summary: 'Current matches of a listing, nearest first',
       tags: ['listings'],
       ...idSchema,
-      response: { 200: out.responseSchema(out.matchesPage, 'The other side of every current match'), 404: errors[404] },
+      response: { 200: json(out.matchesPage, 'The other side of every current match, nearest first'), ...refused(400, 404, 503) },
     },
   }, async (request) => {
     const listing = await existing(request);

@@ -1,9 +1,12 @@
-/** What the API answers, for the OpenAPI document only (answers are not re-validated). */
+/**
+ * What the API answers, for the OpenAPI document (openapi.ts); the contract test
+ * (openapi-contract.int.spec.ts) checks the answers against them.
+ */
 import { z } from 'zod';
 import { PLATFORMS } from '@pushtech/contracts';
-import { KINDS, STATUSES } from '../listing-input.ts';
+import { KINDS, location, STATUSES } from '../listing-input.ts';
 
-const point = z.object({ type: z.literal('Point'), coordinates: z.tuple([z.number(), z.number()]).meta({ description: '[longitude, latitude]' }) });
+const nextCursor = z.string().nullable().meta({ description: 'pass it as `cursor` for the next page; `null` on the last page' });
 
 export const listing = z.object({
   id: z.string().meta({ description: 'UUIDv7' }),
@@ -12,21 +15,21 @@ export const listing = z.object({
   title: z.string(),
   description: z.string().optional(),
   tags: z.array(z.string()),
-  location: point,
+  location,
   radiusM: z.number(),
   follow: z.boolean(),
   status: z.enum(STATUSES),
   imageIds: z.array(z.string()),
-  expiresAt: z.string().optional().meta({ description: 'RFC 3339, UTC' }),
-  version: z.int().meta({ description: 'bumped by every change' }),
+  expiresAt: z.iso.datetime().optional().meta({ description: 'RFC 3339, UTC; absent: it does not expire' }),
+  version: z.int().min(1).meta({ description: '1 when created, bumped by every change' }),
 });
 
 export const nearbyPage = z.object({
-  items: z.array(listing.extend({ distanceM: z.number().meta({ description: 'metres from the centre' }) })),
-  nextCursor: z.string().nullable(),
+  items: z.array(listing.extend({ distanceM: z.number().min(0).meta({ description: 'metres from the centre' }) })),
+  nextCursor,
 });
 
-export const ownerPage = z.object({ items: z.array(listing), nextCursor: z.string().nullable() });
+export const ownerPage = z.object({ items: z.array(listing), nextCursor });
 
 export const matchesPage = z.object({
   items: z.array(z.object({
@@ -35,14 +38,14 @@ export const matchesPage = z.object({
     kind: z.enum(KINDS),
     title: z.string().optional(),
     ownerId: z.string(),
-    distanceM: z.number(),
-    decidedAt: z.string().meta({ description: 'when the matcher found the match (RFC 3339)' }),
+    distanceM: z.number().min(0),
+    decidedAt: z.iso.datetime().meta({ description: 'when the matcher found the match (RFC 3339)' }),
   })),
 });
 
 export const accepted = z.object({
   id: z.string(),
-  version: z.int(),
+  version: z.int().min(1),
   applied: z.literal(false),
   message: z.string(),
 });
@@ -51,7 +54,7 @@ export const device = z.object({
   subscriptionId: z.string().meta({ description: 'the OneSignal subscription id, or `wp-…` derived from a Web Push endpoint' }),
   userId: z.string().meta({ description: 'the token\'s user' }),
   platform: z.enum(PLATFORMS),
-  registeredAt: z.string().meta({ description: 'when this user registered it (RFC 3339)' }),
+  registeredAt: z.iso.datetime().meta({ description: 'when this user registered it (RFC 3339)' }),
   webPush: z.object({ endpoint: z.string() }).optional().meta({ description: 'a Web Push subscription: its endpoint' }),
 });
 
@@ -63,12 +66,15 @@ export const deviceAccepted = z.object({
   message: z.string(),
 });
 
-export const error = z.object({
-  error: z.string().meta({ description: 'invalid_request, unauthorized, forbidden, not_found, conflict, listing_closed, …' }),
-  errors: z.array(z.object({ field: z.string(), rule: z.string() })).optional(),
-  message: z.string().optional(),
-});
-
-export function responseSchema(schema: z.ZodType, description: string): Record<string, unknown> {
-  return { description, ...(z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'output' }) as Record<string, unknown>) };
+/** The body of every 4xx: `{ error, errors: [{ field, rule }] }`, `error` one of `codes`. */
+export function refusal(codes: [string, ...string[]]) {
+  return z.object({
+    error: z.enum(codes),
+    errors: z.array(z.object({
+      field: z.string().meta({ description: 'the field, parameter or header (`body`, `path`, `authorization`, `location.coordinates.1`, …)' }),
+      rule: z.string().meta({ description: 'the rule it breaks, for people' }),
+    })).min(1),
+  });
 }
+
+export const unavailable = z.object({ error: z.literal('unavailable'), message: z.string() });
