@@ -55,10 +55,11 @@ export const webPushInput = z
     expirationTime: z.number({ error: typed('must be a number or null') }).nullable().optional(),
     keys: z.strictObject({
       p256dh: base64url(65, 'an uncompressed P-256 public key')
+        .meta({ pattern: '^B[A-Za-z0-9_-]{86}=?$', description: 'base64url of the 65-byte uncompressed point (0x04, x, y) of a P-256 public key; the point must be on the curve' })
         .refine((s) => Buffer.from(s, 'base64url')[0] === 0x04, 'must be an uncompressed P-256 point (first byte 0x04)')
         // A key off the curve could never be encrypted to: refuse it here rather than fail every push.
         .refine(isP256Point, 'must be a point on the P-256 curve'),
-      auth: base64url(16, 'the authentication secret'),
+      auth: base64url(16, 'the authentication secret').meta({ pattern: '^[A-Za-z0-9_-]{22}(==)?$', description: 'base64url of the 16-byte authentication secret' }),
     }, { error: typed('must be an object {p256dh, auth}') }),
   }, { error: typed('must be an object {endpoint, keys: {p256dh, auth}}') })
   .transform(({ endpoint, keys }): WebPushSubscription => ({ endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } }))
@@ -84,5 +85,14 @@ export const registerDeviceBody = z
     ? { subscriptionId: id!, platform: p }
     : { subscriptionId: webPushSubscriptionId(webPush.endpoint), platform: p, webPush }));
 export type RegisterDeviceBody = z.output<typeof registerDeviceBody>;
+
+/**
+ * The same body as the OpenAPI document states it: one of the two shapes, built from the same
+ * field schemas. `registerDeviceBody` parses it as one object so that a refusal names the field.
+ */
+export const registerDeviceDocumented = z.union([
+  z.strictObject({ subscriptionId, platform }).meta({ title: 'OneSignal subscription' }),
+  z.strictObject({ platform: z.literal('web'), webPush: webPushInput }).meta({ title: 'Web Push subscription' }),
+]);
 
 export const deviceParams = z.strictObject({ subscriptionId });

@@ -216,7 +216,10 @@ describe('OpenAPI', () => {
   it('documents the device routes', async () => {
     const doc = (await app.inject({ url: '/docs/json' })).json();
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/me/devices', '/me/devices/{subscriptionId}']));
-    expect(doc.paths['/me/devices'].post.requestBody.content['application/json'].schema.properties.platform).toMatchObject({ enum: ['ios', 'android', 'web'] });
+    const shapes = doc.paths['/me/devices'].post.requestBody.content['application/json'].schema.anyOf;
+    expect(shapes[0].properties.platform).toMatchObject({ enum: ['ios', 'android', 'web'] });
+    expect(shapes[1].required).toEqual(['platform', 'webPush']);
+    expect(shapes[1].properties.webPush.properties.keys.properties.p256dh.pattern).toBe('^B[A-Za-z0-9_-]{86}=?$');
     expect(doc.paths['/me/devices'].get.security).toEqual([{ bearerAuth: [] }]);
   });
 });

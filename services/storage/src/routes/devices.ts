@@ -9,7 +9,7 @@ import { authenticate } from '@pushtech/auth';
 import { ApiError, parseInput } from '@pushtech/service';
 import { runDeviceCommand, type DeviceCommandDeps, type DeviceCommandResult } from '../device-commands.ts';
 import { toDeviceView } from '../device-document.ts';
-import { deviceParams, registerDeviceBody } from '../device-input.ts';
+import { deviceParams, registerDeviceBody, registerDeviceDocumented } from '../device-input.ts';
 import { json, noContent, openApiSchema, refused } from '../openapi.ts';
 import * as out from './response-schemas.ts';
 
@@ -55,7 +55,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       summary: 'Register a device of yours (a OneSignal subscription) for push notifications; a subscription of another user moves to you',
       tags: ['devices'],
       security,
-      body: openApiSchema(registerDeviceBody),
+      body: openApiSchema(registerDeviceDocumented),
       response: {
         200: json(out.device, 'Already registered so: nothing changed'),
         201: json(out.device, 'Registered and visible', ['Location']),
