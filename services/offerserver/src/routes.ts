@@ -1,0 +1,106 @@
+/**
+ * `/sources`: the operators' API. Every route needs `Authorization: Bearer <JWT>` (HS256, the
+ * JWT_SECRET shared with storage) whose `sub` is one of ADMIN_USER_IDS (`npm run token -w
+ * @pushtech/storage -- admin` makes one). Bodies are checked with the zod schemas of
+ * source-input.ts: a broken rule is a 400 naming the field and the rule.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { authenticate } from '@pushtech/auth';
+import { newId } from '@pushtech/events';
+import { ApiError, parseInput } from '@pushtech/service';
+import { changeSourceBody, createSourceBody, sourceIdParams } from './source-input.ts';
+import type { SourceDocument, SourceStore } from './source-store.ts';
+
+export interface SourceRoutesDeps {
+  sources: SourceStore;
+  /** Closes the listings of a deleted source; returns how many. */
+  retire(source: SourceDocument): Promise<number>;
+}
+
+export interface SourceRoutesOptions {
+  jwtSecret: string;
+  adminUserIds: string[];
+  deps: () => SourceRoutesDeps;
+}
+
+/** A source as the API shows it: its settings and its state (with the next due time). */
+export function sourceView(doc: SourceDocument) {
+  const { _id, nextDueAt, state, ...settings } = doc;
+  const { etag: _etag, lastModified: _lastModified, ...visible } = state;
+  return { id: _id, ...settings, state: { ...visible, nextDueAt } };
+}
+
+const listQuery = z.strictObject({
+  limit: z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.int({ error: 'must be an integer between 1 and 100' }).min(1, 'must be an integer between 1 and 100').max(100, 'must be an integer between 1 and 100')).default(50),
+  cursor: z.string().max(100, 'must be the nextCursor of a previous page').optional(),
+});
+
+export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOptions): Promise<void> {
+  const { deps } = options;
+
+  async function admin(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const userId = await authenticate(request, reply, options.jwtSecret);
+    if (userId === undefined) return false;
+    if (!options.adminUserIds.includes(userId)) throw new ApiError(403, 'forbidden', [{ field: 'authorization', rule: 'must be the token of an operator (ADMIN_USER_IDS)' }]);
+    return true;
+  }
+
+  async function existing(request: FastifyRequest): Promise<SourceDocument> {
+    const { id } = parseInput(sourceIdParams, request.params, 'params');
+    const source = await deps().sources.get(id);
+    if (source === null) throw new ApiError(404, 'not_found', [{ field: 'id', rule: `source ${id} does not exist` }]);
+    return source;
+  }
+
+  app.post('/sources', async (request, reply) => {
+    if (!(await admin(request, reply))) return reply;
+    const body = parseInput(createSourceBody, request.body, 'body');
+    const created = await deps().sources.insert(newId(), body, new Date());
+    return reply.code(201).header('location', `/sources/${created._id}`).send(sourceView(created));
+  });
+
+  app.get('/sources', async (request, reply) => {
+    if (!(await admin(request, reply))) return reply;
+    const query = parseInput(listQuery, request.query, 'query');
+    const found = await deps().sources.list(query.limit + 1, query.cursor);
+    const items = found.slice(0, query.limit);
+    return { items: items.map(sourceView), nextCursor: found.length > query.limit ? items[items.length - 1]!._id : null };
+  });
+
+  app.get('/sources/:id', async (request, reply) => {
+    if (!(await admin(request, reply))) return reply;
+    return sourceView(await existing(request));
+  });
+
+  app.patch('/sources/:id', async (request, reply) => {
+    if (!(await admin(request, reply))) return reply;
+    const source = await existing(request);
+    const changes = parseInput(changeSourceBody, request.body, 'body');
+    if (changes.mapping !== undefined && source.kind !== 'json') throw new ApiError(400, 'invalid_request', [{ field: 'mapping', rule: 'is only for sources of kind json' }]);
+    const next: SourceDocument = { ...source, state: { ...source.state }, updatedAt: new Date() };
+    for (const [field, value] of Object.entries(changes)) {
+      if (value === null) delete (next as unknown as Record<string, unknown>)[field];
+      else if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
+    }
+    if (changes.url !== undefined && changes.url !== source.url) {
+      Object.assign(next.state, { etag: null, lastModified: null });
+    }
+    if (!next.enabled) next.nextDueAt = null;
+    else if (changes.enabled === true || changes.url !== undefined || next.nextDueAt === null) {
+      // Enabled again, or another URL: a fresh start (a gone source is tried again).
+      Object.assign(next.state, { gone: false, goneCount: 0, consecutiveErrors: 0 });
+      next.nextDueAt = new Date();
+    }
+    await deps().sources.replace(next);
+    return sourceView(next);
+  });
+
+  app.delete('/sources/:id', async (request, reply) => {
+    if (!(await admin(request, reply))) return reply;
+    const source = await existing(request);
+    await deps().sources.remove(source._id);
+    const closedListings = await deps().retire(source);
+    return { id: source._id, deleted: true, closedListings };
+  });
+}

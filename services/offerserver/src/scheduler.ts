@@ -1,0 +1,89 @@
+/**
+ * The import loop: ask Mongo for due sources (a batch), claim each (a lease: see
+ * source-store.ts), and hand the claimed ones to at most IMPORT_CONCURRENCY fetches at once.
+ * While fetches run, the loop checks again as soon as a slot frees up; with nothing due it
+ * waits IMPORT_POLL_MS. `stop()` ends the loop and waits for the fetches in flight.
+ */
+import type { Logger } from '@pushtech/logging';
+import { sleep } from '@pushtech/backoff';
+import { importSource, type ImportDeps } from './import-source.ts';
+
+export interface SchedulerOptions {
+  batchSize: number;
+  concurrency: number;
+  pollMs: number;
+}
+
+export interface Scheduler {
+  /** One due check and its fetches to the end (tests, the benchmark). Returns how many sources were claimed. */
+  runOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export function startScheduler(deps: ImportDeps, options: SchedulerOptions & { loop?: boolean }): Scheduler {
+  const now = deps.now ?? Date.now;
+  const abort = new AbortController();
+  const running = new Set<Promise<void>>();
+  const logger: Logger = deps.logger;
+
+  function launch(claimed: Parameters<typeof importSource>[1]): void {
+    const task = importSource(deps, claimed)
+      .then(() => {}, (err: unknown) => logger.error({ err, sourceId: claimed.source._id }, 'import failed: the source is tried again when its claim lapses'))
+      .finally(() => running.delete(task));
+    running.add(task);
+  }
+
+  /** Claims due sources while there are free slots; returns how many it claimed. */
+  async function check(): Promise<number> {
+    const free = options.concurrency - running.size;
+    if (free <= 0) return 0;
+    const started = performance.now();
+    const due = await deps.sources.due(new Date(now()), Math.min(options.batchSize, free * 2));
+    deps.metrics.dueCheckSeconds.observe((performance.now() - started) / 1000);
+    let claimedCount = 0;
+    for (const { _id, nextDueAt } of due) {
+      if (running.size >= options.concurrency || abort.signal.aborted) break;
+      const claimed = await deps.sources.claim(_id, nextDueAt, new Date(now()));
+      if (claimed === undefined) continue;
+      claimedCount += 1;
+      launch(claimed);
+    }
+    return claimedCount;
+  }
+
+  async function loop(): Promise<void> {
+    while (!abort.signal.aborted) {
+      let claimed = 0;
+      try {
+        claimed = await check();
+      } catch (err) {
+        logger.warn({ err }, 'due check failed: trying again');
+      }
+      try {
+        if (running.size >= options.concurrency) await Promise.race(running);
+        else if (claimed === 0) await Promise.race([sleep(options.pollMs, abort.signal), ...running]);
+      } catch {
+        // aborted
+      }
+    }
+  }
+
+  const looping = options.loop === false ? Promise.resolve() : loop();
+
+  return {
+    async runOnce() {
+      let total = 0;
+      for (;;) {
+        const claimed = await check();
+        total += claimed;
+        if (claimed === 0 && running.size === 0) return total;
+        if (running.size > 0) await Promise.race(running);
+      }
+    },
+    async stop() {
+      abort.abort();
+      await looping;
+      await Promise.allSettled([...running]);
+    },
+  };
+}
