@@ -115,7 +115,7 @@ export function offerserverService(options: OfferserverOptions = {}) {
         adminUserIds: config.ADMIN_USER_IDS,
         deps: () => {
           const { deps } = running();
-          return { sources: deps.sources, retire: (source) => retireSource(deps, source) };
+          return { sources: deps.sources, retire: (source) => retireSource(deps, source), now: deps.now ?? Date.now };
         },
       }),
     // HTTP closes first; then the loop stops and the fetches in flight finish.

@@ -16,6 +16,8 @@ export interface SourceRoutesDeps {
   sources: SourceStore;
   /** Closes the listings of a deleted source; returns how many. */
   retire(source: SourceDocument): Promise<number>;
+  /** The scheduler's clock (epoch ms). */
+  now(): number;
 }
 
 export interface SourceRoutesOptions {
@@ -56,7 +58,7 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
   app.post('/sources', async (request, reply) => {
     if (!(await admin(request, reply))) return reply;
     const body = parseInput(createSourceBody, request.body, 'body');
-    const created = await deps().sources.insert(newId(), body, new Date());
+    const created = await deps().sources.insert(newId(), body, new Date(deps().now()));
     return reply.code(201).header('location', `/sources/${created._id}`).send(sourceView(created));
   });
 
@@ -78,7 +80,8 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
     const source = await existing(request);
     const changes = parseInput(changeSourceBody, request.body, 'body');
     if (changes.mapping !== undefined && source.kind !== 'json') throw new ApiError(400, 'invalid_request', [{ field: 'mapping', rule: 'is only for sources of kind json' }]);
-    const next: SourceDocument = { ...source, state: { ...source.state }, updatedAt: new Date() };
+    const now = new Date(deps().now());
+    const next: SourceDocument = { ...source, state: { ...source.state }, updatedAt: now };
     for (const [field, value] of Object.entries(changes)) {
       if (value === null) delete (next as unknown as Record<string, unknown>)[field];
       else if (value !== undefined) (next as unknown as Record<string, unknown>)[field] = value;
@@ -90,7 +93,7 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
     else if (changes.enabled === true || changes.url !== undefined || next.nextDueAt === null) {
       // Enabled again, or another URL: a fresh start (a gone source is tried again).
       Object.assign(next.state, { gone: false, goneCount: 0, consecutiveErrors: 0 });
-      next.nextDueAt = new Date();
+      next.nextDueAt = now;
     }
     await deps().sources.replace(next);
     return sourceView(next);
