@@ -35,7 +35,7 @@ afterAll(() => server.close());
 describe('fetchUrl', () => {
   it('refuses loopback addresses by default, by IP and by name', async () => {
     await expect(fetchUrl(`${server.url}/feed`, { ...options, allowPrivate: false })).rejects.toMatchObject({ code: 'refused_address' });
-    await expect(fetchUrl(server.url.replace('127.0.0.1', 'localhost') + '/feed', { ...options, allowPrivate: false })).rejects.toMatchObject({ code: 'refused_address' });
+    await expect(fetchUrl(`${server.url.replace('127.0.0.1', 'localhost')}/feed`, { ...options, allowPrivate: false })).rejects.toMatchObject({ code: 'refused_address' });
     expect(server.hits('/feed')).toBe(0);
   });
 
