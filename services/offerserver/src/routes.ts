@@ -134,14 +134,14 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
       Object.assign(next.state, { gone: false, goneCount: 0, consecutiveErrors: 0 });
       next.nextDueAt = now;
     }
-    await deps().sources.replace(next);
+    await deps().sources.replace(source, next);
     return sourceView(next);
   });
 
   app.delete('/sources/:id', doc('Delete a source and close its listings', { ...idParams, response: { 200: { description: '`{id, deleted, closedListings}`' } } }), async (request, reply) => {
     if (!(await admin(request, reply))) return reply;
     const source = await existing(request);
-    await deps().sources.remove(source._id);
+    await deps().sources.remove(source);
     const closedListings = await deps().retire(source);
     return { id: source._id, deleted: true, closedListings };
   });

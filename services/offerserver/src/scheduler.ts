@@ -24,12 +24,19 @@ export function startScheduler(deps: ImportDeps, options: SchedulerOptions & { l
   const now = deps.now ?? Date.now;
   const abort = new AbortController();
   const running = new Set<Promise<void>>();
+  /** Sources this instance is fetching: not claimed again meanwhile. */
+  const inFlight = new Set<string>();
   const logger: Logger = deps.logger;
 
   function launch(claimed: Parameters<typeof importSource>[1]): void {
+    const id = claimed.source._id;
+    inFlight.add(id);
     const task = importSource(deps, claimed)
-      .then(() => {}, (err: unknown) => logger.error({ err, sourceId: claimed.source._id }, 'import failed: the source is tried again when its claim lapses'))
-      .finally(() => running.delete(task));
+      .then(() => {}, (err: unknown) => logger.error({ err, sourceId: id }, 'import failed: the source is tried again when its claim lapses'))
+      .finally(() => {
+        running.delete(task);
+        inFlight.delete(id);
+      });
     running.add(task);
   }
 
@@ -38,7 +45,7 @@ export function startScheduler(deps: ImportDeps, options: SchedulerOptions & { l
     const free = options.concurrency - running.size;
     if (free <= 0) return 0;
     const started = performance.now();
-    const due = await deps.sources.due(new Date(now()), Math.min(options.batchSize, free * 2));
+    const due = (await deps.sources.due(new Date(now()), options.batchSize)).filter((d) => !inFlight.has(d._id));
     deps.metrics.dueCheckSeconds.observe((performance.now() - started) / 1000);
     let claimedCount = 0;
     for (const { _id, nextDueAt } of due) {

@@ -2,9 +2,8 @@
  * Sources in MongoDB (`offer_sources`), their claims (`offer_source_claims`) and the hosts that
  * asked us to wait (`offer_hosts`).
  *
- * Due check: `{enabled: true, nextDueAt: {$lte: now}}` sorted by `nextDueAt`, backed by the index
- * `{enabled, nextDueAt}` on MongoDB. A source that must not be fetched (disabled, gone) has
- * `nextDueAt: null`.
+ * `nextDueAt` is the truth of when a source is due; a source that must not be fetched (disabled,
+ * gone) has `nextDueAt: null`. The due check reads the due index (due-index.ts), kept beside it.
  *
  * Claims are unique inserts, not conditional updates (on FerretDB 1.24 concurrent conditional
  * updates can all "match"; a unique `_id` holds on FerretDB and MongoDB alike). A claim's `_id`
@@ -16,6 +15,7 @@
 import type { Collection, Db, IndexSpec } from '@pushtech/mongo';
 import { isDuplicateKey } from '@pushtech/mongo';
 import type { Point } from '@pushtech/listings';
+import { createDueIndex } from './due-index.ts';
 import type { Mapping, SourceKind } from './source-input.ts';
 
 export const SOURCES_COLLECTION = 'offer_sources';
@@ -68,9 +68,8 @@ export function initialState(): SourceState {
   };
 }
 
-export const sourceIndexes: IndexSpec[] = [
-  { collection: SOURCES_COLLECTION, key: { enabled: 1, nextDueAt: 1 }, name: 'due' },
-];
+/** Every query of the sources is by `_id` (the due check reads the due index); none needed beyond it. */
+export const sourceIndexes: IndexSpec[] = [];
 
 interface ClaimDocument {
   _id: string;
@@ -94,31 +93,32 @@ export function createSourceStore(db: Db, options: { owner: string; leaseMs: num
   const sources: Collection<SourceDocument> = db.collection(SOURCES_COLLECTION);
   const claims: Collection<ClaimDocument> = db.collection(CLAIMS_COLLECTION);
   const hosts: Collection<HostDocument> = db.collection(HOSTS_COLLECTION);
+  const dueIndex = createDueIndex(db);
 
   return {
     sources,
+    dueIndex,
     async insert(id: string, source: NewSource, now: Date): Promise<SourceDocument> {
       const doc: SourceDocument = { _id: id, ...source, createdAt: now, updatedAt: now, nextDueAt: source.enabled ? now : null, state: initialState() };
-      await sources.insertOne(doc);
+      await dueIndex.reschedule(id, null, doc.nextDueAt, () => sources.insertOne(doc));
       return doc;
     },
     get: (id: string) => sources.findOne({ _id: id }),
     list: (limit: number, afterId?: string) =>
       sources.find(afterId === undefined ? {} : { _id: { $gt: afterId } }).sort({ _id: 1 }).limit(limit).toArray(),
-    async replace(doc: SourceDocument): Promise<void> {
-      await sources.replaceOne({ _id: doc._id }, doc);
+    /** Writes `doc` over `before` (a PATCH). */
+    async replace(before: SourceDocument, doc: SourceDocument): Promise<void> {
+      await dueIndex.reschedule(doc._id, before.nextDueAt, doc.nextDueAt, () => sources.replaceOne({ _id: doc._id }, doc));
     },
-    async remove(id: string): Promise<boolean> {
-      const result = await sources.deleteOne({ _id: id });
-      return result.deletedCount === 1;
+    async remove(source: SourceDocument): Promise<boolean> {
+      let deleted = false;
+      await dueIndex.reschedule(source._id, source.nextDueAt, null, async () => {
+        deleted = (await sources.deleteOne({ _id: source._id })).deletedCount === 1;
+      });
+      return deleted;
     },
     /** Up to `limit` due sources, earliest first (ids and due times only). */
-    due: (now: Date, limit: number) =>
-      sources
-        .find({ enabled: true, nextDueAt: { $lte: now } }, { projection: { _id: 1, nextDueAt: 1 } })
-        .sort({ nextDueAt: 1 })
-        .limit(limit)
-        .toArray() as Promise<Array<{ _id: string; nextDueAt: Date }>>,
+    due: (now: Date, limit: number) => dueIndex.due(now, limit),
     /** Claims the source at the due time read, or undefined when another instance has it (or it moved). */
     async claim(sourceId: string, dueAt: Date, now: Date): Promise<Claim | undefined> {
       const window = Math.max(0, Math.floor((now.getTime() - dueAt.getTime()) / options.leaseMs));
@@ -132,6 +132,8 @@ export function createSourceStore(db: Db, options: { owner: string; leaseMs: num
       // Read after claiming: an instance that finished this due time moved nextDueAt.
       const source = await sources.findOne({ _id: sourceId });
       if (source === null || !source.enabled || source.nextDueAt?.getTime() !== dueAt.getTime()) {
+        // A stale entry of the due index: the source's own entry (if any) is at its nextDueAt.
+        await dueIndex.reschedule(sourceId, dueAt, source?.enabled ? source.nextDueAt : null, async () => {});
         await claims.deleteOne({ _id: id });
         return undefined;
       }
@@ -139,11 +141,12 @@ export function createSourceStore(db: Db, options: { owner: string; leaseMs: num
     },
     /** Writes the fetch's outcome (only the scheduler's fields: an API change made meanwhile stays) and drops the claim. */
     async finish(claim: Claim, update: { nextDueAt: Date | null; state: SourceState }): Promise<void> {
-      await sources.updateOne({ _id: claim.source._id }, { $set: { nextDueAt: update.nextDueAt, state: update.state } });
+      await dueIndex.reschedule(claim.source._id, claim.source.nextDueAt, update.nextDueAt, () =>
+        sources.updateOne({ _id: claim.source._id }, { $set: { nextDueAt: update.nextDueAt, state: update.state } }));
       await claims.deleteOne({ _id: claim.id });
     },
     async release(claim: Claim, nextDueAt: Date): Promise<void> {
-      await sources.updateOne({ _id: claim.source._id }, { $set: { nextDueAt } });
+      await dueIndex.reschedule(claim.source._id, claim.source.nextDueAt, nextDueAt, () => sources.updateOne({ _id: claim.source._id }, { $set: { nextDueAt } }));
       await claims.deleteOne({ _id: claim.id });
     },
     async hostBlockedUntil(host: string): Promise<Date | undefined> {
