@@ -54,8 +54,8 @@ async function startFeedServer(): Promise<{ server: Server; url: string }> {
   const server = createServer((request, response) => {
     const match = /^\/feed\/(\d+)$/.exec(request.url ?? '');
     if (match === null) return void response.writeHead(404).end();
-    let body = bodies.get(match[1]!);
-    if (body === undefined) bodies.set(match[1]!, (body = feedXml(Number(match[1]))));
+    const body = bodies.get(match[1]!) ?? feedXml(Number(match[1]));
+    bodies.set(match[1]!, body);
     response.writeHead(200, { 'content-type': 'application/rss+xml' }).end(body);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
