@@ -68,7 +68,9 @@ export function createDueIndex(db: Db) {
       const found: DueSource[] = [];
       for (const n of await buckets()) {
         if (n > current || found.length >= limit) break;
-        const entries = await bucket(n).find({}).toArray();
+        // A past minute is due whole: read only what the batch still needs. The current one is read whole (some of it is not due yet).
+        const cursor = bucket(n).find({});
+        const entries = await (n < current ? cursor.limit(limit - found.length) : cursor).toArray();
         if (entries.length === 0 && n < current - 1) {
           await bucket(n).drop().catch(() => {}); // another instance dropped it first
           continue;

@@ -1,7 +1,7 @@
 /**
  * `/sources`: the operators' API. Every route needs `Authorization: Bearer <JWT>` (HS256, the
  * JWT_SECRET shared with storage) whose `sub` is one of ADMIN_USER_IDS (`npm run token -w
- * @pushtech/storage -- admin` makes one). Bodies are checked with the zod schemas of
+ * services/storage -- admin` makes one). Bodies are checked with the zod schemas of
  * source-input.ts: a broken rule is a 400 naming the field and the rule.
  */
 import swagger from '@fastify/swagger';
