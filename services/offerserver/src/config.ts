@@ -39,7 +39,7 @@ export const offerserverConfigSpec = {
   FETCH_USER_AGENT: string({ default: 'PushtechOfferServer/0.1 (+https://github.com/pushtech/pushtech/blob/main/services/offerserver/README.md)' }),
   /** Most items read from one fetch (the newest first, as the source lists them). */
   IMPORT_MAX_ITEMS: int({ default: 200, min: 1, max: 5_000 }),
-  /** The imageserver's base URL; empty: items' images are not imported. */
+  /** The imageserver's base URL (its upload path is `POST /images`); empty: items' images are not imported. */
   IMAGESERVER_URL: string({ default: '' }),
 };
 

@@ -16,7 +16,9 @@ import type { OfferserverMetrics } from './metrics.ts';
 import { fetchUrlOf, parseItems, ParseError } from './parse-items.ts';
 import { RobotsError, type HostLimiter, type Robots } from './politeness.ts';
 import type { Claim, SourceDocument, SourceState, SourceStore } from './source-store.ts';
-import { closeAll, syncItems, type KnownItem } from './sync-items.ts';
+import type { ImageImporter } from './image-import.ts';
+import { closeAll, imagesToImport, syncItems, type KnownItem } from './sync-items.ts';
+import type { FeedItem } from './parse-items.ts';
 
 export interface ImportDeps {
   sources: SourceStore;
@@ -29,6 +31,8 @@ export interface ImportDeps {
   backoff: BackoffPolicy;
   goneAfter: number;
   maxItems: number;
+  /** Imports items' images through the imageserver (none: listings without images). */
+  images?: ImageImporter;
   metrics: OfferserverMetrics;
   logger: Logger;
   now?: () => number;
@@ -124,7 +128,7 @@ export async function importSource(deps: ImportDeps, claim: Claim): Promise<Impo
       synced = { events: [], known: atNow, created: 0, updated: 0, unchanged: atNow.filter((k) => !k.closed).length, closed: 0, seen: 0, skipped: {} };
     } else {
       const items = parseItems(source.kind, response.body.toString('utf8'), { mapping: source.mapping, baseUrl: response.url }).slice(0, deps.maxItems);
-      synced = syncItems({ source: { ...source, id: source._id }, known, items, now: now() });
+      synced = syncItems({ source: { ...source, id: source._id }, known, items, now: now(), images: await imageIds(known, items) });
       state.etag = headerOf(response.headers.etag);
       state.lastModified = headerOf(response.headers['last-modified']);
     }
@@ -146,6 +150,19 @@ export async function importSource(deps: ImportDeps, claim: Claim): Promise<Impo
     });
     await deps.sources.finish(claim, { nextDueAt: new Date(now() + source.refreshSeconds * 1000), state });
     return { outcome, created: synced.created, updated: synced.updated, closed: synced.closed };
+  }
+
+  /** The imageserver ids of the items' images: known ones, and the new ones imported now (a few at a time). */
+  async function imageIds(known: KnownItem[], items: FeedItem[]): Promise<Map<string, string>> {
+    const { known: ids, missing } = imagesToImport(known, items);
+    if (deps.images === undefined) return ids;
+    for (let i = 0; i < missing.length; i += 4) {
+      await Promise.all(missing.slice(i, i + 4).map(async (url) => {
+        const id = await deps.images!.import(source._id, url);
+        if (id !== undefined) ids.set(url, id);
+      }));
+    }
+    return ids;
   }
 
   async function fail(failure: SourceFailure): Promise<ImportOutcome> {

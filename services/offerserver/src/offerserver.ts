@@ -10,6 +10,7 @@ import { connectKafka, type KafkaConnection } from '@pushtech/kafka';
 import { connectMongo, ensureIndexes, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { offerserverConfigSpec, type OfferserverConfig } from './config.ts';
+import { createImageImporter } from './image-import.ts';
 import { retireSource, type ImportDeps } from './import-source.ts';
 import { createItemStore } from './item-store.ts';
 import { createOfferserverMetrics } from './metrics.ts';
@@ -97,6 +98,9 @@ export function offerserverService(options: OfferserverOptions = {}) {
         backoff: { initialMs: config.IMPORT_BACKOFF_INITIAL_MS, maxMs: config.IMPORT_BACKOFF_MAX_MS },
         goneAfter: config.IMPORT_GONE_AFTER,
         maxItems: config.IMPORT_MAX_ITEMS,
+        images: config.IMAGESERVER_URL === ''
+          ? undefined
+          : createImageImporter({ imageserverUrl: config.IMAGESERVER_URL, jwtSecret: config.JWT_SECRET, fetch, logger: logger.child({ component: 'images' }), registry }),
         metrics: createOfferserverMetrics(registry),
         logger: logger.child({ component: 'import' }),
         now,

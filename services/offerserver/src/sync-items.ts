@@ -26,6 +26,9 @@ export interface KnownItem {
   closed: boolean;
   /** How many listings this item had before (a closed item that comes back gets a new one). */
   generation: number;
+  /** The item's image URL and the imageserver's id of it, once imported. */
+  imageUrl?: string;
+  imageId?: string;
 }
 
 export interface SyncSource {
@@ -135,18 +138,19 @@ export interface SyncInput {
   known: KnownItem[];
   items: FeedItem[];
   now: number;
-  /** Image ids of an item's image, if imported (keyed by the image URL). */
-  imageIds?: (item: FeedItem) => string[];
+  /** The imageserver's ids of items' images (by image URL): those imported, or known from before. */
+  images?: ReadonlyMap<string, string>;
 }
 
-export function syncItems({ source, known: before, items, now, imageIds = () => [] }: SyncInput): SyncResult {
+export function syncItems({ source, known: before, items, now, images = new Map() }: SyncInput): SyncResult {
   const known = before.map((k) => ({ ...k }));
   const result: SyncResult = { events: [], known, seen: 0, created: 0, updated: 0, unchanged: 0, closed: 0, skipped: {} };
   const seenNow = new Set<KnownItem>();
   const ownerId = ownerIdOf(source.id);
 
   for (const item of items) {
-    const content = contentOf(item, source, imageIds(item));
+    const imageId = item.image === undefined ? undefined : images.get(item.image);
+    const content = contentOf(item, source, imageId === undefined ? [] : [imageId]);
     if (typeof content === 'string') {
       result.skipped[content] = (result.skipped[content] ?? 0) + 1;
       continue;
@@ -165,6 +169,7 @@ export function syncItems({ source, known: before, items, now, imageIds = () => 
       const record: KnownItem = { listingId: derivedId(`${source.id}|${key}|${generation}`), hash, version: 1, lastSeenAt: now, closed: false, generation };
       if (guid !== undefined) record.guid = guid;
       if (url !== undefined) record.url = url;
+      if (imageId !== undefined) Object.assign(record, { imageUrl: item.image, imageId });
       if (match === undefined) known.push(record);
       else Object.assign(match, record);
       seenNow.add(match ?? record);
@@ -176,6 +181,7 @@ export function syncItems({ source, known: before, items, now, imageIds = () => 
     match.lastSeenAt = now;
     if (guid !== undefined) match.guid = guid; // a feed whose GUIDs change but URLs don't
     if (url !== undefined) match.url = url;
+    if (imageId !== undefined) Object.assign(match, { imageUrl: item.image, imageId });
     if (match.hash === hash) {
       result.unchanged += 1;
       continue;
@@ -197,6 +203,13 @@ export function syncItems({ source, known: before, items, now, imageIds = () => 
   // Closed items are remembered for another TTL (one that comes back gets a new listing), then forgotten.
   result.known = known.filter((record) => !(record.closed && now - record.lastSeenAt > 2 * ttlMs));
   return result;
+}
+
+/** Image URLs of `items` that no known item has an imageserver id for: those to import. */
+export function imagesToImport(known: KnownItem[], items: FeedItem[]): { known: Map<string, string>; missing: string[] } {
+  const have = new Map(known.flatMap((k) => (k.imageUrl !== undefined && k.imageId !== undefined ? [[k.imageUrl, k.imageId] as const] : [])));
+  const missing = [...new Set(items.flatMap((i) => (i.image !== undefined && !have.has(i.image) ? [i.image] : [])))];
+  return { known: have, missing };
 }
 
 /** Closes every open listing of a source (the source was deleted). */
