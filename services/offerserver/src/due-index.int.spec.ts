@@ -18,7 +18,7 @@ afterAll(async () => {
 const MIN = 60_000;
 const at = (ms: number) => new Date(ms);
 
-describe('the due index', () => {
+describe('the due index', { timeout: 120_000 }, () => {
   it('answers the sources due by now, earliest first, reading only minutes begun; moves entries; drops old empty minutes', async () => {
     const due = createDueIndex(db);
     const t0 = Math.floor(Date.now() / MIN) * MIN;

@@ -64,7 +64,7 @@ afterAll(async () => {
   rmSync(imagesDir, { recursive: true, force: true });
 });
 
-describe('items\' images', () => {
+describe('items\' images', { timeout: 120_000 }, () => {
   it('are fetched with the fetcher\'s limits and stored through POST /images; the listing refers to them', async () => {
     const small = png(64, 48);
     const big = Buffer.concat([png(64, 48), Buffer.alloc(300_000)]); // over FETCH_MAX_BYTES

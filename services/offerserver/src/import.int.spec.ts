@@ -40,9 +40,9 @@ async function eventsOf(sourceId: string) {
   return all.filter((e) => ids.has(e.data.id));
 }
 
-describe('importing feeds', () => {
+describe('importing feeds', { timeout: 120_000 }, () => {
   it('RSS with georss: each item becomes an offer at its point; an unchanged feed (ETag 304) writes nothing', async () => {
-    server.routes.set('/rss', serve(fixture('rss-georss.xml'), 'application/rss+xml', { etag: '"v1"' }));
+    server.routes.set('/rss', serve(fixture('rss-georss.xml'), 'application/rss+xml', { etag: '"v1"', lastModified: 'Fri, 04 Dec 2026 10:00:00 GMT' }));
     const source = await offers.addSource({ kind: 'feed', url: `${server.url}/rss`, defaultLocation: berlin, radiusM: 3_000, tags: ['verschenken'], refreshSeconds: 600 });
     expect(await offers.runOnce()).toBe(1);
 
@@ -61,7 +61,8 @@ describe('importing feeds', () => {
 
     offers.clock.advance(600_000);
     expect(await offers.runOnce()).toBe(1);
-    expect(server.requests.at(-1)!.headers['if-none-match']).toBe('"v1"');
+    expect(server.requests.at(-1)!.headers).toMatchObject({ 'if-none-match': '"v1"', 'if-modified-since': 'Fri, 04 Dec 2026 10:00:00 GMT' });
+    expect(server.requests.at(-1)!.headers['user-agent']).toBe(offers.settings.FETCH_USER_AGENT);
     expect((await offers.getSource(source.id)).state).toMatchObject({ lastStatus: 304, itemsCreated: 3 });
     expect(await eventsOf(source.id)).toHaveLength(3);
   });
@@ -126,7 +127,7 @@ describe('importing feeds', () => {
   });
 });
 
-describe('failures', () => {
+describe('failures', { timeout: 120_000 }, () => {
   it('malformed XML: an error with back-off, counted, the source still enabled', async () => {
     server.routes.set('/broken', serve('<rss><channel><item><title>x</title></channel>'));
     const source = await offers.addSource({ kind: 'feed', url: `${server.url}/broken`, defaultLocation: berlin });
@@ -205,7 +206,7 @@ describe('failures', () => {
   });
 });
 
-describe('two instances', () => {
+describe('two instances', { timeout: 120_000 }, () => {
   it('share the work: each source fetched once, each item one listing', async () => {
     const settings = testSettings();
     const clock = testClock();

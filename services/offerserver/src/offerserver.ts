@@ -78,9 +78,11 @@ export function offerserverService(options: OfferserverOptions = {}) {
   return defineService({
     name: 'offerserver',
     config: offerserverConfigSpec,
-    checkConfig: (config) => (config.IMPORT_BACKOFF_MAX_MS < config.IMPORT_BACKOFF_INITIAL_MS
-      ? [new ConfigError('IMPORT_BACKOFF_MAX_MS', 'must be at least IMPORT_BACKOFF_INITIAL_MS')]
-      : []),
+    checkConfig: (config) => [
+      ...(config.IMPORT_BACKOFF_MAX_MS < config.IMPORT_BACKOFF_INITIAL_MS ? [new ConfigError('IMPORT_BACKOFF_MAX_MS', 'must be at least IMPORT_BACKOFF_INITIAL_MS')] : []),
+      // A claim must outlast a fetch (and robots.txt before it), or a second instance could take the source meanwhile.
+      ...(config.IMPORT_LEASE_MS < 3 * config.FETCH_TIMEOUT_MS ? [new ConfigError('IMPORT_LEASE_MS', 'must be at least 3 × FETCH_TIMEOUT_MS')] : []),
+    ],
     http: { bodyLimit: 64 * 1024, logRequests: true },
     errors: () => ({ dependencyErrors: { Mongo: 'mongo', Kafka: 'kafka' } }),
     dependencies: offerserverDependencies,

@@ -22,7 +22,7 @@ afterAll(async () => {
 
 const post = (payload: unknown, headers = auth) => offers.app.inject({ method: 'POST', url: '/sources', headers, payload: payload as object });
 
-describe('auth', () => {
+describe('auth', { timeout: 120_000 }, () => {
   it('401 without a token, 403 for a user who is not an operator', async () => {
     const none = await offers.app.inject({ method: 'GET', url: '/sources' });
     expect(none.statusCode).toBe(401);
@@ -33,7 +33,7 @@ describe('auth', () => {
   });
 });
 
-describe('input rules', () => {
+describe('input rules', { timeout: 120_000 }, () => {
   it.each([
     [{ url: 'https://x.example/rss' }, 'kind', 'is required'],
     [{ kind: 'gopher', url: 'https://x.example/rss' }, 'kind', 'must be one of feed, lemmy, json'],
@@ -59,7 +59,7 @@ describe('input rules', () => {
   });
 });
 
-describe('sources', () => {
+describe('sources', { timeout: 120_000 }, () => {
   it('are created with defaults, listed in pages, shown with their state, changed and disabled', async () => {
     const created = await post({ kind: 'feed', url: `${server.url}/a.xml`, defaultLocation: berlin });
     expect(created.statusCode).toBe(201);

@@ -53,14 +53,15 @@ export async function startFixtureServer(routes: Record<string, Handler> = {}): 
   };
 }
 
-/** Answers `body` with a content type, an ETag and `304` to a matching If-None-Match. */
-export function serve(body: string | (() => string), contentType = 'application/xml', options: { etag?: string } = {}): Handler {
+/** Answers `body` with a content type, an ETag and Last-Modified if given, and `304` to a matching If-None-Match. */
+export function serve(body: string | (() => string), contentType = 'application/xml', options: { etag?: string; lastModified?: string } = {}): Handler {
   return (request, response) => {
     if (options.etag !== undefined && request.headers['if-none-match'] === options.etag) {
       response.writeHead(304, { etag: options.etag }).end();
       return;
     }
-    response.writeHead(200, { 'content-type': contentType, ...(options.etag === undefined ? {} : { etag: options.etag }) });
+    const validators = { ...(options.etag === undefined ? {} : { etag: options.etag }), ...(options.lastModified === undefined ? {} : { 'last-modified': options.lastModified }) };
+    response.writeHead(200, { 'content-type': contentType, ...validators });
     response.end(typeof body === 'string' ? body : body());
   };
 }
