@@ -17,7 +17,7 @@ import { seededRandom } from '@pushtech/random';
 import { signToken } from '@pushtech/auth';
 import { createUsers, pageView, walk } from './city.ts';
 import { closeMarketplace, createMarketplace, marketplaceOpened, openMarketplace, watchMatches, watchPushes } from './marketplace.ts';
-import { registerFeed, startLocalFeed } from './offer-feed.ts';
+import { importedTitles, registerFeed, removeFeed, startLocalFeed } from './offer-feed.ts';
 import { startService, stopAll } from './processes.ts';
 
 const config = loadConfigOrExit({
@@ -130,10 +130,15 @@ async function main(): Promise<void> {
   say(`${users.length} users registered a phone; ${market.titles.size} listings created (searches follow their owners)`);
   const [firstImage] = market.images.keys();
   if (firstImage) say(`imageserver  ${market.images.size} offers have a photo, e.g. ${imageserverUrl}/images/${firstImage}/medium`);
-  marketplaceOpened(market, say);
   const feed = await startLocalFeed();
-  const imported = await registerFeed(offerserverUrl, await signToken('admin', jwtSecret), feed.url);
+  const adminToken = await signToken('admin', jwtSecret);
+  const imported = await registerFeed(offerserverUrl, adminToken, feed.url);
+  for (const [id, title] of await importedTitles(storageUrl, imported.id)) {
+    market.titles.set(id, `offer "${title}"`);
+    market.imported.set(id, 'local feed');
+  }
   say(`offerserver  ${offerserverUrl}/docs  imported ${imported.created} offers from a local feed (${feed.url}); they are listings of source:${imported.id}`);
+  marketplaceOpened(market, say);
   let sent = 0;
   let failed = 0;
   const started = Date.now();
@@ -170,6 +175,7 @@ async function main(): Promise<void> {
   say(`done after ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} events accepted, ${arrived} arrived in Kafka \`events\``);
   await closeMarketplace(market, urls, jwtSecret);
   say(`closed the demo's ${market.owners.size} listings and deleted their ${market.images.size} photos`);
+  say(`deleted the local feed's source: the offer server closed its ${await removeFeed(offerserverUrl, adminToken, imported.id)} listings`);
   stopWatchingPushes();
   feed.server.close();
   await Promise.all([watcher.stop(), matchWatcher.stop()]);

@@ -38,9 +38,24 @@ export async function startLocalFeed(): Promise<{ url: string; server: Server }>
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/kiez.rss`, server };
 }
 
+/** The titles of a source's listings in storage, by listing id. */
+export async function importedTitles(storageUrl: string, sourceId: string): Promise<Map<string, string>> {
+  const page = (await (await fetch(`${storageUrl}/listings?ownerId=${encodeURIComponent(`source:${sourceId}`)}&limit=100`)).json()) as { items: Array<{ id: string; title: string }> };
+  return new Map(page.items.map((listing) => [listing.id, listing.title]));
+}
+
+/** Deletes the source: the offer server closes its listings. */
+export async function removeFeed(offerserverUrl: string, adminToken: string, sourceId: string): Promise<number> {
+  const response = await fetch(`${offerserverUrl}/sources/${sourceId}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } });
+  return ((await response.json()) as { closedListings?: number }).closedListings ?? 0;
+}
+
 /** Registers `feedUrl` as a source (as operator `admin`) and waits until its items are offers; returns the source id and how many. */
 export async function registerFeed(offerserverUrl: string, adminToken: string, feedUrl: string): Promise<{ id: string; created: number }> {
   const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+  // An earlier demo run that was stopped hard left its feed's source (its server is gone): delete it, closing its listings.
+  const { items } = (await (await fetch(`${offerserverUrl}/sources?limit=100`, { headers })).json()) as { items: Array<{ id: string; url: string }> };
+  for (const stale of items.filter((s) => /^http:\/\/127\.0\.0\.1:\d+\/kiez\.rss$/.test(s.url))) await removeFeed(offerserverUrl, adminToken, stale.id);
   const response = await fetch(`${offerserverUrl}/sources`, {
     method: 'POST', headers,
     body: JSON.stringify({ kind: 'feed', url: feedUrl, refreshSeconds: 300, defaultLocation: { type: 'Point', coordinates: [13.405, 52.52] }, radiusM: 2_000, tags: ['free'], ttlHours: 24 }),

@@ -174,9 +174,15 @@ export async function importSource(deps: ImportDeps, claim: Claim): Promise<Impo
     state.lastStatus = failure.status;
     let nextDueAt: Date | null = new Date(Math.max(now() + backoffDelay(deps.backoff, state.consecutiveErrors), failure.retryAtMs ?? 0));
     if (state.goneCount >= deps.goneAfter) {
+      // Gone for good: its offers are gone too.
+      const { events, known } = closeAll(await deps.items.get(source._id));
+      await writeEvents(deps, events);
+      await deps.items.put(source._id, known);
+      state.itemsClosed += events.length;
+      if (events.length > 0) deps.metrics.items.inc({ kind: source.kind, outcome: 'closed' }, events.length);
       state.gone = true;
       nextDueAt = null;
-      deps.logger.warn({ sourceId: source._id, url: source.url, goneCount: state.goneCount }, 'source gone: no more fetches until it is changed or re-enabled');
+      deps.logger.warn({ sourceId: source._id, url: source.url, goneCount: state.goneCount, closedListings: events.length }, 'source gone: its listings closed, no more fetches until it is changed or re-enabled');
     } else {
       deps.logger.info({ sourceId: source._id, url: source.url, outcome: failure.outcome, err: failure.message, consecutiveErrors: state.consecutiveErrors, nextDueAt }, 'source fetch failed');
     }

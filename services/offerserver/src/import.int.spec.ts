@@ -190,19 +190,24 @@ describe('failures', { timeout: 120_000 }, () => {
     }
   });
 
-  it('a source answering 404 three times is marked gone and not fetched again; enabling it again retries', async () => {
-    const source = await offers.addSource({ kind: 'feed', url: `${server.url}/nothing-here`, defaultLocation: berlin });
+  it('a source answering 404 three times is marked gone, its listings closed, and not fetched again; enabling it again retries', async () => {
+    server.routes.set('/nothing-here', serve(fixture('atom.xml')));
+    const source = await offers.addSource({ kind: 'feed', url: `${server.url}/nothing-here`, defaultLocation: berlin, ttlHours: 1_000 });
+    await offers.runOnce();
+    server.routes.delete('/nothing-here');
+    offers.clock.advance(HOUR);
     for (let i = 0; i < 5; i += 1) {
       await offers.runOnce();
       offers.clock.advance(10 * HOUR);
     }
-    expect(server.hits('/nothing-here')).toBe(3);
+    expect(server.hits('/nothing-here')).toBe(4);
     const view = await offers.getSource(source.id);
-    expect(view.state).toMatchObject({ gone: true, goneCount: 3, nextDueAt: null, lastStatus: 404 });
+    expect(view.state).toMatchObject({ gone: true, goneCount: 3, nextDueAt: null, lastStatus: 404, itemsCreated: 2, itemsClosed: 2 });
+    expect((await eventsOf(source.id)).filter((e) => e.type === 'listing.closed')).toHaveLength(2);
     const patched = await offers.app.inject({ method: 'PATCH', url: `/sources/${source.id}`, headers: { authorization: `Bearer ${offers.adminToken}` }, payload: { enabled: true } });
     expect(patched.json().state).toMatchObject({ gone: false, goneCount: 0 });
     await offers.runOnce();
-    expect(server.hits('/nothing-here')).toBe(4);
+    expect(server.hits('/nothing-here')).toBe(5);
   });
 });
 
