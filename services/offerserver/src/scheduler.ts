@@ -47,11 +47,16 @@ export function startScheduler(deps: ImportDeps, options: SchedulerOptions & { l
     const started = performance.now();
     const due = (await deps.sources.due(new Date(now()), options.batchSize)).filter((d) => !inFlight.has(d._id));
     deps.metrics.dueCheckSeconds.observe((performance.now() - started) / 1000);
+    // Claims for the free slots at once (each is an insert and a read); a lost one leaves its slot to the next check.
+    const at = new Date(now());
+    const claims = await Promise.all(due.slice(0, free).map(({ _id, nextDueAt }) => deps.sources.claim(_id, nextDueAt, at)));
     let claimedCount = 0;
-    for (const { _id, nextDueAt } of due) {
-      if (running.size >= options.concurrency || abort.signal.aborted) break;
-      const claimed = await deps.sources.claim(_id, nextDueAt, new Date(now()));
+    for (const claimed of claims) {
       if (claimed === undefined) continue;
+      if (abort.signal.aborted) {
+        await deps.sources.release(claimed, claimed.source.nextDueAt ?? at);
+        continue;
+      }
       claimedCount += 1;
       launch(claimed);
     }
