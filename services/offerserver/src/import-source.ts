@@ -196,10 +196,15 @@ function headerOf(value: string | string[] | undefined): string | null {
   return v === undefined || v === '' ? null : v;
 }
 
-/** Closes the listings of a deleted source and forgets its items. */
-export async function retireSource(deps: Pick<ImportDeps, 'items' | 'producer' | 'listingsTopic'>, source: SourceDocument): Promise<number> {
-  const { events } = closeAll(await deps.items.get(source._id));
+/**
+ * Deletes a source: its open listings are closed first (Kafka), then the source and its known
+ * items go. Kafka away: nothing is deleted (the caller answers 503 and may retry).
+ */
+export async function retireSource(deps: Pick<ImportDeps, 'items' | 'producer' | 'listingsTopic' | 'sources'>, source: SourceDocument): Promise<number> {
+  const { events, known } = closeAll(await deps.items.get(source._id));
   await writeEvents(deps, events);
+  await deps.items.put(source._id, known);
+  await deps.sources.remove(source);
   await deps.items.remove(source._id);
   return events.length;
 }

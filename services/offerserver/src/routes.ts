@@ -16,7 +16,7 @@ import type { SourceDocument, SourceStore } from './source-store.ts';
 
 export interface SourceRoutesDeps {
   sources: SourceStore;
-  /** Closes the listings of a deleted source; returns how many. */
+  /** Closes the source's listings, then deletes it; returns how many listings it closed. */
   retire(source: SourceDocument): Promise<number>;
   /** The scheduler's clock (epoch ms). */
   now(): number;
@@ -141,7 +141,6 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
   app.delete('/sources/:id', doc('Delete a source and close its listings', { ...idParams, response: { 200: { description: '`{id, deleted, closedListings}`' } } }), async (request, reply) => {
     if (!(await admin(request, reply))) return reply;
     const source = await existing(request);
-    await deps().sources.remove(source);
     const closedListings = await deps().retire(source);
     return { id: source._id, deleted: true, closedListings };
   });
