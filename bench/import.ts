@@ -81,7 +81,10 @@ async function benchImport(): Promise<number> {
     console.log(`import_sources=${claimed}`);
     console.log(`import_items_created=${created}`);
     console.log(`import_seconds=${seconds.toFixed(2)}`);
-    if (created !== SOURCES * ITEMS) throw new Error(`expected ${SOURCES * ITEMS} listings, made ${created}`);
+    if (created !== SOURCES * ITEMS) {
+      const errors = await running.deps.sources.sources.aggregate<{ _id: string; n: number }>([{ $group: { _id: '$state.lastError', n: { $sum: 1 } } }]).toArray();
+      throw new Error(`expected ${SOURCES * ITEMS} listings, made ${created}; sources by last error: ${JSON.stringify(errors)}`);
+    }
     return created / seconds;
   } finally {
     await service.stop();
