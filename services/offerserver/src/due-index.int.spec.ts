@@ -32,6 +32,8 @@ describe('the due index', { timeout: 120_000 }, () => {
       { _id: 'late', nextDueAt: at(t0 + 30_000) },
     ]);
     expect((await due.due(at(t0 + 40_000), 2)).map((d) => d._id)).toEqual(['old', 'early']);
+    // Sources being fetched (or whose claim holds) do not take a place in the batch.
+    expect((await due.due(at(t0 + 40_000), 2, new Set(['old']))).map((d) => d._id)).toEqual(['early', 'late']);
 
     let written = false;
     await due.reschedule('old', at(t0 - 10 * MIN), at(t0 + 20 * MIN), async () => { written = true; });

@@ -62,15 +62,15 @@ export function createDueIndex(db: Db) {
       await write();
       if (from !== null && (to === null || bucketOf(from) !== bucketOf(to))) await this.remove(sourceId, from);
     },
-    /** Up to `limit` entries due at `now`, earliest minute first; drops old empty minutes. */
-    async due(now: Date, limit: number): Promise<DueSource[]> {
+    /** Up to `limit` entries due at `now`, earliest minute first, none of `skip`; drops old empty minutes. */
+    async due(now: Date, limit: number, skip: ReadonlySet<string> = new Set()): Promise<DueSource[]> {
       const current = bucketOf(now);
       const found: DueSource[] = [];
       for (const n of await buckets()) {
         if (n > current || found.length >= limit) break;
         // A past minute is due whole: read only what the batch still needs. The current one is read whole (some of it is not due yet).
         const cursor = bucket(n).find({});
-        const entries = await (n < current ? cursor.limit(limit - found.length) : cursor).toArray();
+        const entries = (await (n < current ? cursor.limit(limit - found.length + skip.size) : cursor).toArray()).filter((e) => !skip.has(e._id));
         if (entries.length === 0 && n < current - 1) {
           await bucket(n).drop().catch(() => {}); // another instance dropped it first
           continue;

@@ -111,6 +111,7 @@ export function offerserverService(options: OfferserverOptions = {}) {
         batchSize: config.IMPORT_BATCH_SIZE,
         concurrency: config.IMPORT_CONCURRENCY,
         pollMs: config.IMPORT_POLL_MS,
+        leaseMs: config.IMPORT_LEASE_MS,
         loop: options.loop ?? config.IMPORT_ENABLED,
       });
       return { deps, scheduler };

@@ -12,6 +12,8 @@ export interface SchedulerOptions {
   batchSize: number;
   concurrency: number;
   pollMs: number;
+  /** IMPORT_LEASE_MS: how long a claim of a failed import holds. */
+  leaseMs: number;
 }
 
 export interface Scheduler {
@@ -24,15 +26,22 @@ export function startScheduler(deps: ImportDeps, options: SchedulerOptions & { l
   const now = deps.now ?? Date.now;
   const abort = new AbortController();
   const running = new Set<Promise<void>>();
-  /** Sources this instance is fetching: not claimed again meanwhile. */
+  /**
+   * Sources this instance is fetching, and those whose import failed on Kafka or Mongo (their
+   * claim holds until its lease ends): not asked for meanwhile, so they cannot fill a batch.
+   */
   const inFlight = new Set<string>();
+  const failed = new Map<string, number>();
   const logger: Logger = deps.logger;
 
   function launch(claimed: Parameters<typeof importSource>[1]): void {
     const id = claimed.source._id;
     inFlight.add(id);
     const task = importSource(deps, claimed)
-      .then(() => {}, (err: unknown) => logger.error({ err, sourceId: id }, 'import failed: the source is tried again when its claim lapses'))
+      .then(() => {}, (err: unknown) => {
+        failed.set(id, now() + options.leaseMs);
+        logger.error({ err, sourceId: id }, 'import failed: the source is tried again when its claim lapses');
+      })
       .finally(() => {
         running.delete(task);
         inFlight.delete(id);
@@ -45,7 +54,8 @@ export function startScheduler(deps: ImportDeps, options: SchedulerOptions & { l
     const free = options.concurrency - running.size;
     if (free <= 0) return 0;
     const started = performance.now();
-    const due = (await deps.sources.due(new Date(now()), options.batchSize)).filter((d) => !inFlight.has(d._id));
+    for (const [id, until] of failed) if (until <= now()) failed.delete(id);
+    const due = await deps.sources.due(new Date(now()), options.batchSize, new Set([...inFlight, ...failed.keys()]));
     deps.metrics.dueCheckSeconds.observe((performance.now() - started) / 1000);
     // Claims for the free slots at once (each is an insert and a read); a lost one leaves its slot to the next check.
     const at = new Date(now());

@@ -118,7 +118,7 @@ export function createSourceStore(db: Db, options: { owner: string; leaseMs: num
       return deleted;
     },
     /** Up to `limit` due sources, earliest first (ids and due times only). */
-    due: (now: Date, limit: number) => dueIndex.due(now, limit),
+    due: (now: Date, limit: number, skip?: ReadonlySet<string>) => dueIndex.due(now, limit, skip),
     /** Claims the source at the due time read, or undefined when another instance has it (or it moved). */
     async claim(sourceId: string, dueAt: Date, now: Date): Promise<Claim | undefined> {
       const window = Math.max(0, Math.floor((now.getTime() - dueAt.getTime()) / options.leaseMs));
