@@ -60,7 +60,7 @@ describe('docker-compose', () => {
   const ours = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === 'node');
 
   it('runs every service and consumer from the project image', () => {
-    expect(ours.map(([name]) => name).sort()).toEqual(['imageserver', 'kafidx', 'kafkastore', 'matcher', 'mover', 'notifier', 'notify-bridge', 'stats', 'storage', 'tracker']);
+    expect(ours.map(([name]) => name).sort()).toEqual(['imageserver', 'kafidx', 'kafkastore', 'matcher', 'mover', 'notifier', 'notify-bridge', 'offerserver', 'stats', 'storage', 'tracker']);
     for (const [, service] of ours) {
       expect(service.image).toBe('pushtech:latest');
       expect(existsSync(join(root, 'docker-compose', service.build!.context, service.build!.dockerfile))).toBe(true);

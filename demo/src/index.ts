@@ -14,8 +14,10 @@ import { topics, type EnrichedEvent } from '@pushtech/contracts';
 import { createKafka, ensureTopics, parseJson, runConsumer } from '@pushtech/kafka';
 import { createLogger } from '@pushtech/logging';
 import { seededRandom } from '@pushtech/random';
+import { signToken } from '@pushtech/auth';
 import { createUsers, pageView, walk } from './city.ts';
 import { closeMarketplace, createMarketplace, marketplaceOpened, openMarketplace, watchMatches, watchPushes } from './marketplace.ts';
+import { importedTitles, registerFeed, removeFeed, startLocalFeed } from './offer-feed.ts';
 import { startService, stopAll } from './processes.ts';
 
 const config = loadConfigOrExit({
@@ -29,6 +31,7 @@ const config = loadConfigOrExit({
   STATS_PORT: int({ min: 1, max: 65_535, default: 8087 }),
   STORAGE_PORT: int({ min: 1, max: 65_535, default: 8083 }),
   IMAGESERVER_PORT: int({ min: 1, max: 65_535, default: 8091 }),
+  OFFERSERVER_PORT: int({ min: 1, max: 65_535, default: 8095 }),
 });
 
 const PORTS = { matcher: 8084, mover: 8085, notifier: 8088, standin: 8089, bridge: 8090 };
@@ -72,6 +75,11 @@ async function main(): Promise<void> {
   startService('imageserver', entry('services/imageserver/src/index.ts'), {
     PORT: String(config.IMAGESERVER_PORT), JWT_SECRET: jwtSecret, IMAGES_DIR: entry('.stack/demo-images'),
   });
+  const offerserverUrl = `http://127.0.0.1:${config.OFFERSERVER_PORT}`;
+  // The demo's feed is on 127.0.0.1: the offer server must be allowed to fetch local addresses.
+  startService('offerserver', entry('services/offerserver/src/index.ts'), {
+    ...common, PORT: String(config.OFFERSERVER_PORT), JWT_SECRET: jwtSecret, FETCH_ALLOW_PRIVATE: 'true', IMPORT_POLL_MS: '500',
+  });
   startService('matcher', entry('consumers/matcher/src/service/main.ts'), { ...common, PORT: String(PORTS.matcher) });
   startService('mover', entry('consumers/mover/src/index.ts'), { ...common, PORT: String(PORTS.mover) });
   startService('notify-bridge', entry('consumers/notify-bridge/src/index.ts'), { ...common, PORT: String(PORTS.bridge) });
@@ -83,7 +91,7 @@ async function main(): Promise<void> {
   const ready: [string, string][] = [
     ['tracker', trackerUrl], ['kafkastore', `http://127.0.0.1:${config.KAFKASTORE_PORT}`], ['stats', statsUrl], ['kafidx', kafidxUrl],
     ['storage', storageUrl], ['imageserver', imageserverUrl], ['matcher', `http://127.0.0.1:${PORTS.matcher}`], ['mover', `http://127.0.0.1:${PORTS.mover}`],
-    ['notify-bridge', `http://127.0.0.1:${PORTS.bridge}`], ['notifier', `http://127.0.0.1:${PORTS.notifier}`],
+    ['notify-bridge', `http://127.0.0.1:${PORTS.bridge}`], ['notifier', `http://127.0.0.1:${PORTS.notifier}`], ['offerserver', offerserverUrl],
   ];
   await Promise.all(ready.map(([name, url]) => waitReady(name, url)));
   say(`tracker      ${trackerUrl}  (try: curl -i '${trackerUrl}/t/w?wor=king')`);
@@ -122,6 +130,14 @@ async function main(): Promise<void> {
   say(`${users.length} users registered a phone; ${market.titles.size} listings created (searches follow their owners)`);
   const [firstImage] = market.images.keys();
   if (firstImage) say(`imageserver  ${market.images.size} offers have a photo, e.g. ${imageserverUrl}/images/${firstImage}/medium`);
+  const feed = await startLocalFeed();
+  const adminToken = await signToken('admin', jwtSecret);
+  const imported = await registerFeed(offerserverUrl, adminToken, feed.url);
+  for (const [id, title] of await importedTitles(storageUrl, imported.id)) {
+    market.titles.set(id, `offer "${title}"`);
+    market.imported.set(id, 'local feed');
+  }
+  say(`offerserver  ${offerserverUrl}/docs  imported ${imported.created} offers from a local feed (${feed.url}); they are listings of source:${imported.id}`);
   marketplaceOpened(market, say);
   let sent = 0;
   let failed = 0;
@@ -159,7 +175,9 @@ async function main(): Promise<void> {
   say(`done after ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} events accepted, ${arrived} arrived in Kafka \`events\``);
   await closeMarketplace(market, urls, jwtSecret);
   say(`closed the demo's ${market.owners.size} listings and deleted their ${market.images.size} photos`);
+  say(`deleted the local feed's source: the offer server closed its ${await removeFeed(offerserverUrl, adminToken, imported.id)} listings`);
   stopWatchingPushes();
+  feed.server.close();
   await Promise.all([watcher.stop(), matchWatcher.stop()]);
   await stopAll();
 }

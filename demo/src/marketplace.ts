@@ -19,6 +19,8 @@ export interface Marketplace {
   images: Map<string, string>;
   /** Match lines wait here until every listing is created, so they can name both sides. */
   pending: string[][] | undefined;
+  /** Listings imported by the offer server → where from (they close when their source is deleted). */
+  imported: Map<string, string>;
 }
 
 async function call(url: string, token: string, body: unknown): Promise<{ id: string }> {
@@ -33,7 +35,7 @@ async function call(url: string, token: string, body: unknown): Promise<{ id: st
 }
 
 export function createMarketplace(): Marketplace {
-  return { titles: new Map(), owners: new Map(), images: new Map(), pending: [] };
+  return { titles: new Map(), owners: new Map(), images: new Map(), pending: [], imported: new Map() };
 }
 
 /** A 640 × 480 PNG in one colour (of `hue` degrees), standing in for a photo of the thing offered. */
@@ -95,7 +97,7 @@ export function marketplaceOpened(market: Marketplace, say: (line: string) => vo
 }
 
 function matchLine(market: Marketplace, verb: string, searchId: string, offerId: string, distance: string): string {
-  const name = (id: string) => `${market.titles.get(id) ?? id} (${market.owners.get(id) ?? '?'})`;
+  const name = (id: string) => `${market.titles.get(id) ?? id} (${market.owners.get(id) ?? market.imported.get(id) ?? '?'})`;
   return `${verb}  ${name(searchId)} ↔ ${name(offerId)}, ${distance} m`;
 }
 

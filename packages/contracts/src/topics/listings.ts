@@ -5,8 +5,9 @@
  * envelope whose `type` and `data` form a `ListingEvent` (@pushtech/listings,
  * where `evolveListing` folds them).
  *
- * Written by storage (every command's event) and the mover (`listing.moved` of
- * listings that follow their owner); read by storage's projector, the matcher
+ * Written by storage (every command's event), the mover (`listing.moved` of
+ * listings that follow their owner) and the offer server (the listings of
+ * imported items, owner `source:<sourceId>`); read by storage's projector, the matcher
  * and the mover.
  */
 import { z } from 'zod';
@@ -47,7 +48,7 @@ export const listingEventSchemas = {
 
 export const listingsTopic = eventTopic({
   spec: { name: 'listings', partitions: 6, retentionMs: -1 },
-  writers: ['storage', 'mover'],
+  writers: ['storage', 'mover', 'offerserver'],
   readers: ['storage (projector)', 'matcher', 'mover'],
   dataSchemas: listingEventSchemas,
   key: (event: ListingEvent) => event.data.id,

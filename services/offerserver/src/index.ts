@@ -1,0 +1,3 @@
+import { offerserver } from './offerserver.ts';
+
+await offerserver.main();
