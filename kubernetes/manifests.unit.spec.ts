@@ -281,6 +281,24 @@ describe('MongoDB (kubernetes/mongo)', () => {
   });
 });
 
+describe('backups (kubernetes/backup.yaml)', () => {
+  it('a CronJob exports with the backup command into the folder its upload copies to object storage, one at a time', () => {
+    const [job] = all(builds.prod, 'CronJob');
+    expect(job!.spec.concurrencyPolicy).toBe('Forbid');
+    const pod = job!.spec.jobTemplate.spec.template.spec;
+    const [exporter] = pod.initContainers;
+    const [upload] = pod.containers;
+    const entry = exporter.command[1];
+    expect(readFileSync(join(root, '..', entry), 'utf8')).toContain("command === 'backup'");
+    const to = exporter.command[exporter.command.indexOf('--to') + 1];
+    expect(exporter.volumeMounts[0].mountPath).toBe(to);
+    expect(upload.volumeMounts[0]).toMatchObject({ name: exporter.volumeMounts[0].name, mountPath: to, readOnly: true });
+    expect(upload.command.join(' ')).toContain(`aws s3 sync ${to} `);
+    // It reaches Kafka and Mongo as the services do.
+    expect(exporter.envFrom).toEqual([{ configMapRef: { name: 'pushtech-config' } }, { secretRef: { name: 'pushtech-mongo' } }]);
+  });
+});
+
 describe('overlays', () => {
   it.each(OVERLAYS)('%s lists every resource of the base (kustomize refuses an overlay inside its base folder, so it lists the files)', (overlay) => {
     const base = readKustomization(root).resources!.map((r) => `../../${r}`);
