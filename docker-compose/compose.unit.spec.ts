@@ -29,8 +29,9 @@ function readEnvFile(text: string): Record<string, string> {
   return Object.fromEntries(text.split('\n').filter((l) => /^\w+=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
-const SECRETS = { JWT_SECRET: 'x'.repeat(32), KAFIDX_TOKEN: 'y'.repeat(16), ONESIGNAL_APP_ID: 'app', ONESIGNAL_API_KEY: 'key' };
-const load = (env: Record<string, string>) => parse(interpolate(composeText, { ...SECRETS, ...env }), { merge: true }) as Compose;
+/** What an operator puts in docker-compose/.env: a value for every variable the file requires (`${NAME:?…}`). */
+const REQUIRED = Object.fromEntries([...composeText.matchAll(/\$\{(\w+):\?/g)].map(([, name]) => [name!, `${name!.toLowerCase()}-${'x'.repeat(32)}`]));
+const load = (env: Record<string, string>) => parse(interpolate(composeText, { ...REQUIRED, ...env }), { merge: true }) as Compose;
 
 /** The services compose starts with these profiles on (a service without profiles always runs). */
 function running(compose: Compose, profiles: string[]) {

@@ -150,6 +150,14 @@ describe.each(['base', ...OVERLAYS] as const)('kubernetes %s', (name) => {
       expect(peer.ipBlock, policy.metadata.name).toBeUndefined();
       expect(['ingress-nginx', 'monitoring'], policy.metadata.name).toContain(peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name']);
     }
+    // From anywhere (a rule without `from`): only the edge's pods, on their HTTP and HTTPS ports.
+    for (const policy of policies) {
+      for (const rule of policy.spec.ingress ?? []) {
+        if (rule.from !== undefined) continue;
+        expect(policy.spec.podSelector, policy.metadata.name).toEqual({ matchLabels: { app: 'edge' } });
+        expect(rule.ports.map((p: Manifest) => p.port).sort(), policy.metadata.name).toEqual(['http', 'https']);
+      }
+    }
     const publicApps: string[] = policies.find((p) => p.metadata.name === 'public-from-ingress')!.spec.podSelector.matchExpressions[0].values;
     for (const ingress of all(docs, 'Ingress')) {
       for (const path of ingress.spec.rules.flatMap((r: Manifest) => r.http.paths)) {
@@ -271,7 +279,7 @@ describe('MongoDB (kubernetes/mongo)', () => {
   });
 
   it('only the services that read Mongo get its Secret', () => {
-    const readers = new Set(['storage', 'matcher', 'mover', 'notify-bridge', 'notifier']);
+    const readers = new Set(['storage', 'matcher', 'mover', 'notify-bridge', 'notifier', 'offerserver']);
     for (const workload of workloads(builds.prod)) {
       for (const c of workload.spec.template.spec.containers) {
         const gets = (c.envFrom ?? []).some((e: Manifest) => e.secretRef?.name === 'pushtech-mongo');
@@ -305,9 +313,12 @@ describe('overlays', () => {
     expect(readKustomization(join(root, 'overlays', overlay)).resources).toEqual(expect.arrayContaining([...base, '../../kafka', '../../mongo']));
   });
 
-  it('prod runs the image pushed to a registry, with a version', () => {
-    const images = workloads(builds.prod).flatMap((w) => w.spec.template.spec.containers.map((c: Manifest) => c.image as string));
-    expect(images.filter((i) => i.includes('pushtech')).every((i) => /^[\w.-]+\/pushtech:\d+\.\d+\.\d+$/.test(i))).toBe(true);
+  it("prod runs the project's images as pushed to a registry, with a version", () => {
+    const pods = [...workloads(builds.prod).map((w) => w.spec.template.spec), ...all(builds.prod, 'CronJob').map((j) => j.spec.jobTemplate.spec.template.spec)];
+    const images: string[] = pods.flatMap((p) => [...(p.initContainers ?? []), ...p.containers].map((c: Manifest) => c.image));
+    const ours = images.filter((i) => /(^|\/)pushtech(-[\w-]+)?:/.test(i));
+    expect(ours.length).toBeGreaterThan(0);
+    expect(ours.filter((i) => !/^[\w.-]+\/pushtech(-[\w-]+)?:\d+\.\d+\.\d+$/.test(i))).toEqual([]);
   });
 
   const kubectl = (() => {
