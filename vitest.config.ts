@@ -18,6 +18,9 @@ export default defineConfig({
       { extends: true, test: { name: 'unit', include: ['**/*.unit.spec.ts'], exclude } },
       { extends: true, test: { name: 'int', include: ['**/*.int.spec.ts'], exclude, globalSetup } },
       { extends: true, test: { name: 'e2e', include: ['**/*.e2e.spec.ts'], exclude, globalSetup } },
+      // *.cluster.spec.ts start servers of their own (three Kafka brokers, …) and take minutes: only
+      // with PUSHTECH_CLUSTER_TESTS=1 (`PUSHTECH_CLUSTER_TESTS=1 ./pushtech test --project cluster`, which .ci/run runs first).
+      ...(process.env.PUSHTECH_CLUSTER_TESTS === '1' ? [{ extends: true as const, test: { name: 'cluster', include: ['**/*.cluster.spec.ts'], exclude, testTimeout: 180_000, hookTimeout: 300_000 } }] : []),
     ],
   },
 });

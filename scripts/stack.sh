@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Pushtech local stack: Kafka (KRaft, single node), Redis and FerretDB (Mongo wire protocol),
-# real servers on 127.0.0.1, run as this project's own instances. No Docker.
+# Pushtech local stack: Kafka (KRaft, one node, or three with --brokers 3), Redis and FerretDB
+# (Mongo wire protocol), real servers on 127.0.0.1, run as this project's own instances. No Docker.
 #
 #   bash scripts/stack.sh up              start what is not running (installs on first run), wait until ready
+#   bash scripts/stack.sh up --brokers 3  the same with Kafka as three KRaft nodes (a new stack dir: kept for it)
 #   bash scripts/stack.sh down [--wipe]   stop our servers (--wipe also deletes their data)
 #   bash scripts/stack.sh status          one line per server; exit 0 if all running/external, else 3
 #   bash scripts/stack.sh env             export lines: eval "$(bash scripts/stack.sh env)"
@@ -30,7 +31,18 @@ REDIS_START_TIMEOUT=30
 FERRETDB_START_TIMEOUT=30
 STOP_TIMEOUT=15
 
-SERVERS=(kafka redis ferretdb)
+# Kafka nodes: node 1 is `kafka` (ports above), node N is `kafka-N` on the ports 2(N-1) above them.
+# The count is kept in $STACK_DIR/kafka.nodes once the stack dir has data (`up --brokers N` sets it).
+KAFKA_NODES=1
+MAX_KAFKA_NODES=5
+KAFKA_PORT_STEP=2
+kafka_names() {
+  local i
+  echo kafka
+  for ((i = 2; i <= KAFKA_NODES; i++)); do echo "kafka-$i"; done
+}
+set_servers() { mapfile -t SERVERS < <(kafka_names; echo redis; echo ferretdb); }
+SERVERS=()
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -61,9 +73,17 @@ server_dir() { printf '%s/%s' "$STACK_DIR" "$1"; }
 pid_file() { printf '%s/%s/%s.pid' "$STACK_DIR" "$1" "$1"; }
 addr_file() { printf '%s/%s/%s.addr' "$STACK_DIR" "$1" "$1"; }
 
+# kafka → 1, kafka-3 → 3
+kafka_node() { [[ $1 == kafka ]] && echo 1 || echo "${1#kafka-}"; }
+kafka_port() { echo $((KAFKA_PORT + KAFKA_PORT_STEP * ($(kafka_node "$1") - 1))); }
+kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + KAFKA_PORT_STEP * ($(kafka_node "$1") - 1))); }
+# Which kind of server a name is: kafka, redis or ferretdb.
+kind() { [[ $1 == kafka || $1 == kafka-* ]] && echo kafka || echo "$1"; }
+ready() { "$(kind "$1")_ready" "$1"; }
+
 main_port() {
   case $1 in
-    kafka) echo "$KAFKA_PORT" ;;
+    kafka | kafka-*) kafka_port "$1" ;;
     redis) echo "$REDIS_PORT" ;;
     ferretdb) echo "$MONGO_PORT" ;;
   esac
@@ -71,7 +91,7 @@ main_port() {
 
 port_var() {
   case $1 in
-    kafka) echo PUSHTECH_KAFKA_PORT ;;
+    kafka | kafka-*) echo PUSHTECH_KAFKA_PORT ;;
     kafka-controller) echo PUSHTECH_KAFKA_CONTROLLER_PORT ;;
     redis) echo PUSHTECH_REDIS_PORT ;;
     ferretdb) echo PUSHTECH_MONGO_PORT ;;
@@ -81,7 +101,7 @@ port_var() {
 # The environment variable that, when set, makes a server external (we start nothing for it).
 external_var() {
   case $1 in
-    kafka) echo KAFKA_BROKERS ;;
+    kafka | kafka-*) echo KAFKA_BROKERS ;;
     redis) echo REDIS_URL ;;
     ferretdb) echo MONGO_URL ;;
   esac
@@ -304,38 +324,53 @@ install_redis() {
 # ---------------------------------------------------------------------------------------------
 # per-server: start and readiness
 
-kafka_log() { echo "$(server_dir kafka)/logs/server.log"; }
+kafka_log() { echo "$(server_dir "$1")/logs/server.log"; }
 # Where this run's part of server.log starts; 0 once log4j has rotated the file (it is then
 # smaller than the offset: a broker loading thousands of partitions writes over 20 MB while starting).
 kafka_log_offset() {
   local off size
-  off=$(cat "$(server_dir kafka)/kafka.logoffset" 2>/dev/null || echo 0)
-  size=$(stat -c %s "$(kafka_log)" 2>/dev/null || echo 0)
+  off=$(cat "$(server_dir "$1")/kafka.logoffset" 2>/dev/null || echo 0)
+  size=$(stat -c %s "$(kafka_log "$1")" 2>/dev/null || echo 0)
   ((size >= off)) && echo "$off" || echo 0
 }
 
 # Ready = the broker port listens and this run's log has "Kafka Server started". Once seen, the pid
 # is noted in kafka.started, so later checks survive log rotation.
 kafka_ready() {
-  local dir pid off
-  dir=$(server_dir kafka)
-  port_open "$KAFKA_PORT" || return 1
-  pid=$(our_pid kafka) || return 1
+  local name=$1 dir pid off
+  dir=$(server_dir "$name")
+  port_open "$(kafka_port "$name")" || return 1
+  pid=$(our_pid "$name") || return 1
   [[ "$(cat "$dir/kafka.started" 2>/dev/null)" == "$pid" ]] && return 0
-  off=$(kafka_log_offset)
+  off=$(kafka_log_offset "$name")
   # (no grep -q: with pipefail, tail killed by SIGPIPE would turn a match into a failure)
-  tail -c +"$((off + 1))" "$(kafka_log)" 2>/dev/null | grep 'Kafka Server started' >/dev/null || return 1
+  tail -c +"$((off + 1))" "$(kafka_log "$name")" 2>/dev/null | grep 'Kafka Server started' >/dev/null || return 1
   echo "$pid" >"$dir/kafka.started"
 }
 
+# The static voter set of the KRaft quorum: every node is a controller.
+kafka_voters() {
+  local name voters=()
+  for name in $(kafka_names); do voters+=("$(kafka_node "$name")@127.0.0.1:$(kafka_controller_port "$name")"); done
+  (IFS=,; echo "${voters[*]}")
+}
+
 start_kafka() {
+  local name=$1
   need_java17
   with_install_lock install_kafka
-  local dir props
-  dir=$(server_dir kafka)
+  local dir props port controller replicas min_isr
+  dir=$(server_dir "$name")
   props=$dir/server.properties
+  port=$(kafka_port "$name")
+  controller=$(kafka_controller_port "$name")
+  # Every topic on every node; a write (acks=all) needs all but one of them: one node may be away.
+  replicas=$KAFKA_NODES
+  min_isr=$((KAFKA_NODES > 1 ? KAFKA_NODES - 1 : 1))
   mkdir -p "$dir/data" "$dir/logs"
-  sed -e "s|@KAFKA_PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+  sed -e "s|@KAFKA_PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller|g" \
+    -e "s|@NODE_ID@|$(kafka_node "$name")|g" -e "s|@VOTERS@|$(kafka_voters)|g" \
+    -e "s|@REPLICAS@|$replicas|g" -e "s|@MIN_ISR@|$min_isr|g" \
     -e "s|@LOG_DIRS@|$dir/data|g" "$ROOT/stack/kafka/server.properties.template" >"$props"
 
   local jvm=(java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
@@ -345,10 +380,12 @@ start_kafka() {
 
   if [[ ! -f $dir/data/meta.properties ]]; then
     local id
-    # A random 16-byte cluster id, base64url without padding (what `StorageTool random-uuid` prints).
+    # A random 16-byte cluster id, base64url without padding (what `StorageTool random-uuid` prints),
+    # the same for every node of the stack dir (kept in kafka.cluster-id).
     # Drawn again while it starts with "-", which StorageTool would read as an option.
-    id=-
+    id=$(cat "$STACK_DIR/kafka.cluster-id" 2>/dev/null || echo -)
     while [[ $id == -* ]]; do id=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '='); done
+    echo "$id" >"$STACK_DIR/kafka.cluster-id"
     say "formatting Kafka storage in $dir/data (cluster id $id)"
     (cd "$dir" && "${jvm[@]}" kafka.tools.StorageTool format -t "$id" -c "$props" --ignore-formatted) \
       >>"$dir/logs/format.log" 2>&1 ||
@@ -356,20 +393,20 @@ start_kafka() {
   fi
 
   local log
-  log=$(kafka_log)
+  log=$(kafka_log "$name")
   rm -f "$dir/kafka.started"
   stat -c %s "$log" 2>/dev/null >"$dir/kafka.logoffset" || echo 0 >"$dir/kafka.logoffset"
-  echo "127.0.0.1:$KAFKA_PORT" >"$(addr_file kafka)"
+  echo "127.0.0.1:$port" >"$(addr_file "$name")"
   : >"$dir/logs/stdout.log" # JVM output of this run only (crash reports); the broker logs to server.log
-  say "starting kafka on 127.0.0.1:$KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT)"
-  launch kafka "$dir" "$dir/logs/stdout.log" "${jvm[@]}" kafka.Kafka "$props"
+  say "starting $name on 127.0.0.1:$port (controller $controller)"
+  launch "$name" "$dir" "$dir/logs/stdout.log" "${jvm[@]}" kafka.Kafka "$props"
 }
 
-redis_ready() {
+redis_ready() { # (name)
   [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]
 }
 
-start_redis() {
+start_redis() { # (name)
   with_install_lock install_redis
   local dir
   dir=$(server_dir redis)
@@ -396,9 +433,9 @@ EOF
   launch redis "$dir" "$dir/stdout.log" redis-server "$dir/redis.conf"
 }
 
-ferretdb_ready() { port_open "$MONGO_PORT"; }
+ferretdb_ready() { port_open "$MONGO_PORT"; } # (name)
 
-start_ferretdb() {
+start_ferretdb() { # (name)
   with_install_lock install_ferretdb
   local dir
   dir=$(server_dir ferretdb)
@@ -414,7 +451,7 @@ start_ferretdb() {
 
 server_log() {
   case $1 in
-    kafka) kafka_log ;;
+    kafka | kafka-*) kafka_log "$1" ;;
     redis) echo "$(server_dir redis)/redis.log" ;;
     ferretdb) echo "$(server_dir ferretdb)/ferretdb.log" ;;
   esac
@@ -422,7 +459,7 @@ server_log() {
 
 start_timeout() {
   case $1 in
-    kafka) echo "$KAFKA_START_TIMEOUT" ;;
+    kafka | kafka-*) echo "$KAFKA_START_TIMEOUT" ;;
     redis) echo "$REDIS_START_TIMEOUT" ;;
     ferretdb) echo "$FERRETDB_START_TIMEOUT" ;;
   esac
@@ -436,19 +473,19 @@ wait_ready() {
   log=$(server_log "$name")
   start=$SECONDS
   while ((SECONDS - start < limit)); do
-    if "${name}_ready"; then
+    if ready "$name"; then
       return 0
     fi
     if ! our_pid "$name" >/dev/null; then
       warn "$name exited during start-up; log: $log"
-      if [[ $name == kafka ]]; then tail_log "$(server_dir kafka)/logs/stdout.log"; off=$(kafka_log_offset); fi
+      if [[ $(kind "$name") == kafka ]]; then tail_log "$(server_dir "$name")/logs/stdout.log"; off=$(kafka_log_offset "$name"); fi
       tail_log "$log" "$off"
       return 1
     fi
     sleep 0.25
   done
   warn "$name not ready after ${limit} s on 127.0.0.1:$(main_port "$name"); log: $log"
-  if [[ $name == kafka ]]; then tail_log "$(server_dir kafka)/logs/stdout.log"; off=$(kafka_log_offset); fi
+  if [[ $(kind "$name") == kafka ]]; then tail_log "$(server_dir "$name")/logs/stdout.log"; off=$(kafka_log_offset "$name"); fi
   tail_log "$log" "$off"
   stop_servers "$name" >/dev/null 2>&1 || true
   warn "stopped the half-started $name"
@@ -462,7 +499,7 @@ wait_ready() {
 check_ports() {
   local name=$1 port label
   local ports=("$name:$(main_port "$name")")
-  [[ $name == kafka ]] && ports+=("kafka-controller:$KAFKA_CONTROLLER_PORT")
+  [[ $(kind "$name") == kafka ]] && ports+=("kafka-controller:$(kafka_controller_port "$name")")
   for entry in "${ports[@]}"; do
     label=${entry%%:*}
     port=${entry##*:}
@@ -475,10 +512,41 @@ check_ports() {
   done
 }
 
+# The Kafka node count this stack dir was made with (1 unless `up --brokers N` said otherwise).
+load_kafka_nodes() {
+  KAFKA_NODES=$(cat "$STACK_DIR/kafka.nodes" 2>/dev/null || echo 1)
+  set_servers
+}
+
 cmd_up() {
+  local brokers=
+  while (($# > 0)); do
+    case $1 in
+      --brokers)
+        brokers=${2:-}
+        shift 2 || die "--brokers needs a number"
+        ;;
+      --brokers=*)
+        brokers=${1#--brokers=}
+        shift
+        ;;
+      *) die "unknown option for up: $1" ;;
+    esac
+  done
+  if [[ -n $brokers ]] && { [[ ! $brokers =~ ^[1-9][0-9]*$ ]] || ((brokers > MAX_KAFKA_NODES)); }; then
+    die "--brokers must be a number from 1 to $MAX_KAFKA_NODES, not '$brokers'"
+  fi
   mkdir -p "$STACK_DIR"
   exec 9>"$STACK_DIR/.lock"
   flock -w 300 9 || die "another 'stack.sh up/down' on $STACK_DIR did not finish within 300 s"
+  if [[ -n $brokers && $brokers != "$KAFKA_NODES" ]]; then
+    # A formatted node keeps its quorum: a stack dir made with one count does not change to another.
+    [[ -f $(server_dir kafka)/data/meta.properties ]] &&
+      die "$STACK_DIR holds a Kafka of $KAFKA_NODES node(s), not $brokers: use another PUSHTECH_STACK_DIR, or 'down --wipe' first"
+    KAFKA_NODES=$brokers
+    echo "$KAFKA_NODES" >"$STACK_DIR/kafka.nodes"
+    set_servers
+  fi
 
   local name pid want have to_start=() to_wait=()
   for name in "${SERVERS[@]}"; do
@@ -502,7 +570,7 @@ cmd_up() {
   done
 
   for name in "${to_start[@]}"; do
-    "start_$name"
+    "start_$(kind "$name")" "$name"
     to_wait+=("$name")
   done
 
@@ -512,7 +580,7 @@ cmd_up() {
       wait_ready "$name" || failed=1
       [[ $failed -eq 0 ]] && say "$name ready on 127.0.0.1:$(main_port "$name") (pid $(our_pid "$name"))"
     else
-      if "${name}_ready"; then
+      if ready "$name"; then
         say "$name already running (pid $(our_pid "$name")) on 127.0.0.1:$(main_port "$name")"
       else
         say "$name is running (pid $(our_pid "$name")) but not ready yet; waiting"
@@ -594,7 +662,8 @@ cmd_down() {
     say "nothing running in $STACK_DIR"
   fi
   if ((wipe)) && [[ -d $STACK_DIR ]]; then
-    rm -rf "$STACK_DIR/kafka" "$STACK_DIR/redis" "$STACK_DIR/ferretdb" "$STACK_DIR/install.log" "$STACK_DIR/.lock"
+    rm -rf "$STACK_DIR"/kafka "$STACK_DIR"/kafka-* "$STACK_DIR/kafka.nodes" "$STACK_DIR/kafka.cluster-id" \
+      "$STACK_DIR/redis" "$STACK_DIR/ferretdb" "$STACK_DIR/install.log" "$STACK_DIR/.lock"
     rmdir "$STACK_DIR" 2>/dev/null || true
     say "wiped data in $STACK_DIR"
   fi
@@ -609,7 +678,7 @@ cmd_status() {
     elif pid=$(our_pid "$name"); then
       local addr
       addr=$(cat "$(addr_file "$name")" 2>/dev/null || echo "127.0.0.1:$(main_port "$name")")
-      if "${name}_ready" 2>/dev/null; then
+      if ready "$name" 2>/dev/null; then
         printf '%-9s running  pid %s  %s\n' "$name" "$pid" "$addr"
       else
         printf '%-9s starting  pid %s  %s (not ready)\n' "$name" "$pid" "$addr"
@@ -624,23 +693,26 @@ cmd_status() {
 }
 
 cmd_env() {
-  printf 'export KAFKA_BROKERS=%q\n' "${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}"
+  local name addresses=()
+  for name in $(kafka_names); do addresses+=("127.0.0.1:$(kafka_port "$name")"); done
+  printf 'export KAFKA_BROKERS=%q\n' "${KAFKA_BROKERS:-$(IFS=,; echo "${addresses[*]}")}"
   printf 'export REDIS_URL=%q\n' "${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}"
   printf 'export MONGO_URL=%q\n' "${MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT}"
 }
 
 usage() {
   cat <<EOF
-usage: bash scripts/stack.sh up | down [--wipe] | status | env | clean
+usage: bash scripts/stack.sh up [--brokers N] | down [--wipe] | status | env | clean
   data dir:  $STACK_DIR   (PUSHTECH_STACK_DIR)
   cache dir: $CACHE_DIR   (PUSHTECH_CACHE_DIR)
-  ports:     kafka $KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT), redis $REDIS_PORT, ferretdb $MONGO_PORT
+  ports:     kafka $KAFKA_PORT (controller $KAFKA_CONTROLLER_PORT; node N: +$KAFKA_PORT_STEP(N-1)), redis $REDIS_PORT, ferretdb $MONGO_PORT
 EOF
 }
 
 main() {
   local cmd=${1:-}
   [[ $# -gt 0 ]] && shift
+  load_kafka_nodes
   case $cmd in
     up) cmd_up "$@" ;;
     down) cmd_down "$@" ;;

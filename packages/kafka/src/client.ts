@@ -52,7 +52,8 @@ export interface KafkaAdmin {
   connect(): Promise<void>;
   disconnect(): Promise<void>;
   listTopics(): Promise<string[]>;
-  fetchTopicMetadata(options: { topics: string[] }): Promise<{ topics: { name: string; partitions: { partitionId: number; leader: number }[] }[] }>;
+  /** Each partition's leader, its replicas and those in sync (node ids). */
+  fetchTopicMetadata(options: { topics: string[] }): Promise<{ topics: { name: string; partitions: { partitionId: number; leader: number; replicas: number[]; isr: number[] }[] }[] }>;
   /** Each partition's low and high watermark. */
   fetchTopicOffsets(topic: string): Promise<PartitionWatermarks[]>;
   /** Per partition, the first offset written at or after `timestamp` (ms), or the end where there is none. */

@@ -1,6 +1,8 @@
 import { MongoClient, type Collection, type CreateIndexesOptions, type Db, type FindOptions, type IndexSpecification } from 'mongodb';
 
 export type { Db, Collection, MongoClient } from 'mongodb';
+/** EJSON (`BSON.EJSON`): documents as JSON lines that keep their BSON types (backups). */
+export { BSON } from 'mongodb';
 
 export interface IndexSpec {
   collection: string;

@@ -79,7 +79,7 @@ export function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boo
   return new Promise((resolve) => setTimeout(() => resolve(!settled), ms));
 }
 
-export { startPrivateKafka, startPrivateRedis, freePort, type PrivateServer } from './private-servers.ts';
+export { startPrivateKafka, startPrivateRedis, freePort, type PrivateKafka, type PrivateServer } from './private-servers.ts';
 export { groupCaughtUp, readTopic, type TopicReader } from './topic-reader.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { probesWhileAway, untilReady, type ProbeAnswer } from './probes.ts';

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,14 +36,42 @@ export async function freePort(): Promise<number> {
 
 const STACK_SCRIPT = fileURLToPath(new URL('../../../scripts/stack.sh', import.meta.url));
 
+/** `count` ports from `first` on, where nobody listens now: the ports of a private Kafka of several nodes. */
+async function freePortRun(count: number): Promise<number> {
+  const listens = (port: number) => new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * 30_000);
+    let free = true;
+    for (let port = first; free && port < first + count; port++) free = await listens(port);
+    if (free) return first;
+  }
+  throw new Error(`no run of ${count} free ports found`);
+}
+
+/** A private Kafka of several nodes: each can be stopped (or killed) and started again alone. */
+export interface PrivateKafka extends PrivateServer {
+  /** Every node's `127.0.0.1:<port>`; `address` lists them all, comma-separated. */
+  addresses: string[];
+  /** Stops node `n` (1-based) alone, SIGKILL by default (a crash); its data stays. */
+  stopNode(n: number, options?: { signal?: 'SIGTERM' | 'SIGKILL' }): Promise<void>;
+}
+
 /**
- * A single-node Kafka (KRaft) started by `scripts/stack.sh` in its own stack
- * dir and ports; REDIS_URL and MONGO_URL are set so the script starts only Kafka.
- * The first start formats the storage and takes 5–15 s.
+ * A Kafka (KRaft) started by `scripts/stack.sh` in its own stack dir and ports: one node, or
+ * `brokers` nodes (`up --brokers N`: each a broker and a voter of the quorum, every topic on every
+ * node, min.insync.replicas N-1); REDIS_URL and MONGO_URL are set so the script starts only Kafka.
+ * The first start formats the storage and takes 5–15 s a node.
  */
-export async function startPrivateKafka(): Promise<PrivateServer> {
+export async function startPrivateKafka(options: { brokers?: number } = {}): Promise<PrivateKafka> {
+  const brokers = options.brokers ?? 1;
   const dir = mkdtempSync(join(tmpdir(), 'pushtech-kafka-'));
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  // Node n listens on port + 2(n-1) and its controller on controllerPort + 2(n-1) (stack.sh).
+  const [port, controllerPort] = brokers === 1 ? [await freePort(), await freePort()] : await freePortRun(2 * brokers).then((first) => [first, first + 1]);
+  const addresses = Array.from({ length: brokers }, (_, n) => `127.0.0.1:${port! + 2 * n}`);
   const main = stackAddresses();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -72,16 +100,30 @@ export async function startPrivateKafka(): Promise<PrivateServer> {
   };
   process.once('exit', onExit);
 
-  const server: PrivateServer = {
-    address: `127.0.0.1:${port}`,
+  const server: PrivateKafka = {
+    address: addresses.join(','),
+    addresses,
     async start() {
       running = true;
-      await stack('up');
+      await stack('up', ...(brokers === 1 ? [] : ['--brokers', String(brokers)]));
     },
     async stop() {
       // stack.sh sends SIGTERM and waits, with SIGKILL after 15 s.
       await stack('down');
       running = false;
+    },
+    async stopNode(n, { signal = 'SIGKILL' } = {}) {
+      const name = n === 1 ? 'kafka' : `kafka-${n}`;
+      const pid = Number(readFileSync(join(dir, name, `${name}.pid`), 'utf8'));
+      process.kill(pid, signal);
+      await waitFor(() => {
+        try {
+          process.kill(pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      }, `${name} (pid ${pid}) to exit`, 30_000);
     },
     async close() {
       process.removeListener('exit', onExit);

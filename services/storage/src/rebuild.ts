@@ -4,23 +4,16 @@
  * the projector to them (see rebuild-projections.ts). Prints progress.
  */
 import { parseArgs } from 'node:util';
-import { hostPorts, loadConfigOrExit, oneOf, string, url } from '@pushtech/config';
+import { loadConfigOrExit } from '@pushtech/config';
 import { topics } from '@pushtech/contracts';
 import { createKafka, ensureTopics } from '@pushtech/kafka';
-import { createLogger, logLevels } from '@pushtech/logging';
+import { createLogger } from '@pushtech/logging';
 import { connectMongo } from '@pushtech/mongo';
 import { rebuildProjections } from './rebuild-projections.ts';
+import { toolConfigSpec } from './tool-config.ts';
 
 const { values } = parseArgs({ options: { 'drop-old': { type: 'boolean', default: false } } });
-const config = loadConfigOrExit({
-  KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
-  MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
-  MONGO_DB: string({ default: 'pushtech' }),
-  LISTINGS_TOPIC: string({ default: topics.listings.name }),
-  MATCHES_TOPIC: string({ default: topics.matches.name }),
-  USERS_TOPIC: string({ default: topics.users.name }),
-  LOG_LEVEL: oneOf(logLevels, { default: 'warn' }),
-});
+const config = loadConfigOrExit(toolConfigSpec);
 const logger = createLogger('storage-rebuild', config.LOG_LEVEL);
 const kafka = createKafka({ clientId: 'storage-rebuild', brokers: config.KAFKA_BROKERS, logger });
 const mongo = await connectMongo(config.MONGO_URL, { appName: 'storage-rebuild' });

@@ -9,6 +9,7 @@
  * the matcher itself (its reconciliation at start).
  */
 import { z } from 'zod';
+import { days } from '@pushtech/kafka';
 import { eventTopic, type DataSchemas } from '../event-topic.ts';
 
 export interface MatchData {
@@ -46,7 +47,9 @@ const matchData = z.object({
 export const matchEventSchemas = { 'match.found': matchData, 'match.lost': matchData } as const satisfies DataSchemas<MatchEvent>;
 
 export const matchesTopic = eventTopic({
-  spec: { name: 'matches', partitions: 6, retentionMs: -1 },
+  // Compacted: the newest record of a pair (found or lost) is the pair's state, which is all the
+  // projection and a rebuild need; a week before compaction keeps every change for live readers.
+  spec: { name: 'matches', partitions: 6, retentionMs: -1, cleanupPolicy: 'compact', configs: { 'min.compaction.lag.ms': String(days(7)) } },
   writers: ['matcher'],
   readers: ['storage (projector)', 'notify-bridge', 'matcher (reconciliation)'],
   dataSchemas: matchEventSchemas,
