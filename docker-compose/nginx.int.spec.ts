@@ -1,15 +1,12 @@
 // The compose file's nginx.conf in a real nginx (Debian's; scripts/install-test-tools.sh
 // installs it), in front of a real tracker and imageserver: the upstream addresses and the
 // listen port are the only lines changed.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Redis } from '@pushtech/redis';
-import { freePort, waitFor } from '@pushtech/testing';
+import { freePort } from '@pushtech/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Transformer } from '@napi-rs/image';
 import { signToken } from '@pushtech/auth';
@@ -18,63 +15,34 @@ import { createLogger } from '@pushtech/logging';
 import { imageserver } from '../services/imageserver/src/app.ts';
 import { imageserverConfigSpec } from '../services/imageserver/src/config.ts';
 import { connectTestRedis, startTestTracker, type TestTracker } from '../services/tracker/src/test-tracker.ts';
+import { startNginx, type LocalNginx } from '../e2e/nginx.ts';
 
 const JWT_SECRET = 'nginx-test-secret-of-at-least-32-chars';
-
-const NGINX = '/usr/sbin/nginx';
-const conf = readFileSync(fileURLToPath(new URL('nginx.conf', import.meta.url)), 'utf8');
-
-/** The compose file's nginx.conf, pointed at 127.0.0.1 ports, with its files under `dir`. */
-function localConf(dir: string, port: number, upstreams: Record<string, number>): string {
-  let local = conf.replace(/listen 80;/, `listen 127.0.0.1:${port};`);
-  for (const [name, upstreamPort] of Object.entries(upstreams)) {
-    local = local.replace(new RegExp(`server ${name}:\\d+`), `server 127.0.0.1:${upstreamPort}`);
-  }
-  expect(local, 'every upstream rewritten').not.toMatch(/server [a-z]+:\d+/);
-  local = local.replace('http {', `http {\n  access_log ${dir}/access.log;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;`);
-  return `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\n${local}`;
-}
 
 describe('nginx.conf, run by nginx in front of a tracker and an imageserver', () => {
   let dir: string;
   let images: Awaited<ReturnType<typeof imageserver.start>>;
-  let nginx: ChildProcess;
+  let nginx: LocalNginx;
   let base: string;
   let redis: Redis;
   let t: TestTracker;
 
   beforeAll(async () => {
-    if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: ./pushtech test installs it (scripts/install-test-tools.sh)`);
     redis = await connectTestRedis();
     t = await startTestTracker(redis, { TRUST_PROXY: '1' });
     const trackerPort = Number(new URL(await t.app.listen({ port: 0, host: '127.0.0.1' })).port);
-    const nobody = await freePort(); // storage and kafidx are not needed here
-    const port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), 'pushtech-nginx-'));
+    dir = mkdtempSync(join(tmpdir(), 'pushtech-images-'));
     const imagesPort = await freePort();
     const imagesConfig = loadConfig(imageserverConfigSpec, { JWT_SECRET, IMAGES_DIR: join(dir, 'images'), HOST: '127.0.0.1', PORT: String(imagesPort) });
     images = await imageserver.start({ config: imagesConfig, logger: createLogger('imageserver', 'silent') });
     await images.ready;
-    mkdirSync(join(dir, 'logs'));
-    // Started as root, nginx's workers run as nobody: they write request bodies in here.
-    chmodSync(dir, 0o755);
-    for (const temp of ['body', 'proxy']) mkdirSync(join(dir, temp), { mode: 0o777 });
-    writeFileSync(join(dir, 'nginx.conf'), localConf(dir, port, { tracker: trackerPort, storage: nobody, kafidx: nobody, imageserver: imagesPort }));
-    nginx = spawn(NGINX, ['-c', join(dir, 'nginx.conf'), '-p', dir, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    nginx.stderr!.on('data', (chunk) => (stderr += chunk));
-    base = `http://127.0.0.1:${port}`;
-    await waitFor(async () => {
-      if (nginx.exitCode !== null) throw new Error(`nginx exited ${nginx.exitCode}: ${stderr}`);
-      return (await fetch(`${base}/healthz`).catch(() => undefined))?.ok || undefined;
-    }, 'nginx answering', 10_000, 50);
+    // Storage, kafidx and the website are not needed here.
+    nginx = await startNginx({ tracker: trackerPort, imageserver: imagesPort });
+    base = nginx.base;
   });
 
   afterAll(async () => {
-    if (nginx?.exitCode === null) {
-      nginx.kill('SIGTERM');
-      await once(nginx, 'exit');
-    }
+    await nginx?.stop();
     await t?.close();
     await images?.stop();
     redis?.disconnect();

@@ -115,11 +115,11 @@ const BODIES: Record<PageName, (path: string) => { title: string; main: string }
 
 /** Settings the page's modules read: in meta tags (no inline script). */
 function settings(config: WebsiteConfig): string {
-  return [['tiles', config.MAP_TILES_URL], ['attribution', config.MAP_ATTRIBUTION]]
+  return [['tiles', config.MAP_TILES_URL], ['attribution', config.MAP_ATTRIBUTION], ['vapid', config.VAPID_PUBLIC_KEY]]
     .map(([name, value]) => `<meta name="pushtech:${name}" content="${escapeHtml(value!)}">`).join('\n');
 }
 
-export function renderPage(name: PageName, path: string, bundle: PageBundle, config: WebsiteConfig, extraSettings = ''): string {
+export function renderPage(name: PageName, path: string, bundle: PageBundle, config: WebsiteConfig): string {
   const { title, main } = BODIES[name](path);
   return `<!doctype html>
 <html lang="en">
@@ -128,7 +128,7 @@ export function renderPage(name: PageName, path: string, bundle: PageBundle, con
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Pushtech</title>
 <meta name="description" content="Offers and searches near you, on a map.">
-${settings(config)}${extraSettings}
+${settings(config)}
 ${bundle.styles.map((href) => `<link rel="stylesheet" href="${href}">`).join('\n')}
 <script type="module" src="${bundle.script}"></script>
 </head>

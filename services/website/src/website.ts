@@ -1,14 +1,17 @@
 /**
  * The website as a service: the pages (static shells), the browser code bundled at start
- * (`assets.ts`), and the routes the pages write through for a signed-in user. It reads nothing
- * itself: the browser reads storage's and the imageserver's public routes on the same origin
- * (nginx sends `/listings…`, `/images…` to them and `/` here). `index.ts` runs it; the tests
- * start the same.
+ * (`assets.ts`), and the accounts (`@pushtech/accounts`: sign-up/in/out, sessions in Mongo,
+ * CSRF, short-lived bearer tokens for the browser). It reads no listing itself: the browser
+ * calls storage's and the imageserver's public routes on the same origin (nginx sends
+ * `/listings…`, `/me/…`, `/images…` to them and everything else here), with a bearer token from
+ * `POST /account/token` kept in memory. `index.ts` runs it; the tests start the same.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { accountsOptionsFrom, accountsPlugin, ensureAccountIndexes } from '@pushtech/accounts';
+import { connectMongo, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { ApiError, defineService, type ServiceContext } from '@pushtech/service';
 import { buildAssets, type Asset, type Assets, type PageName } from './assets.ts';
-import { websiteConfigSpec, type WebsiteConfig } from './config.ts';
+import { checkWebsiteConfig, websiteConfigSpec, type WebsiteConfig } from './config.ts';
 import { contentSecurityPolicy, renderPage } from './pages.ts';
 
 /** Paths of the pages (none under `/listings`, `/images` or `/me/`: nginx sends those to the API). */
@@ -37,7 +40,7 @@ function sendAsset(request: FastifyRequest, reply: FastifyReply, file: Asset) {
   return reply.type(file.type).send(file[encoding]);
 }
 
-function pageRoutes(http: FastifyInstance, { config }: ServiceContext<WebsiteConfig>, running: () => Assets): void {
+function pageRoutes(http: FastifyInstance, config: WebsiteConfig, assets: Assets): void {
   const headers = {
     'content-security-policy': contentSecurityPolicy(config),
     'x-content-type-options': 'nosniff',
@@ -45,35 +48,50 @@ function pageRoutes(http: FastifyInstance, { config }: ServiceContext<WebsiteCon
     'permissions-policy': 'geolocation=(self), camera=(), microphone=()',
     'cache-control': 'no-cache',
   };
-  const html = new Map<string, string>();
-  const page = (name: PageName, path: string) => (_request: FastifyRequest, reply: FastifyReply) => {
-    const key = `${name}:${path}`;
-    let text = html.get(key);
-    if (text === undefined) {
-      text = renderPage(name, path, running().pages[name], config);
-      html.set(key, text);
-    }
-    return reply.headers(headers).type('text/html; charset=utf-8').send(text);
+  const page = (name: PageName, path: string) => {
+    const html = renderPage(name, path, assets.pages[name], config);
+    return (_request: FastifyRequest, reply: FastifyReply) => reply.headers(headers).type('text/html; charset=utf-8').send(html);
   };
   for (const [path, name] of Object.entries(PAGES)) http.get(path, page(name, path));
   http.get(LISTING_PAGE, page('listing', LISTING_PAGE));
 
   const asset = (request: FastifyRequest, reply: FastifyReply) => {
-    const file = running().files.get(request.url.split('?')[0]!);
-    if (file === undefined) throw new ApiError(404, 'not_found', [{ field: 'path', rule: `no asset ${request.url.split('?')[0]}` }]);
+    const path = request.url.split('?')[0]!;
+    const file = assets.files.get(path);
+    if (file === undefined) throw new ApiError(404, 'not_found', [{ field: 'path', rule: `no asset ${path}` }]);
     return sendAsset(request, reply, file);
   };
   http.get('/assets/*', asset);
   http.get('/sw.js', asset);
 }
 
+interface WebsiteMongo {
+  client: MongoClient;
+  db: Db;
+}
+
+async function connectAccountsDb({ config }: ServiceContext<WebsiteConfig>): Promise<WebsiteMongo> {
+  const client = await connectMongo(config.MONGO_URL, { appName: 'website' });
+  const db = client.db(config.MONGO_DB);
+  await ensureAccountIndexes(db);
+  return { client, db };
+}
+
 export function websiteService() {
   return defineService({
     name: 'website',
     config: websiteConfigSpec,
-    start: () => buildAssets(),
-    routes(http, ctx, running) {
-      pageRoutes(http, ctx, running);
+    checkConfig: checkWebsiteConfig,
+    http: (config) => ({ trustProxy: config.TRUST_PROXY }),
+    dependencies: (ctx) => ({
+      mongo: { connect: () => connectAccountsDb(ctx), check: (mongo: WebsiteMongo) => pingMongo(mongo.db), close: (mongo: WebsiteMongo) => mongo.client.close() },
+    }),
+    start: (_ctx, { mongo }) => mongo,
+    // The pages answer from the start; the accounts answer 503 `unavailable` until Mongo is connected.
+    async routes(http, { config }, running) {
+      const assets = await buildAssets();
+      await http.register(accountsPlugin, { db: () => running().db, ...accountsOptionsFrom(config) });
+      pageRoutes(http, config, assets);
     },
   });
 }

@@ -181,7 +181,7 @@ async function createAlert(): Promise<void> {
   }
   go(next);
   try {
-    await write('POST', '/api/listings', {
+    await write('POST', '/listings', {
       kind: 'search', title: next.q, tags: [],
       location: { type: 'Point', coordinates: [next.point!.lng, next.point!.lat] }, radiusM: next.radiusM,
     });

@@ -7,7 +7,8 @@ interface PushPayload {
   heading?: string;
   body?: string;
   content?: string;
-  url?: string;
+  url?: string | null;
+  listingId?: string | null;
   data?: { url?: string; listingId?: string; offerId?: string; [key: string]: unknown };
 }
 
@@ -25,11 +26,11 @@ function parse(data: PushMessageData | null): PushPayload {
 /** Where a click goes: the payload's own URL on this site, or the listing it names. */
 export function targetUrl(payload: PushPayload, origin: string): string {
   const url = payload.url ?? payload.data?.url;
-  if (typeof url === 'string') {
+  if (typeof url === 'string' && url !== '') {
     const resolved = new URL(url, origin);
     if (resolved.origin === origin) return resolved.href;
   }
-  const listingId = payload.data?.listingId ?? payload.data?.offerId;
+  const listingId = payload.listingId ?? payload.data?.listingId;
   return typeof listingId === 'string' ? `${origin}/l/${encodeURIComponent(listingId)}` : `${origin}/`;
 }
 
@@ -42,7 +43,7 @@ self.addEventListener('push', (event) => {
   event.waitUntil(self.registration.showNotification(title, {
     body: payload.body ?? payload.content ?? '',
     data: { url: targetUrl(payload, self.location.origin) },
-    tag: payload.data?.listingId,
+    tag: payload.listingId ?? undefined,
   }));
 });
 

@@ -1,5 +1,5 @@
 /** The header's account link: "Sign in" or the user with "Sign out". */
-import { me, write, type Me } from './api.ts';
+import { accountWrite, me, type Me } from './api.ts';
 import { h } from './dom.ts';
 
 export async function showAccount(): Promise<Me | undefined> {
@@ -8,9 +8,9 @@ export async function showAccount(): Promise<Me | undefined> {
   if (slot === null || user === undefined) return user;
   const signOut = h('button', { type: 'button', class: 'link' }, 'Sign out');
   signOut.addEventListener('click', () => {
-    void write('POST', '/account/signout').finally(() => location.assign('/'));
+    void accountWrite('/account/signout').finally(() => location.assign('/'));
   });
-  slot.replaceChildren(h('span', { class: 'user' }, user.userId), ' ', signOut);
+  slot.replaceChildren(h('span', { class: 'user' }, user.email ?? user.userId), ' ', signOut);
   return user;
 }
 

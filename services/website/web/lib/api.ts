@@ -96,47 +96,85 @@ export function listingsOf(ownerId: string, options: { status?: string; limit?: 
 
 export const matchesOf = (id: string) => getJson<{ items: MatchItem[] }>(`/listings/${encodeURIComponent(id)}/matches`);
 
-/** The CSRF token the site set in a readable cookie: sent back in a header with every write. */
-function csrfToken(): string {
-  return /(?:^|;\s*)csrf=([^;]+)/.exec(document.cookie)?.[1] ?? '';
+export interface Me {
+  userId: string;
+  email: string | null;
+  csrfToken: string;
 }
 
-export async function write<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json', 'x-csrf-token': csrfToken() };
+let csrf: string | undefined;
+let access: { token: string; until: number } | undefined;
+
+/** The signed-in user (and the CSRF token the site's own writes send back), or undefined. */
+export async function me(): Promise<Me | undefined> {
+  const response = await fetch('/account/me', { headers: { accept: 'application/json' } });
+  if (!response.ok) return undefined;
+  const user = await response.json() as Me;
+  csrf = user.csrfToken;
+  return user;
+}
+
+async function csrfToken(): Promise<string> {
+  csrf ??= (await getJson<{ csrfToken: string }>('/account/csrf')).csrfToken;
+  return csrf;
+}
+
+/** A write to the site's own routes (`/account/…`): the session cookie goes along, with the CSRF token. */
+export async function accountWrite<T>(path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json', 'x-csrf-token': await csrfToken() };
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return answer<T>(await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' }));
+  const result = await answer<T & { csrfToken?: string }>(await fetch(path, { method: 'POST', headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+  if (result !== undefined && typeof result.csrfToken === 'string') csrf = result.csrfToken;
+  access = undefined;
+  return result;
+}
+
+/**
+ * A short-lived bearer token for storage and the imageserver, asked of the site with the session
+ * cookie; held in this module only (never in storage the page keeps), asked again before it ends.
+ */
+async function bearer(): Promise<string> {
+  if (access !== undefined && access.until > Date.now()) return access.token;
+  const { token, expiresIn } = await accountWrite<{ token: string; expiresIn: number }>('/account/token');
+  access = { token, until: Date.now() + (expiresIn - 30) * 1000 };
+  return token;
+}
+
+/** A write to the public API (`/listings…`, `/me/devices`) as the signed-in user; a 401 asks for a new token once. */
+export async function write<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${await bearer()}` };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (response.status !== 401 || attempt > 0) return answer<T>(response);
+    access = undefined;
+  }
 }
 
 export interface UploadedImage {
   id: string;
 }
 
-/** Uploads one photo (XMLHttpRequest: fetch cannot report upload progress). */
-export function uploadImage(file: File, onProgress: (fraction: number) => void): Promise<UploadedImage> {
+/** Uploads one photo to the imageserver (XMLHttpRequest: fetch cannot report upload progress). */
+export async function uploadImage(file: File, onProgress: (fraction: number) => void): Promise<UploadedImage> {
+  const token = await bearer();
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
-    request.open('POST', '/api/images');
+    request.open('POST', '/images');
     request.setRequestHeader('content-type', file.type || 'application/octet-stream');
-    request.setRequestHeader('x-csrf-token', csrfToken());
+    request.setRequestHeader('authorization', `Bearer ${token}`);
     request.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
     request.onload = () => {
-      const body = request.responseText === '' ? {} : JSON.parse(request.responseText);
-      if (request.status >= 200 && request.status < 300) resolve(body as UploadedImage);
+      let body: { message?: string; error?: string; errors?: FieldError[] } = {};
+      try {
+        body = request.responseText === '' ? {} : JSON.parse(request.responseText);
+      } catch { /* not JSON: a proxy's page */ }
+      if (request.status >= 200 && request.status < 300) resolve(body as unknown as UploadedImage);
       else reject(new RequestError(request.status, String(body.message ?? body.error ?? request.statusText), Array.isArray(body.errors) ? body.errors : []));
     };
     request.onerror = () => reject(new RequestError(0, 'the upload failed: no connection', []));
     request.send(file);
   });
-}
-
-export interface Me {
-  userId: string;
-}
-
-/** The signed-in user, or undefined. */
-export async function me(): Promise<Me | undefined> {
-  const response = await fetch('/api/me', { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-  return response.ok ? await response.json() as Me : undefined;
 }

@@ -24,7 +24,7 @@ export async function enablePush(): Promise<PushOutcome> {
   await navigator.serviceWorker.ready;
   const subscription = await registration.pushManager.getSubscription()
     ?? await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
-  await write('POST', '/api/push-subscriptions', subscription.toJSON());
+  await write('POST', '/me/devices', { platform: 'web', webPush: subscription.toJSON() });
   return 'enabled';
 }
 
