@@ -128,6 +128,7 @@ export function renderPage(name: PageName, path: string, bundle: PageBundle, con
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Pushtech</title>
 <meta name="description" content="Offers and searches near you, on a map.">
+<link rel="icon" href="data:,">
 ${settings(config)}
 ${bundle.styles.map((href) => `<link rel="stylesheet" href="${href}">`).join('\n')}
 <script type="module" src="${bundle.script}"></script>

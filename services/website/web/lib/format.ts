@@ -2,7 +2,8 @@
 
 export function formatDistance(metres: number): string {
   if (metres < 1000) return `${Math.round(metres / 10) * 10} m`;
-  return metres < 10_000 ? `${(metres / 1000).toFixed(1)} km` : `${Math.round(metres / 1000)} km`;
+  const km = metres / 1000;
+  return km < 10 && Math.round(km * 10) % 10 !== 0 ? `${km.toFixed(1)} km` : `${Math.round(km)} km`;
 }
 
 /** A listing's id is a UUIDv7: its first 48 bits are when it was made (ms since 1970). */
