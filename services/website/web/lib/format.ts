@@ -14,7 +14,7 @@ export function createdAt(id: string): Date | undefined {
 
 export function formatAge(since: Date | undefined, now = Date.now()): string {
   if (since === undefined) return '';
-  const minutes = Math.max(0, Math.round((now - since.getTime()) / 60_000));
+  const minutes = Math.max(0, Math.floor((now - since.getTime()) / 60_000));
   if (minutes < 1) return 'just now';
   if (minutes < 60) return `${minutes} min ago`;
   const hours = Math.round(minutes / 60);
