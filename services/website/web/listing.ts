@@ -8,7 +8,7 @@ import { listing as fetchListing, listingsOf, pointOf, RequestError, type Listin
 import { showAccount, signInUrl } from './lib/account-nav.ts';
 import { byId, h, setStatus } from './lib/dom.ts';
 import { createdAt, formatAge, formatDistance, haversineM, parsePlace } from './lib/format.ts';
-import { picture, thumb } from './lib/images.ts';
+import { describeImage, sizedPicture, thumb } from './lib/images.ts';
 import { createMap, listingMarker } from './lib/map.ts';
 
 const id = decodeURIComponent(location.pathname.split('/')[2] ?? '');
@@ -50,10 +50,18 @@ function contact(listing: Listing): HTMLElement {
   return h('div', {}, button, panel);
 }
 
-function render(listing: Listing): void {
+async function photosOf(listing: Listing): Promise<HTMLElement | ''> {
+  if (listing.imageIds.length === 0) return '';
+  const images = await Promise.all(listing.imageIds.map((imageId) => describeImage(imageId).catch(() => undefined)));
+  return h('div', { class: 'photos' }, ...listing.imageIds.flatMap((imageId, index) => {
+    const image = images[index];
+    return image === undefined ? [] : [sizedPicture(imageId, image, `Photo ${index + 1} of ${listing.title}`, '(max-width: 700px) 100vw, 640px', index > 0)];
+  }));
+}
+
+async function render(listing: Listing): Promise<void> {
   document.title = `${listing.title} · Pushtech`;
-  const photos = h('div', { class: 'photos' }, ...listing.imageIds.map((imageId, index) =>
-    picture(imageId, `Photo ${index + 1} of ${listing.title}`, { variants: ['thumb', 'medium', 'large'], sizes: '(max-width: 700px) 100vw, 640px', width: 640, height: 480, lazy: index > 0 })));
+  const photos = await photosOf(listing);
   const mapBox = h('div', { class: 'map small', role: 'region', 'aria-label': 'Where it is' });
   article.replaceChildren(
     h('p', { class: `badge ${listing.kind}` }, listing.kind === 'offer' ? 'Offer' : 'Looking for'),
@@ -61,7 +69,7 @@ function render(listing: Listing): void {
     h('p', { class: 'meta' }, `Posted ${formatAge(createdAt(listing.id))} by ${listing.ownerId}`,
       listing.status === 'active' ? '' : ` · ${listing.status}`),
     distanceLine(listing),
-    listing.imageIds.length > 0 ? photos : '',
+    photos,
     listing.description === undefined ? '' : h('p', { class: 'description' }, listing.description),
     listing.tags.length === 0 ? '' : h('ul', { class: 'tags', 'aria-label': 'Tags' }, ...listing.tags.map((tag) => h('li', {}, tag))),
     contact(listing),
@@ -85,7 +93,7 @@ async function others(listing: Listing): Promise<void> {
 async function main(): Promise<void> {
   try {
     const listing = await fetchListing(id);
-    render(listing);
+    await render(listing);
     await others(listing);
   } catch (error) {
     article.removeAttribute('aria-busy');

@@ -41,7 +41,7 @@ export function createMap(element: HTMLElement, center: Point | undefined, zoom 
 
 /** A listing's marker: a circle (no image files), its title as a tooltip built from text. */
 export function listingMarker(point: Point, title: string, kind: 'offer' | 'search', className = 'listing-marker'): L.CircleMarker {
-  const marker = L.circleMarker(point, { radius: 8, weight: 2, color: '#fff', fillColor: kind === 'offer' ? '#1f6feb' : '#b35900', fillOpacity: 0.95, className });
+  const marker = L.circleMarker(point, { radius: 8, weight: 2, color: '#fff', fillColor: kind === 'offer' ? '#1f6feb' : '#b35900', fillOpacity: 0.95, className, bubblingMouseEvents: false });
   const label = document.createElement('span');
   label.textContent = title;
   marker.bindTooltip(label, { direction: 'top', offset: [0, -8] });
