@@ -83,3 +83,4 @@ export { startPrivateKafka, startPrivateRedis, freePort, type PrivateServer } fr
 export { groupCaughtUp, readTopic, type TopicReader } from './topic-reader.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { probesWhileAway, untilReady, type ProbeAnswer } from './probes.ts';
+export { selfSignedCert, type SelfSignedCert } from './self-signed.ts';

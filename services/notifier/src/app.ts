@@ -10,13 +10,15 @@ import { notifyResultsTopic, topics } from '@pushtech/contracts';
 import { connectKafka, ensureTopics, type Kafka, type KafkaConnection } from '@pushtech/kafka';
 import { connectMongo, ensureIndexes, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { defineService, retry, type BackoffPolicy, type Dependencies, type ServiceContext } from '@pushtech/service';
-import { checkNotifierConfig, configSpec, type NotifierConfig } from './config.ts';
+import { checkNotifierConfig, configSpec, webPushEnabled, type NotifierConfig } from './config.ts';
 import { startIntake, type Intake } from './intake.ts';
 import { createNotifierMetrics } from './metrics.ts';
 import { createNotifier, type Notifier, type NotifierEvent } from './notifier.ts';
 import { createSender } from './onesignal.ts';
 import { createKafkaResponder, type Responder } from './responder.ts';
 import { createMongoRetryStore, createMongoVersionStore, notifierIndexes } from './retry-store.ts';
+import { projectionWebDevices } from './web-devices.ts';
+import { createWebPushSender } from './web-push.ts';
 
 /** Every step of starting is tried again after 100 ms, doubling to 5 s, until it succeeds. */
 const STARTUP_RETRY: BackoffPolicy = { initialMs: 100, maxMs: 5_000 };
@@ -70,11 +72,21 @@ function startNotifying(ctx: ServiceContext<NotifierConfig>, mongo: NotifierMong
     authScheme: config.ONESIGNAL_AUTH_SCHEME,
     timeoutMs: config.ONESIGNAL_TIMEOUT_MS,
   });
+  const web = webPushEnabled(config) ? {
+    sender: createWebPushSender({
+      vapid: { publicKey: config.VAPID_PUBLIC_KEY, privateKey: config.VAPID_PRIVATE_KEY, subject: config.VAPID_SUBJECT },
+      ttlS: config.WEB_PUSH_TTL_S,
+      urgency: config.WEB_PUSH_URGENCY,
+      timeoutMs: config.WEB_PUSH_TIMEOUT_MS,
+    }),
+    devices: projectionWebDevices(mongo.db, kafka.producer, config.USERS_TOPIC),
+  } : undefined;
   const responder = createKafkaResponder({ producer: kafka.producer, ensureTopic: responseTopics(kafka.client), logger, onFailure: () => metrics.responseFailures.inc() });
 
   async function attempt(): Promise<StartedNotifier> {
     const core = createNotifier({
       sender,
+      web,
       retries: createMongoRetryStore(mongo.db),
       versions: createMongoVersionStore(mongo.db),
       responder,
@@ -115,6 +127,7 @@ function startNotifying(ctx: ServiceContext<NotifierConfig>, mongo: NotifierMong
   }).then((started) => {
     logger.info({
       topic: config.REQUESTS_TOPIC, group: config.NOTIFIER_GROUP, onesignal: config.ONESIGNAL_API_ROOT, client: sender.name, rateLimitPerS: config.RATE_LIMIT_PER_S,
+      webPush: web !== undefined,
     }, 'consuming requests');
     return started;
   });
@@ -141,7 +154,11 @@ function notifierDependencies({ config, logger }: ServiceContext<NotifierConfig>
   return {
     mongo: { connect: () => connectStore(config), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
     kafka: {
-      connect: () => connectKafka({ ...kafka, topics: [{ ...topics.notifyRequests, name: config.REQUESTS_TOPIC }] }),
+      connect: () => connectKafka({
+        ...kafka,
+        // With Web Push, `users` too (the notifier writes device.removed), declared as storage declares it.
+        topics: [{ ...topics.notifyRequests, name: config.REQUESTS_TOPIC }, ...(webPushEnabled(config) ? [{ ...topics.users, name: config.USERS_TOPIC }] : [])],
+      }),
       check: (connection) => connection.ping(),
       close: (connection) => connection.close(),
     },

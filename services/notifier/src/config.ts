@@ -2,6 +2,7 @@ import { ConfigError, hostPorts, int, loadConfig, number, oneOf, string, url, ty
 import { topics } from '@pushtech/contracts';
 import { serviceConfig } from '@pushtech/service';
 import { AUTH_SCHEMES, ONESIGNAL_CLIENTS } from './onesignal.ts';
+import { URGENCIES, vapidSigningKey } from './web-push.ts';
 
 /** A required secret: never echoed in an error line. */
 function secret(): Reader<string> {
@@ -12,6 +13,14 @@ function secret(): Reader<string> {
       return raw.trim();
     },
     describe: () => `${rule} (required, secret)`,
+  };
+}
+
+/** Optional: unset (or blank) is ''. A secret's value never appears in an error. */
+function optional(rule: string, options: { secret?: boolean } = {}): Reader<string> {
+  return {
+    read: (_name, raw) => raw?.trim() ?? '',
+    describe: () => `${rule} (optional${options.secret ? ', secret' : ''})`,
   };
 }
 
@@ -39,6 +48,15 @@ export const configSpec = {
   RETRY_MAX_MS: int({ default: 60_000, min: 1, max: 86_400_000 }),
   RETRY_MAX_ATTEMPTS: int({ default: 10, min: 1, max: 1_000 }),
   RETRY_MAX_AGE_MS: int({ default: 900_000, min: 1, max: 7 * 86_400_000 }),
+  /** Web Push (browsers, self-hosted): on when the three VAPID variables are set (`npm run vapid-keys`). */
+  VAPID_PUBLIC_KEY: optional('base64url of the uncompressed P-256 public key (65 bytes)'),
+  VAPID_PRIVATE_KEY: optional('base64url of the P-256 private key (32 bytes)', { secret: true }),
+  VAPID_SUBJECT: optional('mailto: or https: contact of the operator'),
+  WEB_PUSH_TTL_S: int({ default: 3_600, min: 0, max: 2_419_200 }),
+  WEB_PUSH_URGENCY: oneOf(URGENCIES, { default: 'normal' }),
+  WEB_PUSH_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 300_000 }),
+  /** Storage's device events: the notifier writes `device.removed` when a push service answers 404/410. */
+  USERS_TOPIC: string({ default: topics.users.name }),
 };
 
 export type NotifierConfig = ConfigOf<typeof configSpec>;
@@ -52,8 +70,30 @@ export function checkNotifierConfig(config: NotifierConfig): ConfigError[] {
   if (config.RETRY_MAX_MS < config.RETRY_BASE_MS) {
     errors.push(new ConfigError('RETRY_MAX_MS', `must be at least RETRY_BASE_MS (${config.RETRY_BASE_MS})`, String(config.RETRY_MAX_MS)));
   }
+  errors.push(...vapidErrors(config));
   return errors;
 }
+
+/** The VAPID variables: all three or none; a key pair of P-256; a contact the push services accept. */
+function vapidErrors(config: NotifierConfig): ConfigError[] {
+  const set = (['VAPID_PUBLIC_KEY', 'VAPID_PRIVATE_KEY', 'VAPID_SUBJECT'] as const).filter((name) => config[name] !== '');
+  if (set.length === 0) return [];
+  if (set.length < 3) {
+    return [new ConfigError(set.length === 1 ? set[0]! : set.join(', '), 'needs VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT all set (or none: no Web Push); npm run vapid-keys makes them')];
+  }
+  const errors: ConfigError[] = [];
+  if (!/^(mailto:.+@.+|https:\/\/.+)$/.test(config.VAPID_SUBJECT)) errors.push(new ConfigError('VAPID_SUBJECT', 'must be a mailto: address or an https: URL', config.VAPID_SUBJECT));
+  try {
+    vapidSigningKey({ publicKey: config.VAPID_PUBLIC_KEY, privateKey: config.VAPID_PRIVATE_KEY });
+  } catch (err) {
+    const [name, ...rule] = (err as Error).message.split(' ');
+    errors.push(new ConfigError(name!, rule.join(' ')));
+  }
+  return errors;
+}
+
+/** Web Push is on: the three VAPID variables are set. */
+export const webPushEnabled = (config: NotifierConfig) => config.VAPID_PUBLIC_KEY !== '';
 
 /** The config as the environment `env` gives it, the rules between variables checked; throws `ConfigErrors`. */
 export function loadNotifierConfig(env: NodeJS.ProcessEnv = process.env): NotifierConfig {

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors } from '@pushtech/config';
-import { loadNotifierConfig } from './config.ts';
+import { loadNotifierConfig, webPushEnabled } from './config.ts';
+import { generateVapidKeys } from './web-push.ts';
 
 const required = { ONESIGNAL_APP_ID: '2f4c5b1e-8a9d-4e6f-b3c2-1d0e9f8a7b6c', ONESIGNAL_API_KEY: 'os_v2_app_secret' };
 
@@ -39,7 +40,33 @@ describe('config', () => {
       RETRY_MAX_MS: 60_000,
       RETRY_MAX_ATTEMPTS: 10,
       RETRY_MAX_AGE_MS: 900_000,
+      VAPID_PUBLIC_KEY: '',
+      VAPID_PRIVATE_KEY: '',
+      VAPID_SUBJECT: '',
+      WEB_PUSH_TTL_S: 3_600,
+      WEB_PUSH_URGENCY: 'normal',
+      WEB_PUSH_TIMEOUT_MS: 10_000,
+      USERS_TOPIC: 'users',
     });
+  });
+
+  it('Web Push: the three VAPID variables or none; a real P-256 pair; a mailto: or https: subject; the private key never echoed', () => {
+    const keys = generateVapidKeys();
+    const vapid = { VAPID_PUBLIC_KEY: keys.publicKey, VAPID_PRIVATE_KEY: keys.privateKey, VAPID_SUBJECT: 'mailto:ops@example.net' };
+    expect(webPushEnabled(loadNotifierConfig({ ...required, ...vapid }))).toBe(true);
+    expect(webPushEnabled(loadNotifierConfig(required))).toBe(false);
+    expect(errorsOf({ ...required, VAPID_PUBLIC_KEY: keys.publicKey })).toEqual([
+      'config: VAPID_PUBLIC_KEY needs VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT all set (or none: no Web Push); npm run vapid-keys makes them',
+    ]);
+    const other = generateVapidKeys().privateKey;
+    const lines = errorsOf({ ...required, ...vapid, VAPID_PRIVATE_KEY: other, VAPID_SUBJECT: 'ops@example.net' });
+    expect(lines).toEqual([
+      'config: VAPID_SUBJECT must be a mailto: address or an https: URL (got "ops@example.net")',
+      'config: VAPID_PRIVATE_KEY does not belong to VAPID_PUBLIC_KEY',
+    ]);
+    expect(lines.join('\n')).not.toContain(other);
+    expect(errorsOf({ ...required, ...vapid, VAPID_PUBLIC_KEY: 'abc' })).toEqual(['config: VAPID_PUBLIC_KEY must be base64url of an uncompressed P-256 point (65 bytes)']);
+    expect(errorsOf({ ...required, WEB_PUSH_URGENCY: 'urgent' })[0]).toMatch(/^config: WEB_PUSH_URGENCY must be one of very-low, low, normal, high/);
   });
 
   it('names every missing or bad variable and its rule, without echoing the key', () => {

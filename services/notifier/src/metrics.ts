@@ -5,6 +5,10 @@ export interface NotifierMetrics {
   rejected: Counter<'reason'>;
   outcomes: Counter<'operation' | 'status_class'>;
   sends: Counter<'status_class'>;
+  webPushCalls: Counter<'status_class'>;
+  webPushCallSeconds: Histogram<'status_class'>;
+  webPushDeliveries: Counter;
+  webPushRemoved: Counter;
   sendSeconds: Histogram<'status_class'>;
   responses: Counter<'type'>;
   responseFailures: Counter;
@@ -40,6 +44,13 @@ export function createNotifierMetrics(registry: Registry): NotifierMetrics {
       name: 'notifier_onesignal_call_seconds', help: 'Time for OneSignal to answer a create-notification call',
       labelNames: ['status_class'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
     }),
+    webPushCalls: new Counter({ name: 'notifier_web_push_calls_total', help: 'Web Push calls to browsers\' push services by status class of the answer', labelNames: ['status_class'], registers }),
+    webPushCallSeconds: new Histogram({
+      name: 'notifier_web_push_call_seconds', help: 'Time for a push service to answer a Web Push call',
+      labelNames: ['status_class'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers,
+    }),
+    webPushDeliveries: new Counter({ name: 'notifier_web_push_deliveries_total', help: 'Web Push deliveries made of push requests (one per active web subscription of the users)', registers }),
+    webPushRemoved: new Counter({ name: 'notifier_web_push_subscriptions_removed_total', help: 'Web Push subscriptions removed (device.removed on users) after a 404/410 from the push service', registers }),
     responses: new Counter({ name: 'notifier_responses_total', help: 'Responses Kafka acknowledged, by type', labelNames: ['type'], registers }),
     responseFailures: new Counter({ name: 'notifier_response_produce_failures_total', help: 'Failed attempts to produce responses (each retried)', registers }),
     dropped: new Counter({

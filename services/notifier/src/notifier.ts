@@ -8,6 +8,12 @@
  * Kafka (or it needs none), or it is in the retry store — so the caller may
  * commit its offset. On stop, requests still waiting are parked in the retry
  * store, and a restarted notifier picks them up from there.
+ *
+ * With Web Push on, a push to users also becomes one delivery per active web
+ * subscription of theirs: items of their own (same producer queue, same
+ * retries), sent to the browser's push service, answering nobody (the
+ * response is OneSignal's), a 404/410 removing the subscription. The request's
+ * record is acknowledged once all of its items are settled.
  */
 import { notifyRequestsTopic, type ConnectRequest, type ControlRequest, type NotifyResponse, type ParsedRequest, type PushRequest } from '@pushtech/contracts';
 import type { Logger } from '@pushtech/logging';
@@ -16,10 +22,12 @@ import type { RetryPolicy } from './backoff.ts';
 import { createFairQueue } from './fair-queue.ts';
 import type { NotifierMetrics } from './metrics.ts';
 import { notificationBody, type NotificationSender } from './onesignal.ts';
-import { decide, statusClassOf, type Decision } from './outcome.ts';
+import { decide, statusClassOf, type Answer, type Decision } from './outcome.ts';
 import { createPacer } from './pacer.ts';
 import type { Responder } from './responder.ts';
 import type { RetryStore, StoredRequest, VersionStore } from './retry-store.ts';
+import type { WebDevice, WebDevices } from './web-devices.ts';
+import { webPushPayload, type WebPushSender } from './web-push.ts';
 
 export type NotifierEvent =
   /** OneSignal answered attempt `attempt` (or did not: no status). */
@@ -29,8 +37,16 @@ export type NotifierEvent =
   | { kind: 'dropped'; uuid: string; producer: string; reason: 'stale' }
   | { kind: 'rejected'; uuid: string | null; reason: string };
 
+/** The Web Push channel: where the users' browser subscriptions are, and the sender to their push services. */
+export interface WebPushChannel {
+  sender: WebPushSender;
+  devices: WebDevices;
+}
+
 export interface NotifierOptions {
   sender: NotificationSender;
+  /** Web Push to the users' browsers besides OneSignal; off when undefined. */
+  web?: WebPushChannel;
   retries: RetryStore;
   versions: VersionStore;
   responder: Responder;
@@ -95,7 +111,37 @@ interface Item {
   ignoreVersion: boolean;
   /** Retry-store writes for this request, in order. */
   storeChain: Promise<void>;
+  /** A Web Push delivery of the request, to this browser subscription (its uuid: `<request uuid>/<subscription id>`). */
+  web?: WebDevice;
 }
+
+/**
+ * One Kafka acknowledgement shared by several parts (a request's OneSignal
+ * item and its Web Push deliveries): `ack` runs once every part handed out
+ * has been called and `seal` has said no more parts come.
+ */
+function splitAck(ack: () => void): { part(): () => void; seal(): void } {
+  let open = 1;
+  const release = () => { if (--open === 0) ack(); };
+  return {
+    part() {
+      open++;
+      let called = false;
+      return () => { if (!called) { called = true; release(); } };
+    },
+    seal: release,
+  };
+}
+
+/** A request's delivery to one browser: `copy` means `success` here (nobody gets a response to copy into). */
+function webDelivery(request: PushRequest, device: WebDevice): PushRequest {
+  const style = request.style && Object.fromEntries(Object.entries(request.style).map(([cls, entry]) => [
+    cls, entry && entry.operation === 'copy' ? { ...entry, operation: 'success' as const } : entry,
+  ]));
+  return { ...request, uuid: `${request.uuid}/${device.subscriptionId}`, ...(style ? { style } : {}) };
+}
+
+const GONE = new Set([404, 410]);
 
 export function createNotifier(options: NotifierOptions): Notifier {
   const { sender, retries, versions, responder, metrics, policy } = options;
@@ -180,6 +226,28 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
   function acceptPush(request: PushRequest, ack: () => void): void {
     metrics.received.inc({ type: request.type });
+    const web = options.web;
+    if (web === undefined || request.args.userIds === undefined || items.has(request.uuid)) {
+      enqueue(request, ack);
+      return;
+    }
+    const parts = splitAck(ack);
+    enqueue(request, parts.part());
+    track(fanOut(web, request, request.args.userIds, parts), tasks);
+  }
+
+  /** Queues a Web Push delivery for each active web subscription of the users. */
+  async function fanOut(web: WebPushChannel, request: PushRequest, userIds: string[], parts: ReturnType<typeof splitAck>): Promise<void> {
+    const devices = await withRetries('web_devices', () => web.devices.of(userIds));
+    if (devices === undefined) return; // stopping: the record stays unacknowledged, Kafka delivers it again
+    for (const device of devices) {
+      metrics.webPushDeliveries.inc();
+      enqueue(webDelivery(request, device), parts.part(), device);
+    }
+    parts.seal();
+  }
+
+  function enqueue(request: PushRequest, ack: () => void, web?: WebDevice): void {
     if (items.has(request.uuid)) {
       metrics.duplicates.inc();
       logger.debug({ uuid: request.uuid }, 'duplicate request: one with this uuid is being handled');
@@ -196,6 +264,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       state: 'queued',
       ignoreVersion: false,
       storeChain: Promise.resolve(),
+      ...(web ? { web } : {}),
     };
     items.set(request.uuid, item);
     queue.push(item.producer, item);
@@ -284,6 +353,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       dueAt: item.dueAt ?? Date.now(),
       ...(item.lastError === undefined ? {} : { lastError: item.lastError }),
       ...(item.ignoreVersion ? { ignoreVersion: true } : {}),
+      ...(item.web ? { web: item.web } : {}),
     };
   }
 
@@ -326,6 +396,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   function log(item: Item, decision: Decision): void {
     const fields = {
       uuid: item.request.uuid, type: item.request.type, responseTopic: item.request.responseTopic,
+      ...(item.web ? { channel: 'web', userId: item.web.userId, subscriptionId: item.web.subscriptionId } : {}),
       status: decision.status, statusClass: decision.statusClass, attempt: item.attempts, operation: decision.operation,
       ...(decision.action === 'retry' ? { retryInMs: decision.delayMs, reason: decision.reason } : decision.reason ? { reason: decision.reason } : {}),
     };
@@ -341,7 +412,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     item.state = 'settling';
     const { sentAt } = item.request;
     if (sentAt !== undefined) metrics.requestAgeSeconds.observe({ status_class: statusClass }, Math.max(0, Date.now() / 1000 - sentAt));
-    const sent = await respondLater(item.request.responseTopic, response, item.producer);
+    // A Web Push delivery answers nobody: the request's response is its OneSignal call's.
+    const sent = await respondLater(item.web ? undefined : item.request.responseTopic, response, item.producer);
     if (!sent) {
       // Not settled: a stored request is tried again after a restart, an unstored one is redelivered by Kafka.
       release(item);
@@ -366,21 +438,34 @@ export function createNotifier(options: NotifierOptions): Notifier {
       drop(item);
       return;
     }
+    if (item.web && !options.web) {
+      // Stored while Web Push was on; it is off now (no VAPID keys): nothing can send it.
+      const reason = 'web push is off (no VAPID keys): delivery dropped';
+      logger.warn({ uuid: item.request.uuid, subscriptionId: item.web.subscriptionId }, reason);
+      await finish(item, { type: 'failure', uuid: item.request.uuid, versionUtcSeconds: item.request.versionUtcSeconds, handledAt: Date.now() / 1000, reason }, 'none');
+      return;
+    }
     item.state = 'sending';
     inFlight++;
     metrics.inFlight.set(inFlight);
     item.attempts++;
     item.firstAttemptAt ??= Date.now();
     const started = performance.now();
-    const answer = await sender.send(notificationBody(item.request));
+    const web = item.web && options.web;
+    const answer: Answer = web && item.web ? await web.sender.send(item.web.webPush, webPushPayload(item.request)) : await sender.send(notificationBody(item.request));
     const statusClass = statusClassOf(answer);
-    metrics.sends.inc({ status_class: statusClass });
-    metrics.sendSeconds.observe({ status_class: statusClass }, (performance.now() - started) / 1000);
+    (web ? metrics.webPushCalls : metrics.sends).inc({ status_class: statusClass });
+    (web ? metrics.webPushCallSeconds : metrics.sendSeconds).observe({ status_class: statusClass }, (performance.now() - started) / 1000);
     inFlight--;
     metrics.inFlight.set(inFlight);
     kick();
     const status = answer.kind === 'http' ? answer.status : undefined;
     emit({ kind: 'answered', uuid: item.request.uuid, producer: item.producer, attempt: item.attempts, ...(status === undefined ? {} : { status }) });
+
+    if (item.web && answer.kind === 'http' && GONE.has(answer.status)) {
+      await subscriptionGone(item, item.web, answer.status, statusClass);
+      return;
+    }
 
     const now = Date.now();
     const decision = decide({ request: item.request, answer, attempts: item.attempts, firstAttemptAt: item.firstAttemptAt, now, policy, random: options.random });
@@ -392,7 +477,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
       await finish(item, decision.response, statusClass);
       return;
     }
-    if (decision.retryAfterMs !== undefined) {
+    // OneSignal's Retry-After holds every send; a push service's only delays that delivery.
+    if (decision.retryAfterMs !== undefined && !item.web) {
       pacer.holdUntil(now + decision.retryAfterMs);
       metrics.retryAfterHolds.inc();
     }
@@ -408,6 +494,20 @@ export function createNotifier(options: NotifierOptions): Notifier {
     });
     wait(item, decision.delayMs);
     persist(item);
+  }
+
+  /** 404/410: the browser's subscription is no more. The device is removed (`device.removed` on `users`), the delivery ends. */
+  async function subscriptionGone(item: Item, device: WebDevice, status: number, statusClass: string): Promise<void> {
+    const removed = await withRetries('remove_device', async () => { await options.web!.devices.remove(device); return true; });
+    if (removed === undefined) {
+      release(item); // stopping before Kafka took it: the request comes again (Kafka, or the retry store)
+      return;
+    }
+    metrics.webPushRemoved.inc();
+    metrics.outcomes.inc({ operation: 'failure', status_class: statusClass });
+    logger.info({ uuid: item.request.uuid, userId: device.userId, subscriptionId: device.subscriptionId, status }, 'web push subscription gone: device removed');
+    const reason = `status ${status}: the subscription is gone, device removed`;
+    await finish(item, { type: 'failure', uuid: item.request.uuid, versionUtcSeconds: item.request.versionUtcSeconds, handledAt: Date.now() / 1000, reason }, statusClass);
   }
 
   async function loop(): Promise<void> {
@@ -450,6 +550,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
           ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
           ignoreVersion: entry.ignoreVersion === true,
           storeChain: Promise.resolve(),
+          ...(entry.web ? { web: entry.web } : {}),
         };
         items.set(entry.uuid, item);
         if (entry.dueAt <= now) {

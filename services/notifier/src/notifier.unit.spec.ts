@@ -6,9 +6,11 @@ import { waitFor } from '@pushtech/testing';
 import { createFakeSender } from './fixtures/fake-sender.ts';
 import { captureLogger, connectRequest, pushRequest } from './fixtures/requests.ts';
 import { createNotifierMetrics } from './metrics.ts';
-import { createNotifier, type Notifier, type NotifierEvent, type NotifierOptions } from './notifier.ts';
+import { createNotifier, type Notifier, type NotifierEvent, type NotifierOptions, type WebPushChannel } from './notifier.ts';
+import type { Answer } from './outcome.ts';
 import { createMemoryResponder } from './responder.ts';
 import { createMemoryStores } from './retry-store.ts';
+import type { WebDevice } from './web-devices.ts';
 
 const running: Notifier[] = [];
 afterEach(async () => {
@@ -284,5 +286,84 @@ describe('capacity and restarts', () => {
     for (const r of requests) expect((await second.responseFor(r.uuid)).type).toBe('success');
     expect(second.sentTo().sort()).toEqual(['p0', 'p1', 'p2', 'p3']);
     expect(stores.retries.entries.size).toBe(0);
+  });
+});
+
+describe('web push channel', () => {
+  const device = (userId: string, n = 1): WebDevice => ({
+    userId, subscriptionId: `wp-${userId}-${n}`, webPush: { endpoint: `https://push.example.net/${userId}/${n}`, keys: { p256dh: 'p', auth: 'a' } },
+  });
+  /** The users' browsers; push services answer from `script` (by subscription id), then 201. */
+  function fakeWeb(browsers: WebDevice[], script: Record<string, Answer[]> = {}) {
+    const sent: { subscriptionId: string; title: string; at: number }[] = [];
+    const removed: WebDevice[] = [];
+    const web: WebPushChannel = {
+      devices: {
+        of: async (userIds) => browsers.filter((d) => userIds.includes(d.userId) && !removed.includes(d)),
+        remove: async (d) => { removed.push(d); },
+      },
+      sender: {
+        async send(subscription, payload) {
+          const d = browsers.find((b) => b.webPush.endpoint === subscription.endpoint)!;
+          sent.push({ subscriptionId: d.subscriptionId, title: payload.title, at: Date.now() });
+          return script[d.subscriptionId]?.shift() ?? { kind: 'http', status: 201, text: '' };
+        },
+      },
+    };
+    return { web, sent, removed };
+  }
+
+  it('a push to users goes to OneSignal and to each of their browsers; the record is acknowledged once all are settled', async () => {
+    const { web, sent } = fakeWeb([device('ann', 1), device('ann', 2), device('bob')], { 'wp-ann-2': [{ kind: 'http', status: 503, text: '' }] });
+    const h = await harness({ web });
+    const request = pushRequest({ userIds: ['ann'], style: { '5xx': { operation: 'retry' } } });
+    h.take(request);
+    await h.responseFor(request.uuid);
+    await waitFor(() => (sent.length === 3 ? true : undefined), 'three web sends');
+    expect(sent.map((s) => s.subscriptionId).sort()).toEqual(['wp-ann-1', 'wp-ann-2', 'wp-ann-2']);
+    expect(h.sender.calls).toHaveLength(1);
+    await waitFor(() => (h.acked.has(request.uuid) ? true : undefined), 'the ack');
+    // One response only: OneSignal's.
+    expect(h.responses().filter((r) => r.uuid.startsWith(request.uuid))).toHaveLength(1);
+  });
+
+  it('a push service\'s Retry-After delays that delivery only: OneSignal calls go on', async () => {
+    const { web, sent } = fakeWeb([device('ann')], { 'wp-ann-1': [{ kind: 'http', status: 429, text: '', retryAfter: '30' }] });
+    const h = await harness({ web });
+    h.take(pushRequest({ userIds: ['ann'] }));
+    await waitFor(() => (sent.length === 1 ? true : undefined), 'the 429');
+    const next = pushRequest({ userIds: ['carl'] });
+    h.take(next);
+    await h.responseFor(next.uuid);
+    expect(h.events.find((e) => e.kind === 'retry')).toMatchObject({ status: 429, delayMs: 30_000 });
+  });
+
+  it('a 410 removes the device and ends the delivery without a retry', async () => {
+    const ann = device('ann');
+    const { web, sent, removed } = fakeWeb([ann], { 'wp-ann-1': [{ kind: 'http', status: 410, text: '' }] });
+    const h = await harness({ web });
+    const request = pushRequest({ userIds: ['ann'], style: { '4xx': { operation: 'retry' } } });
+    h.take(request);
+    await waitFor(() => (h.acked.has(request.uuid) ? true : undefined), 'the ack');
+    expect(removed).toEqual([ann]);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('a delivery waiting for its retry is parked on stop and sent to the browser (not OneSignal) by the next notifier', async () => {
+    const stores = createMemoryStores();
+    const first = fakeWeb([device('ann')], { 'wp-ann-1': [{ kind: 'http', status: 500, text: '' }] });
+    const h = await harness({ web: first.web, policy: { baseMs: 60_000, maxMs: 60_000, maxAttempts: 10, maxAgeMs: 600_000 } }, stores);
+    const request = pushRequest({ userIds: ['ann'], style: { '5xx': { operation: 'retry' } } });
+    h.take(request);
+    await waitFor(() => (stores.retries.entries.has(`${request.uuid}/wp-ann-1`) ? true : undefined), 'the stored delivery');
+    await h.notifier.stop();
+    expect(stores.retries.entries.get(`${request.uuid}/wp-ann-1`)).toMatchObject({ attempts: 1, web: { subscriptionId: 'wp-ann-1' } });
+
+    for (const entry of stores.retries.entries.values()) entry.dueAt = Date.now();
+    const second = fakeWeb([device('ann')]);
+    const h2 = await harness({ web: second.web }, stores);
+    await waitFor(() => (second.sent.length === 1 ? true : undefined), 'the delivery sent again');
+    await waitFor(() => (stores.retries.entries.size === 0 ? true : undefined), 'the store emptied');
+    expect(h2.sender.calls).toHaveLength(0);
   });
 });

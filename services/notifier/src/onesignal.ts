@@ -67,7 +67,7 @@ export function notificationBody(request: PushRequest): NotificationBody {
 }
 
 /** "timeout", or the error with its code or cause: "fetch failed: ECONNREFUSED". */
-function errorMessage(err: unknown): string {
+export function errorMessage(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   if (err.name === 'TimeoutError') return 'timeout';
   const cause = (err as { cause?: unknown }).cause;

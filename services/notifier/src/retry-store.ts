@@ -5,6 +5,7 @@
  * `notifier_versions`; an in-memory twin for unit tests.
  */
 import type { PushRequest } from '@pushtech/contracts';
+import type { WebDevice } from './web-devices.ts';
 import type { Db, IndexSpec } from '@pushtech/mongo';
 
 /** A request the notifier holds outside Kafka: due for an attempt at `dueAt`. */
@@ -21,6 +22,8 @@ export interface StoredRequest {
   lastError?: string;
   /** The style entry of the last attempt's status class had `ignore_version`. */
   ignoreVersion?: boolean;
+  /** A Web Push delivery of the request: to this browser subscription, not to OneSignal. */
+  web?: WebDevice;
 }
 
 export interface RetryStore {
@@ -54,6 +57,7 @@ interface RetryDocument {
   dueAt: Date;
   lastError?: string;
   ignoreVersion?: boolean;
+  web?: WebDevice;
   storedAt: Date;
 }
 
@@ -67,6 +71,7 @@ function toDocument(entry: StoredRequest): RetryDocument {
     dueAt: new Date(entry.dueAt),
     ...(entry.lastError === undefined ? {} : { lastError: entry.lastError }),
     ...(entry.ignoreVersion ? { ignoreVersion: true } : {}),
+    ...(entry.web ? { web: entry.web } : {}),
     storedAt: new Date(),
   };
 }
@@ -80,6 +85,7 @@ function fromDocument(doc: RetryDocument): StoredRequest {
     dueAt: doc.dueAt.getTime(),
     ...(doc.lastError === undefined ? {} : { lastError: doc.lastError }),
     ...(doc.ignoreVersion ? { ignoreVersion: true } : {}),
+    ...(doc.web ? { web: doc.web } : {}),
   };
 }
 

@@ -4,10 +4,11 @@
  * I/O; the state comes from the Mongo `devices` projection, the events go to
  * Kafka `users` (key: the user id).
  *
- * A subscription (a OneSignal subscription id: one app install) belongs to at
+ * A subscription (a OneSignal subscription id: one app install; or a browser's
+ * Web Push subscription, its id derived from its endpoint) belongs to at
  * most one user at a time; registering it for another user moves it.
  */
-import type { Device, DeviceEvent } from '@pushtech/contracts';
+import type { Device, DeviceEvent, WebPushSubscription } from '@pushtech/contracts';
 
 export type DeviceCommand =
   | { type: 'registerDevice'; data: Device }
@@ -29,13 +30,17 @@ export function evolve(state: DeviceState, event: DeviceEvent): DeviceState {
   }
 }
 
+function sameWebPush(a: WebPushSubscription | undefined, b: WebPushSubscription | undefined): boolean {
+  return a?.endpoint === b?.endpoint && a?.keys.p256dh === b?.keys.p256dh && a?.keys.auth === b?.keys.auth;
+}
+
 export function decide(command: DeviceCommand, state: DeviceState): DeviceEvent[] {
   switch (command.type) {
     case 'registerDevice': {
-      const { userId, subscriptionId, platform } = command.data;
-      // Registering the same subscription again changes nothing; for another user, or another platform, it is a new registration.
-      if (state !== null && state.userId === userId && state.platform === platform) return [];
-      return [{ type: 'device.registered', data: { userId, subscriptionId, platform } }];
+      const { userId, subscriptionId, platform, webPush } = command.data;
+      // Registering the same subscription again changes nothing; for another user, another platform or other Web Push keys, it is a new registration.
+      if (state !== null && state.userId === userId && state.platform === platform && sameWebPush(state.webPush, webPush)) return [];
+      return [{ type: 'device.registered', data: { userId, subscriptionId, platform, ...(webPush ? { webPush } : {}) } }];
     }
     case 'removeDevice': {
       const { userId, subscriptionId } = command.data;

@@ -39,6 +39,15 @@ describe('device decider', () => {
       given(registered('alice')).when(register('bob')).then(registered('bob'));
     });
 
+    it('a Web Push subscription registered again with the same keys changes nothing; with new keys it is a new registration', () => {
+      const webPush = (auth: string) => ({ endpoint: 'https://push.example.net/send/1', keys: { p256dh: `B${'A'.repeat(86)}`, auth } });
+      const withKeys = (auth: string): DeviceEvent => ({ type: 'device.registered', data: { userId: 'alice', subscriptionId: S, platform: 'web', webPush: webPush(auth) } });
+      const registerWith = (auth: string): DeviceCommand => ({ type: 'registerDevice', data: { userId: 'alice', subscriptionId: S, platform: 'web', webPush: webPush(auth) } });
+      given(withKeys('a'.repeat(22))).when(registerWith('a'.repeat(22))).then();
+      given(withKeys('a'.repeat(22))).when(registerWith('b'.repeat(22))).then(withKeys('b'.repeat(22)));
+      given(registered('alice', 'web')).when(registerWith('a'.repeat(22))).then(withKeys('a'.repeat(22)));
+    });
+
     it('a removed subscription can be registered again', () => {
       given(registered('alice'), removed('alice')).when(register('alice')).then(registered('alice'));
     });

@@ -62,6 +62,23 @@ describe('devices API (read-your-writes)', () => {
     expect(await db.collection('devices').findOne({ _id: 'dora-phone' } as never)).toMatchObject({ state: 'removed', userId: 'dora' });
   });
 
+  it('a browser\'s Web Push subscription: 201 with the id derived from the endpoint, the keys kept in the projection, removed by that id', async () => {
+    const webPush = {
+      endpoint: 'https://push.example.net/send/fiona-1',
+      keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 3)]).toString('base64url'), auth: Buffer.alloc(16, 5).toString('base64url') },
+    };
+    const res = await storage.app.inject({ method: 'POST', url: '/me/devices', headers: await headers('fiona'), payload: { platform: 'web', webPush: { ...webPush, expirationTime: null } } });
+    expect(res.statusCode, res.body).toBe(201);
+    const { subscriptionId } = res.json() as { subscriptionId: string };
+    expect(subscriptionId).toMatch(/^wp-[A-Za-z0-9_-]{43}$/);
+    expect(res.json()).toEqual({ subscriptionId, userId: 'fiona', platform: 'web', registeredAt: expect.any(String), webPush: { endpoint: webPush.endpoint } });
+    expect(await db.collection('devices').findOne({ _id: subscriptionId } as never)).toMatchObject({ state: 'active', userId: 'fiona', platform: 'web', webPush });
+    const again = await storage.app.inject({ method: 'POST', url: '/me/devices', headers: await headers('fiona'), payload: { platform: 'web', webPush } });
+    expect(again.statusCode).toBe(200);
+    expect((await remove('fiona', subscriptionId)).statusCode).toBe(204);
+    expect(await list('fiona')).toEqual([]);
+  });
+
   it('registering again is a no-op (200, no event); removing what is not there is a no-op (204, no event)', async () => {
     const first = await register('emil', 'emil-phone');
     expect(first.statusCode).toBe(201);

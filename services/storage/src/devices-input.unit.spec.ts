@@ -1,6 +1,7 @@
 // Every input rule of /me/devices and its 401s, through inject(), without
 // servers: a valid request reaches the fake producer and, with a 0 ms
 // read-your-writes wait, answers 202.
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_COLLECTIONS, type DeviceDocument } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
@@ -11,6 +12,10 @@ import type { CollectionPointer } from './projection-collections.ts';
 
 const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
 const SUB = '1b3e7c52-9a4f-4d1e-8b6a-2f0c9d8e7a61';
+const WEB_PUSH = {
+  endpoint: 'https://push.example.net/send/f7c1',
+  keys: { p256dh: Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 7)]).toString('base64url'), auth: Buffer.alloc(16, 9).toString('base64url') },
+};
 const sent: { topic: string; message: OutgoingMessage }[] = [];
 let service: Awaited<ReturnType<typeof startOnStandIns>>;
 let app: FastifyInstance;
@@ -95,6 +100,38 @@ describe('POST /me/devices', () => {
     ['userId comes from the token', { subscriptionId: SUB, platform: 'ios', userId: 'alice' }, 'userId', 'is not a known field'],
     ['not an object', [{ subscriptionId: SUB, platform: 'ios' }], 'body', 'must be a JSON object'],
   ])('%s → 400 naming %s', async (_name, payload, field, rule) => {
+    const before = sent.length;
+    const res = await post(payload);
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_request', errors: expect.arrayContaining([{ field, rule }]) });
+    expect(sent.length).toBe(before);
+  });
+
+  it('a browser\'s PushSubscription as is (platform web) is appended with its id derived from the endpoint', async () => {
+    const before = sent.length;
+    const res = await post({ platform: 'web', webPush: { ...WEB_PUSH, expirationTime: null } });
+    expect(res.statusCode).toBe(202);
+    const id = `wp-${createHash('sha256').update(WEB_PUSH.endpoint).digest('base64url')}`;
+    expect(res.json()).toMatchObject({ subscriptionId: id, applied: false });
+    expect(sent.length).toBe(before + 1);
+    expect(JSON.parse(String(sent.at(-1)!.message.value))).toMatchObject({
+      type: 'device.registered', subject: id, data: { userId: 'bob', subscriptionId: id, platform: 'web', webPush: WEB_PUSH },
+    });
+  });
+
+  it.each<[string, unknown, string, string]>([
+    ['webPush on ios', { platform: 'ios', webPush: WEB_PUSH }, 'webPush', 'is only for platform web'],
+    ['webPush and subscriptionId', { platform: 'web', subscriptionId: SUB, webPush: WEB_PUSH }, 'subscriptionId', 'must not be given with webPush (it is derived from the endpoint)'],
+    ['neither', { platform: 'web' }, 'subscriptionId', 'is required, or webPush'],
+    ['http endpoint', { platform: 'web', webPush: { ...WEB_PUSH, endpoint: 'http://push.example.net/x' } }, 'webPush.endpoint', 'must be an https URL of at most 2048 characters'],
+    ['endpoint not a URL', { platform: 'web', webPush: { ...WEB_PUSH, endpoint: 'push' } }, 'webPush.endpoint', 'must be an https URL of at most 2048 characters'],
+    ['endpoint too long', { platform: 'web', webPush: { ...WEB_PUSH, endpoint: `https://p.example/${'a'.repeat(2048)}` } }, 'webPush.endpoint', 'must be an https URL of at most 2048 characters'],
+    ['keys missing', { platform: 'web', webPush: { endpoint: WEB_PUSH.endpoint } }, 'webPush.keys', 'is required'],
+    ['p256dh of 64 bytes', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, p256dh: Buffer.alloc(64, 4).toString('base64url') } } }, 'webPush.keys.p256dh', 'must be base64url of an uncompressed P-256 public key (65 bytes)'],
+    ['p256dh compressed', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, p256dh: Buffer.alloc(65, 2).toString('base64url') } } }, 'webPush.keys.p256dh', 'must be an uncompressed P-256 point (first byte 0x04)'],
+    ['auth in base64 with +', { platform: 'web', webPush: { ...WEB_PUSH, keys: { ...WEB_PUSH.keys, auth: '+'.repeat(22) } } }, 'webPush.keys.auth', 'must be base64url of the authentication secret (16 bytes)'],
+    ['unknown field in webPush', { platform: 'web', webPush: { ...WEB_PUSH, topic: 'x' } }, 'webPush.topic', 'is not a known field'],
+  ])('web push: %s → 400 naming %s', async (_name, payload, field, rule) => {
     const before = sent.length;
     const res = await post(payload);
     expect(res.statusCode).toBe(400);

@@ -14,7 +14,7 @@
  * The result is the same in every reading order.
  */
 import type { Recorded } from '../event-topic.ts';
-import type { Device, DeviceEvent, Platform } from '../topics/users.ts';
+import type { Device, DeviceEvent, Platform, WebPushSubscription } from '../topics/users.ts';
 import { RECENT_EVENT_IDS } from './meta.ts';
 
 export interface DeviceDocument {
@@ -24,6 +24,8 @@ export interface DeviceDocument {
   /** Who registered it last: its user while `active`. */
   userId: string;
   platform: Platform;
+  /** A self-hosted Web Push subscription (platform `web`): the notifier sends to it directly. */
+  webPush?: WebPushSubscription;
   state: 'active' | 'removed';
   /** Time of the first registration by this user (re-registering keeps it). */
   registeredAt: string;
@@ -39,7 +41,8 @@ export interface DeviceDocument {
 
 /** Who has the subscription now: its device, or null when nobody has it (never registered, or removed). */
 export function activeDevice(doc: DeviceDocument | null | undefined): Device | null {
-  return doc == null || doc.state !== 'active' ? null : { userId: doc.userId, subscriptionId: doc.subscriptionId, platform: doc.platform };
+  if (doc == null || doc.state !== 'active') return null;
+  return { userId: doc.userId, subscriptionId: doc.subscriptionId, platform: doc.platform, ...(doc.webPush ? { webPush: doc.webPush } : {}) };
 }
 
 /** The projection's evolve: the document after `record`, or the very same document (`===`) when it changes nothing. */
@@ -50,13 +53,14 @@ export function evolveDeviceDocument(doc: DeviceDocument | null, record: Recorde
 
   if (event.type === 'device.registered') {
     if (doc !== null && eventId <= doc.registrationId) return doc; // an older registration, read late
-    const { userId, subscriptionId, platform } = event.data;
+    const { userId, subscriptionId, platform, webPush } = event.data;
     const again = doc !== null && doc.state === 'active' && doc.userId === userId;
     return {
       _id: subscriptionId,
       subscriptionId,
       userId,
       platform,
+      ...(webPush ? { webPush } : {}),
       state: 'active',
       registeredAt: again ? doc.registeredAt : time,
       registrationId: eventId,

@@ -76,6 +76,18 @@ describe('device projection', () => {
     }
   });
 
+  it('a Web Push registration keeps its subscription; registering again with new keys replaces it; a removal keeps it on the removed document', () => {
+    const webPush = (auth: string) => ({ endpoint: 'https://push.example.net/send/abc', keys: { p256dh: `B${'A'.repeat(86)}`, auth } });
+    const register = (auth: string) => recorded({ type: 'device.registered', data: { userId: 'alice', subscriptionId: S, platform: 'web', webPush: webPush(auth) } });
+    const first = fold([register('A'.repeat(22))]);
+    expect(owner(first)).toEqual({ userId: 'alice', subscriptionId: S, platform: 'web', webPush: webPush('A'.repeat(22)) });
+    const again = fold([register('B'.repeat(22))], first);
+    expect(again?.webPush).toEqual(webPush('B'.repeat(22)));
+    expect(fold([removed('alice')], again)).toMatchObject({ state: 'removed' });
+    // A later OneSignal registration of the same id (no webPush) drops the Web Push subscription.
+    expect(fold([registered('alice', 'web')], again)?.webPush).toBeUndefined();
+  });
+
   it('an older registration read late changes nothing', () => {
     const old = registered('alice');
     const doc = fold([registered('bob')]);

@@ -48,10 +48,11 @@ export const accepted = z.object({
 });
 
 export const device = z.object({
-  subscriptionId: z.string().meta({ description: 'the OneSignal subscription id' }),
+  subscriptionId: z.string().meta({ description: 'the OneSignal subscription id, or `wp-…` derived from a Web Push endpoint' }),
   userId: z.string().meta({ description: 'the token\'s user' }),
   platform: z.enum(PLATFORMS),
   registeredAt: z.string().meta({ description: 'when this user registered it (RFC 3339)' }),
+  webPush: z.object({ endpoint: z.string() }).optional().meta({ description: 'a Web Push subscription: its endpoint' }),
 });
 
 export const devicesPage = z.object({ items: z.array(device) });
