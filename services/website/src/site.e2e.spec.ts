@@ -1,9 +1,11 @@
+/// <reference lib="dom" />
 // The website in real Chromium (Debian's, driven by playwright-core) on the real stack: storage,
 // the imageserver, the matcher and the website behind the compose file's nginx.conf. Screenshots
 // of the pages at desktop and phone widths go to test-results/website/.
 import { readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { createECDH } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +21,14 @@ const CENTER = { lat: 52.52, lng: 13.405 };
 const east = (eastM: number) => [CENTER.lng + eastM / (111_320 * Math.cos((CENTER.lat * Math.PI) / 180)), CENTER.lat];
 const XSS_TITLE = '<img src=x onerror=alert(1)>';
 const PASSWORD = 'correct horse battery staple';
+/** The public half of a VAPID pair (what the notifier's `vapid-keys` prints as VAPID_PUBLIC_KEY). */
+const VAPID_PUBLIC_KEY = (() => {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return ecdh.getPublicKey().toString('base64url');
+})();
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
 
 /** A small PNG of one colour, made here (no image library needed). */
 function png(width: number, height: number, rgb: [number, number, number]): Buffer {
@@ -47,7 +57,7 @@ let xssId: string;
 let photoListingId: string;
 
 async function newPage(context?: BrowserContext): Promise<Page> {
-  const page = await (context ?? await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const page = await (context ?? await browser.newContext({ viewport: DESKTOP })).newPage();
   page.on('dialog', (dialog) => {
     throw new Error(`a dialog opened: ${dialog.message()}`);
   });
@@ -90,7 +100,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  site = await startTestSite({ matcher: true });
+  site = await startTestSite({ matcher: true, env: { VAPID_PUBLIC_KEY } });
   for (let i = 0; i < 25; i++) {
     const bike = i % 3 === 0;
     const title = bike ? `Bike ${i}` : `Chair ${i}`;
@@ -101,7 +111,7 @@ beforeAll(async () => {
   for (const [i, title] of ['Looking for a lamp', 'Need a ladder', 'Wanted: piano'].entries()) {
     await site.post('seeker', { kind: 'search', title, tags: [], location: { type: 'Point', coordinates: east(300 + i * 100) }, radiusM: 3000 });
   }
-  const upload = await fetch(`${site.base}/images`, { method: 'POST', headers: { authorization: `Bearer ${await site.token('seller')}`, 'content-type': 'image/png' }, body: png(320, 240, [40, 120, 200]) });
+  const upload = await fetch(`${site.base}/images`, { method: 'POST', headers: { authorization: `Bearer ${await site.token('seller')}`, 'content-type': 'image/png' }, body: new Uint8Array(png(320, 240, [40, 120, 200])) });
   expect(upload.status).toBe(201);
   const image = await upload.json() as { id: string };
   photoListingId = (await site.post('seller', { kind: 'offer', title: 'Blue lamp', description: 'A lamp, blue.', tags: ['lamp', 'light'], imageIds: [image.id], location: { type: 'Point', coordinates: east(50) }, radiusM: 5000 })).id;
@@ -270,4 +280,184 @@ describe('accounts and my listings', () => {
     await expect.poll(() => bike().getAttribute('data-status')).toBe('closed');
     expect(await bike().getByRole('button').count()).toBe(0);
   }, 90_000);
+});
+
+describe('alerts and web push', () => {
+  it('an alert is a search listing; push permission is asked only after the click; the service worker shows a push and links the listing', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await newPage(context);
+    // Counts the permission requests (the init script runs through the DevTools protocol, not as an inline script).
+    await context.addInitScript(() => {
+      const counted = globalThis as unknown as { permissionAsked: number; Notification: { requestPermission(): Promise<string> } };
+      counted.permissionAsked = 0;
+      const ask = counted.Notification.requestPermission.bind(counted.Notification);
+      counted.Notification.requestPermission = () => {
+        counted.permissionAsked++;
+        return ask();
+      };
+    });
+    await signUp(page, `carol-${Date.now()}@example.org`);
+    await context.grantPermissions(['notifications'], { origin: site.base });
+    await page.goto(`${site.base}/?lat=52.52&lng=13.405&r=2000&q=piano`);
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/No offers/);
+    expect(await page.evaluate(() => (globalThis as unknown as { permissionAsked: number }).permissionAsked)).toBe(0);
+
+    await page.click('#alert');
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 20_000 }).toMatch(/^Alert saved for “piano”\. /);
+    expect(await page.evaluate(() => (globalThis as unknown as { permissionAsked: number }).permissionAsked)).toBe(1);
+    const me = await page.evaluate(async () => (await fetch('/account/me')).json()) as { userId: string };
+    const mine = await (await fetch(`${site.base}/listings?ownerId=${encodeURIComponent(me.userId)}`)).json() as { items: Record<string, unknown>[] };
+    expect(mine.items).toEqual([expect.objectContaining({ kind: 'search', title: 'piano', radiusM: 2000, location: { type: 'Point', coordinates: [13.405, 52.52] } })]);
+
+    // The notifier's payload, delivered to the service worker by Chromium's DevTools protocol.
+    const cdp = await context.newCDPSession(page);
+    const registration = new Promise<string>((resolve) => cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+      const ours = registrations.find((r: { scopeURL: string; isDeleted: boolean }) => r.scopeURL === `${site.base}/` && !r.isDeleted);
+      if (ours !== undefined) resolve(ours.registrationId);
+    }));
+    await cdp.send('ServiceWorker.enable');
+    const payload = { title: 'Offer nearby', body: 'An offer for “piano” is 300 m away', listingId: photoListingId, url: null, data: { listingId: photoListingId } };
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: site.base, registrationId: await registration, data: JSON.stringify(payload) });
+    const shown = () => page.evaluate(async () => {
+      const worker = await navigator.serviceWorker.ready;
+      return (await worker.getNotifications()).map((n) => ({ title: n.title, body: n.body, data: n.data }));
+    });
+    await expect.poll(shown, { timeout: 10_000 }).toEqual([{ title: 'Offer nearby', body: 'An offer for “piano” is 300 m away', data: { url: `${site.base}/l/${photoListingId}` } }]);
+    await context.close();
+  }, 60_000);
+});
+
+describe('bad input', () => {
+  it('home: a place that is none, an alert without a query', async () => {
+    const page = await newPage();
+    await page.goto(`${site.base}/`);
+    await page.fill('#place', 'Atlantis');
+    await page.click('#search button[type="submit"]');
+    await expect.poll(() => page.locator('#place-error').textContent()).toMatch(/^must be a city name/);
+    expect(await page.getAttribute('#place', 'aria-invalid')).toBe('true');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('place');
+    await page.fill('#place', 'Berlin');
+    await page.click('#alert');
+    await expect.poll(() => page.locator('#q-error').textContent()).toBe('is required for an alert: type what you are looking for');
+    expect(await page.locator('#place-error').textContent()).toBe('');
+    await page.context().close();
+  });
+
+  it('sign up and sign in: the email, the password, wrong credentials (no word on whether the account exists)', async () => {
+    const page = await newPage();
+    await page.goto(`${site.base}/signup`);
+    await page.fill('#email', 'not-an-email');
+    await page.fill('#password', 'short');
+    await page.click('#account-form button[type="submit"]');
+    await expect.poll(() => page.locator('#email-error').textContent()).toBe('must be an email address');
+    expect(await page.locator('#password-error').textContent()).toBe('must be at least 12 characters');
+    await page.goto(`${site.base}/signin`);
+    await page.fill('#email', 'nobody@example.org');
+    await page.fill('#password', 'a wrong password');
+    await page.click('#account-form button[type="submit"]');
+    await expect.poll(() => page.locator('#password-error').textContent()).toBe('email or password is wrong');
+    await page.context().close();
+  });
+
+  it('my listings: no title and no place, a description too long (storage says so), a file that is no image (the imageserver says so)', async () => {
+    const page = await newPage();
+    await signUp(page, `dave-${Date.now()}@example.org`);
+    await page.click('#save');
+    await expect.poll(() => page.locator('#title-error').textContent()).toBe('is required');
+    expect(await page.locator('#place-error').textContent()).toBe('is required: type a place or use your location');
+
+    await page.fill('#title', 'Old sofa');
+    await page.fill('#place', 'Berlin');
+    await page.fill('#description', 'x'.repeat(5001));
+    await page.click('#save');
+    await expect.poll(() => page.locator('#description-error').textContent()).toMatch(/5000/);
+    expect(await page.getAttribute('#description', 'aria-invalid')).toBe('true');
+
+    await page.fill('#description', 'Comfortable.');
+    await page.setInputFiles('#photos', { name: 'sofa.png', mimeType: 'image/png', buffer: Buffer.from('this is not a picture') });
+    await page.click('#save');
+    await expect.poll(() => page.locator('#photos-error').textContent()).toMatch(/must be a JPEG, PNG, WebP or AVIF image/);
+    expect(await page.locator('#mine > li .title').count()).toBe(0);
+    await page.context().close();
+  }, 60_000);
+});
+
+describe('keyboard only', () => {
+  it('skip link, place, query, Enter; then Tab to the first result and Enter opens it', async () => {
+    const page = await newPage();
+    await page.goto(`${site.base}/`);
+    const focused = () => page.evaluate(() => {
+      const element = document.activeElement as HTMLElement | null;
+      return { id: element?.id ?? '', text: element?.textContent?.trim() ?? '', inList: element?.closest('#list') !== null };
+    });
+    await page.keyboard.press('Tab');
+    expect((await focused()).text).toBe('Skip to content');
+    const tabUntil = async (done: (f: Awaited<ReturnType<typeof focused>>) => boolean) => {
+      for (let i = 0; i < 25; i++) {
+        if (done(await focused())) return;
+        await page.keyboard.press('Tab');
+      }
+      throw new Error(`never focused; last: ${JSON.stringify(await focused())}`);
+    };
+    await tabUntil((f) => f.id === 'place');
+    await page.keyboard.type('Berlin');
+    await tabUntil((f) => f.id === 'q');
+    await page.keyboard.type('bike');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => titles(page)).toEqual(offers.filter((o) => o.bike && o.distanceM <= 5000).map((o) => o.title));
+    await tabUntil((f) => f.inList);
+    expect((await focused()).text).toContain('Bike 0');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`/l/${offers[0]!.id}`));
+    await expect.poll(() => page.locator('#title').textContent()).toBe('Bike 0');
+    await page.context().close();
+  }, 30_000);
+});
+
+describe('security headers and storage', () => {
+  it('every page has a CSP without unsafe-inline scripts, and no inline script', async () => {
+    for (const path of ['/', '/my', '/signin', '/signup', `/l/${photoListingId}`]) {
+      const answer = await fetch(`${site.base}${path}`);
+      expect(answer.status).toBe(200);
+      const csp = answer.headers.get('content-security-policy')!;
+      expect(csp).toMatch(/script-src 'self'(;|$)/);
+      expect(csp).not.toContain('unsafe-inline');
+      expect(await answer.text()).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    }
+  });
+
+  it('a signed-in page keeps no token in localStorage or sessionStorage, and cannot read its session cookie', async () => {
+    const page = await newPage();
+    await signUp(page, `erin-${Date.now()}@example.org`);
+    expect(await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }))).toEqual({ local: 0, session: 0 });
+    expect(await page.evaluate(() => document.cookie)).not.toMatch(/session/);
+    await page.context().close();
+  });
+});
+
+describe('accessibility and screenshots', () => {
+  for (const [width, viewport] of [['desktop', DESKTOP], ['phone', PHONE]] as const) {
+    it(`axe finds no serious or critical violation on any page (${width}); screenshots in test-results/website/`, async () => {
+      const context = await browser.newContext({ viewport });
+      const page = await newPage(context);
+      const check = async (name: string, url: string, ready: () => Promise<unknown>, screenshot: boolean) => {
+        await page.goto(url);
+        await ready();
+        expect(await seriousViolations(page), `${name} (${width})`).toEqual([]);
+        if (screenshot) await page.screenshot({ path: `${shots}/${name}-${width}.png`, fullPage: width === 'phone' });
+      };
+      await check('home', `${site.base}/?lat=52.52&lng=13.405&r=2000`, () => page.locator('#list li').first().waitFor(), true);
+      await check('listing', `${site.base}/l/${photoListingId}?from=52.52,13.405`, () => page.locator('#others-list li').first().waitFor(), true);
+      await check('signup', `${site.base}/signup`, () => page.locator('#email').waitFor(), false);
+      await check('signin', `${site.base}/signin`, () => page.locator('#email').waitFor(), false);
+      await signUp(page, `frank-${width}-${Date.now()}@example.org`);
+      await page.fill('#title', 'Garden chairs, four');
+      await page.fill('#place', 'Berlin');
+      await page.setInputFiles('#photos', { name: 'chairs.png', mimeType: 'image/png', buffer: png(300, 300, [60, 160, 60]) });
+      await page.click('#save');
+      await page.locator('#mine > li img').waitFor({ timeout: 20_000 });
+      await check('my-listings', `${site.base}/my`, () => page.locator('#mine > li img').waitFor(), true);
+      await context.close();
+    }, 90_000);
+  }
 });
