@@ -20,6 +20,9 @@ export interface TestSite {
   token(userId: string): Promise<string>;
   /** POST /listings through nginx as `userId`; the listing as storage answers it. */
   post(userId: string, listing: Record<string, unknown>): Promise<{ id: string } & Record<string, unknown>>;
+  /** Storage's listings topic and database (the bench writes a city straight to the log). */
+  listingsTopic: string;
+  mongoDb: string;
   stop(): Promise<void>;
 }
 
@@ -56,6 +59,8 @@ export async function startTestSite(options: { matcher?: boolean; env?: Record<s
   return {
     base: nginx.base,
     token,
+    listingsTopic: names.listings,
+    mongoDb: names.db,
     async post(userId, listing) {
       const answer = await fetch(`${nginx.base}/listings`, {
         method: 'POST',
