@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // The website in real Chromium (Debian's, driven by playwright-core) on the real stack: storage,
 // the imageserver, the matcher and the website behind the compose file's nginx.conf. Screenshots
 // of the pages at desktop and phone widths go to test-results/website/.
@@ -11,6 +10,12 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../../e2e/browser.ts';
 import { startTestSite, type TestSite } from './test-site.ts';
+
+// What page.evaluate's callbacks use runs in the browser: its globals, typed loosely here (Node's program has no DOM library).
+declare const document: any;
+declare const navigator: any;
+declare const localStorage: any;
+declare const sessionStorage: any;
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const shots = `${root}test-results/website`;
@@ -320,7 +325,7 @@ describe('alerts and web push', () => {
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: site.base, registrationId: await registration, data: JSON.stringify(payload) });
     const shown = () => page.evaluate(async () => {
       const worker = await navigator.serviceWorker.ready;
-      return (await worker.getNotifications()).map((n) => ({ title: n.title, body: n.body, data: n.data }));
+      return (await worker.getNotifications()).map((n: { title: string; body: string; data: unknown }) => ({ title: n.title, body: n.body, data: n.data }));
     });
     await expect.poll(shown, { timeout: 10_000 }).toEqual([{ title: 'Offer nearby', body: 'An offer for “piano” is 300 m away', data: { url: `${site.base}/l/${photoListingId}` } }]);
     await context.close();
@@ -387,7 +392,7 @@ describe('keyboard only', () => {
     const page = await newPage();
     await page.goto(`${site.base}/`);
     const focused = () => page.evaluate(() => {
-      const element = document.activeElement as HTMLElement | null;
+      const element = document.activeElement;
       return { id: element?.id ?? '', text: element?.textContent?.trim() ?? '', inList: element?.closest('#list') !== null };
     });
     await page.keyboard.press('Tab');
