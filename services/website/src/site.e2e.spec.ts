@@ -287,6 +287,37 @@ describe('accounts and my listings', () => {
   }, 90_000);
 });
 
+describe('the device\'s location', () => {
+  it('"Use my location" searches where the browser is; a search that follows me moves with the device while My listings is open', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP, geolocation: { latitude: 52.52, longitude: 13.405 }, permissions: ['geolocation'] });
+    const page = await newPage(context);
+    await page.goto(`${site.base}/`);
+    await page.click('#locate');
+    await expect.poll(() => new URL(page.url()).searchParams.get('lat')).toBe('52.52000');
+    await expect.poll(async () => (await titles(page))[0]).toBe('Blue lamp');
+
+    await signUp(page, `gina-${Date.now()}@example.org`);
+    await page.check('input[name="kind"][value="search"]');
+    await page.fill('#title', 'Looking for a tandem');
+    await page.click('#locate');
+    await expect.poll(() => page.inputValue('#place')).toBe('52.52000, 13.40500');
+    await page.check('#follow');
+    await page.click('#save');
+    await expect.poll(() => page.locator('#mine > li .meta').first().textContent(), { timeout: 20_000 }).toContain('follows me');
+
+    const { userId } = await page.evaluate(async () => (await fetch('/account/me')).json()) as { userId: string };
+    const where = async () => {
+      const { items } = await (await fetch(`${site.base}/listings?ownerId=${encodeURIComponent(userId)}`)).json() as { items: { location: { coordinates: number[] } }[] };
+      return items[0]!.location.coordinates;
+    };
+    expect(await where()).toEqual([13.405, 52.52]);
+    await context.setGeolocation({ latitude: 52.53, longitude: 13.42 });
+    await expect.poll(where, { timeout: 20_000 }).toEqual([13.42, 52.53]);
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/^Following you: 1 listing\(s\) moved to 52\.53000, 13\.42000\.$/);
+    await context.close();
+  }, 60_000);
+});
+
 describe('alerts and web push', () => {
   it('an alert is a search listing; push permission is asked only after the click; the service worker shows a push and links the listing', async () => {
     const context = await browser.newContext({ viewport: DESKTOP });
