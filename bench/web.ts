@@ -127,7 +127,7 @@ async function writeCity(site: TestSite): Promise<number> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 
-async function nearbyLatency(base: string, radiusM: number): Promise<Record<string, number>> {
+async function nearbyLatency(base: string, radiusM: number, requests: number): Promise<Record<string, number>> {
   const random = seededRandom(radiusM);
   const times: number[] = [];
   let items = 0;
@@ -152,11 +152,14 @@ const print = (figures: Record<string, number>) => {
 };
 
 const site = await startTestSite();
+// Interrupted: stop the processes it started (a signal skips the `finally`).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void site.stop().finally(() => process.exit(130)));
 try {
   print(await weight(site.base));
   print({ city_listings: listingCount, city_written_s: Number(((await writeCity(site)) / 1000).toFixed(1)) });
-  await nearbyLatency(site.base, 5_000); // warm-up: connections, Mongo's caches
-  print({ nearby_requests: requests, ...await nearbyLatency(site.base, 5_000), ...await nearbyLatency(site.base, 25_000) });
+  await nearbyLatency(site.base, 5_000, Math.min(10, requests)); // warm-up: connections, Mongo's caches
+  print({ nearby_requests: requests, ...await nearbyLatency(site.base, 5_000, requests) });
+  print(await nearbyLatency(site.base, 25_000, requests));
 } finally {
   await site.stop();
 }
