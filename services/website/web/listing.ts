@@ -4,7 +4,7 @@
  * listings, and the next step to take contact.
  */
 import './styles.css';
-import { listing as fetchListing, listingsOf, pointOf, RequestError, type Listing } from './lib/api.ts';
+import { listing as fetchListing, listingsOf, me, pointOf, RequestError, type Listing } from './lib/api.ts';
 import { showAccount, signInUrl } from './lib/account-nav.ts';
 import { byId, h, setStatus } from './lib/dom.ts';
 import { createdAt, formatAge, formatDistance, haversineM, parsePlace } from './lib/format.ts';
@@ -34,7 +34,6 @@ function contact(listing: Listing): HTMLElement {
   const button = h('button', { type: 'button', class: 'primary', 'aria-expanded': 'false', 'aria-controls': 'contact-panel' },
     listing.kind === 'offer' ? "I'm interested" : 'I have this');
   button.addEventListener('click', async () => {
-    const { me } = await import('./lib/api.ts');
     const user = await me();
     if (user === undefined) {
       location.assign(signInUrl());
