@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { accountsConfig } from '@pushtech/accounts';
 import { runtimeConfig, serviceConfig } from '@pushtech/service';
 import { STOP_GRACE_MS } from '../services/kafkastore/src/kafkastore.ts';
 import { imageserverConfigSpec } from '../services/imageserver/src/config.ts';
@@ -30,10 +31,13 @@ const SHARED = new Set(['KAFKA_BROKERS', 'MONGO_URL', 'LOG_LEVEL']);
 // and what its runtime reads for every service (`runtimeConfig`).
 const SERVICE_CONFIG = new Set(Object.keys(serviceConfig({ port: 1 })));
 const RUNTIME_CONFIG = new Set(Object.keys(runtimeConfig));
+// What @pushtech/accounts reads for the service that spreads `accountsConfig()` (the website).
+const ACCOUNTS_CONFIG = new Set(Object.keys(accountsConfig()));
 
 function expectServiceReads(entry: string, variables: string[]) {
   const source = serviceSource(entry);
-  const reads = (v: string) => SHARED.has(v) || source.includes(v) || (SERVICE_CONFIG.has(v) && source.includes('serviceConfig(')) || (RUNTIME_CONFIG.has(v) && source.includes('defineService('));
+  const reads = (v: string) => SHARED.has(v) || source.includes(v) || (SERVICE_CONFIG.has(v) && source.includes('serviceConfig('))
+    || (RUNTIME_CONFIG.has(v) && source.includes('defineService(')) || (ACCOUNTS_CONFIG.has(v) && source.includes('accountsConfig('));
   const unknown = variables.filter((v) => !reads(v));
   expect(unknown, `${entry} does not read`).toEqual([]);
 }
@@ -60,7 +64,7 @@ describe('docker-compose', () => {
   const ours = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === 'node');
 
   it('runs every service and consumer from the project image', () => {
-    expect(ours.map(([name]) => name).sort()).toEqual(['imageserver', 'kafidx', 'kafkastore', 'matcher', 'mover', 'notifier', 'notify-bridge', 'offerserver', 'stats', 'storage', 'tracker']);
+    expect(ours.map(([name]) => name).sort()).toEqual(['imageserver', 'kafidx', 'kafkastore', 'matcher', 'mover', 'notifier', 'notify-bridge', 'offerserver', 'stats', 'storage', 'tracker', 'website']);
     for (const [, service] of ours) {
       expect(service.image).toBe('pushtech:latest');
       expect(existsSync(join(root, 'docker-compose', service.build!.context, service.build!.dockerfile))).toBe(true);

@@ -19,6 +19,7 @@ import { createUsers, pageView, walk } from './city.ts';
 import { closeMarketplace, createMarketplace, marketplaceOpened, openMarketplace, watchMatches, watchPushes } from './marketplace.ts';
 import { importedTitles, registerFeed, removeFeed, startLocalFeed } from './offer-feed.ts';
 import { startService, stopAll } from './processes.ts';
+import { startNginx, type LocalNginx } from '../../e2e/nginx.ts';
 
 const config = loadConfigOrExit({
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
@@ -31,7 +32,8 @@ const config = loadConfigOrExit({
   STATS_PORT: int({ min: 1, max: 65_535, default: 8087 }),
   STORAGE_PORT: int({ min: 1, max: 65_535, default: 8083 }),
   IMAGESERVER_PORT: int({ min: 1, max: 65_535, default: 8091 }),
-  OFFERSERVER_PORT: int({ min: 1, max: 65_535, default: 8095 }),
+  OFFERSERVER_PORT: int({ min: 1, max: 65_535, default: 8096 }),
+  WEBSITE_PORT: int({ min: 1, max: 65_535, default: 8095 }),
 });
 
 const PORTS = { matcher: 8084, mover: 8085, notifier: 8088, standin: 8089, bridge: 8090 };
@@ -80,6 +82,8 @@ async function main(): Promise<void> {
   startService('offerserver', entry('services/offerserver/src/index.ts'), {
     ...common, PORT: String(config.OFFERSERVER_PORT), JWT_SECRET: jwtSecret, FETCH_ALLOW_PRIVATE: 'true', IMPORT_POLL_MS: '500',
   });
+  const websiteUrl = `http://127.0.0.1:${config.WEBSITE_PORT}`;
+  startService('website', entry('services/website/src/index.ts'), { PORT: String(config.WEBSITE_PORT), JWT_SECRET: jwtSecret, COOKIE_SECURE: 'false', TRUST_PROXY: 'true' });
   startService('matcher', entry('consumers/matcher/src/service/main.ts'), { ...common, PORT: String(PORTS.matcher) });
   startService('mover', entry('consumers/mover/src/index.ts'), { ...common, PORT: String(PORTS.mover) });
   startService('notify-bridge', entry('consumers/notify-bridge/src/index.ts'), { ...common, PORT: String(PORTS.bridge) });
@@ -91,9 +95,17 @@ async function main(): Promise<void> {
   const ready: [string, string][] = [
     ['tracker', trackerUrl], ['kafkastore', `http://127.0.0.1:${config.KAFKASTORE_PORT}`], ['stats', statsUrl], ['kafidx', kafidxUrl],
     ['storage', storageUrl], ['imageserver', imageserverUrl], ['matcher', `http://127.0.0.1:${PORTS.matcher}`], ['mover', `http://127.0.0.1:${PORTS.mover}`],
-    ['notify-bridge', `http://127.0.0.1:${PORTS.bridge}`], ['notifier', `http://127.0.0.1:${PORTS.notifier}`], ['offerserver', offerserverUrl],
+    ['notify-bridge', `http://127.0.0.1:${PORTS.bridge}`], ['notifier', `http://127.0.0.1:${PORTS.notifier}`], ['offerserver', offerserverUrl], ['website', websiteUrl],
   ];
   await Promise.all(ready.map(([name, url]) => waitReady(name, url)));
+  // The website calls the API on its own origin: nginx with the compose file's nginx.conf puts them together.
+  const port = (url: string) => Number(new URL(url).port);
+  const nginx: LocalNginx | undefined = await startNginx({
+    tracker: port(trackerUrl), storage: port(storageUrl), imageserver: port(imageserverUrl), kafidx: port(kafidxUrl), website: port(websiteUrl),
+  }).catch((err: unknown) => {
+    say(`website      not shown: nginx could not start (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+    return undefined;
+  });
   say(`tracker      ${trackerUrl}  (try: curl -i '${trackerUrl}/t/w?wor=king')`);
   say(`kafkastore   http://127.0.0.1:${config.KAFKASTORE_PORT}/metrics`);
   say(`stats        ${statsUrl}/stats`);
@@ -139,6 +151,7 @@ async function main(): Promise<void> {
   }
   say(`offerserver  ${offerserverUrl}/docs  imported ${imported.created} offers from a local feed (${feed.url}); they are listings of source:${imported.id}`);
   marketplaceOpened(market, say);
+  if (nginx !== undefined) say(`website      ${nginx.base}/?lat=52.52000&lng=13.40500&r=2000&kind=offer  ← open it: the demo's offers and searches around Berlin's centre`);
   let sent = 0;
   let failed = 0;
   const started = Date.now();
@@ -178,7 +191,7 @@ async function main(): Promise<void> {
   say(`deleted the local feed's source: the offer server closed its ${await removeFeed(offerserverUrl, adminToken, imported.id)} listings`);
   stopWatchingPushes();
   feed.server.close();
-  await Promise.all([watcher.stop(), matchWatcher.stop()]);
+  await Promise.all([watcher.stop(), matchWatcher.stop(), nginx?.stop()]);
   await stopAll();
 }
 

@@ -4,17 +4,14 @@
 //
 // Chromium is Debian's package (scripts/install-test-tools.sh installs it if it is missing),
 // driven by playwright-core (no browser download).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
+import { launchChromium } from '../../../e2e/browser.ts';
 import { startService, type RunningService } from '../../../e2e/services.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium's own connections are refused by this machine's closed network.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const screenshot = `${root}test-results/kafidx.png`;
 
@@ -39,12 +36,6 @@ let kafidx: RunningService;
 let browser: Browser | undefined;
 let page: Page;
 
-function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  const install = spawnSync('bash', [`${root}scripts/install-test-tools.sh`], { stdio: 'inherit', timeout: 600_000 });
-  if (install.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`Chromium is missing and scripts/install-test-tools.sh failed (exit ${install.status})`);
-}
-
 /** Sends events through the tracker's batch route; answers their ids in order. */
 async function track(events: { type: string; data?: Record<string, unknown>; userId?: string }[], client = CLIENTS[0]!): Promise<string[]> {
   const answer = await fetch(`${tracker.url}/t/batch`, {
@@ -61,7 +52,6 @@ async function track(events: { type: string; data?: Record<string, unknown>; use
 const row = (id: string) => page.locator(`#messages > li[data-id="${id}"]`);
 
 beforeAll(async () => {
-  ensureChromium();
   const env = { KAFKA_BROKERS: kafkaBrokers.join(','), REDIS_URL: redisUrl, REDIS_STREAM: stream };
   const [trackerPort, storePort, statsPort, kafidxPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   [tracker, kafkastore, stats] = await Promise.all([
@@ -72,7 +62,7 @@ beforeAll(async () => {
   kafidx = await startService('services/kafidx/src/index.ts', {
     KAFKA_BROKERS: env.KAFKA_BROKERS, PORT: String(kafidxPort), KAFIDX_TOKEN: TOKEN, STATS_URL: stats.url,
   });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 }, 600_000);
 

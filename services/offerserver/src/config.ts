@@ -5,7 +5,7 @@ import { serviceConfig } from '@pushtech/service';
 
 /** Every variable the offer server reads (README has the table, `.env.example` the defaults). */
 export const offerserverConfigSpec = {
-  ...serviceConfig({ port: 8095 }),
+  ...serviceConfig({ port: 8096 }),
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
   MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
   MONGO_DB: string({ default: 'pushtech' }),

@@ -1,0 +1,3 @@
+import { website } from './website.ts';
+
+await website.main();
