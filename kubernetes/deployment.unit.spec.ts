@@ -155,16 +155,9 @@ describe('kubernetes', () => {
     }
   });
 
-  it('services select a workload, and the ingress routes to services and ports that exist', () => {
+  it('services select a workload', () => {
     for (const service of services) {
       expect(workloads.some((w) => w.spec.template.metadata.labels.app === service.spec.selector.app), service.metadata.name).toBe(true);
-    }
-    for (const ingress of docs.filter((d) => d.kind === 'Ingress')) {
-      for (const path of ingress.spec.rules[0].http.paths) {
-        const { name, port } = path.backend.service;
-        const target = services.find((s) => s.metadata.name === name);
-        expect(target?.spec.ports.map((p: { port: number }) => p.port), name).toContain(port.number);
-      }
     }
   });
 
@@ -188,6 +181,10 @@ describe('kubernetes', () => {
   it('a tracker pod going away leaves nothing in its Redis: its kafkastore stops after the tracker, with time to drain', () => {
     const [sleep, seconds] = trackerContainer('kafkastore').lifecycle.preStop.exec.command;
     expect(sleep).toBe('sleep');
+    // The tracker takes events for STOP_DRAIN_MS after its SIGTERM, then up to a second more on connections
+    // accepted just before its port closed (packages/service README): the kafkastore's SIGTERM comes after.
+    const trackerDrainMs = Number(trackerContainer('tracker').env.find((e: { name: string }) => e.name === 'STOP_DRAIN_MS')?.value ?? 0);
+    expect(Number(seconds)).toBeGreaterThan(trackerDrainMs / 1000 + 1);
     // preStop, then the kafkastore's drain on SIGTERM, within the pod's grace period.
     expect(Number(seconds) + STOP_GRACE_MS / 1000).toBeLessThan(trackerPod().terminationGracePeriodSeconds);
   });
@@ -196,11 +193,6 @@ describe('kubernetes', () => {
     const redis = trackerContainer('redis');
     expect(redisSetting(redis.args, 'maxmemory-policy')).toBe('noeviction');
     expect(bytes(redisSetting(redis.args, 'maxmemory'))).toBeLessThan(0.8 * bytes(redis.resources.limits.memory));
-  });
-
-  it('the ingresses let the services answer an oversized body with their own JSON 413', () => {
-    const bodyLimit = (name: string) => bytes(docs.find((d) => d.kind === 'Ingress' && d.metadata.name === name)?.metadata.annotations['nginx.ingress.kubernetes.io/proxy-body-size']);
-    expect(bodyLimit('pushtech-images')).toBeGreaterThan(IMAGE_UPLOAD_MAX_BYTES);
   });
 
   it("the edge runs nginx.conf with the certificate and the maintenance flag where it reads them, and its upstreams are the cluster's services", () => {

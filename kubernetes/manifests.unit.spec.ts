@@ -24,6 +24,22 @@ const builds: Record<'base' | (typeof OVERLAYS)[number], Manifest[]> = {
 const all = (docs: Manifest[], kind: string) => docs.filter((d) => d.kind === kind);
 const named = (docs: Manifest[], kind: string, name: string) => docs.find((d) => d.kind === kind && d.metadata.name === name);
 const workloads = (docs: Manifest[]) => docs.filter((d) => d.kind === 'Deployment' || d.kind === 'StatefulSet');
+/** The edge's nginx.conf (docker-compose/edge.Dockerfile builds it into the image kubernetes/ingress.yaml runs). */
+const nginxConf = readFileSync(join(root, '../docker-compose/nginx.conf'), 'utf8');
+
+/** Whether a label selector (matchLabels and matchExpressions) selects a pod with these labels. */
+function selects(selector: Manifest, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([key, value]) => labels[key] === value);
+  return byLabels && (selector.matchExpressions ?? []).every(({ key, operator, values }: Manifest) => {
+    switch (operator) {
+      case 'In': return values.includes(labels[key]);
+      case 'NotIn': return !values.includes(labels[key]); // also a pod without the label, as Kubernetes has it
+      case 'Exists': return key in labels;
+      case 'DoesNotExist': return !(key in labels);
+      default: throw new Error(`a selector operator this test does not know: ${operator}`);
+    }
+  });
+}
 
 /** The kubernetes-models class of a built-in object (`apps/v1` Deployment → kubernetes-models/apps/v1). */
 async function modelOf(doc: Manifest): Promise<(new (data: unknown) => { validate(): void }) | undefined> {
@@ -140,15 +156,15 @@ describe.each(['base', ...OVERLAYS] as const)('kubernetes %s', (name) => {
     for (const hpa of scaled) expect(workloads(docs).some((w) => w.kind === hpa.spec.scaleTargetRef.kind && w.metadata.name === hpa.spec.scaleTargetRef.name), hpa.metadata.name).toBe(true);
   });
 
-  it('network policies: nothing reaches the pushtech pods unless allowed, and only the ingress controller reaches them from outside', () => {
+  it('network policies: nothing reaches the pushtech pods unless allowed; from outside only the edge, which reaches only what it routes to', () => {
     const policies = all(docs, 'NetworkPolicy').filter((p) => p.metadata.namespace === 'pushtech');
     const denyAll = policies.find((p) => Object.keys(p.spec.podSelector).length === 0 && p.spec.policyTypes.includes('Ingress') && p.spec.ingress === undefined);
     expect(denyAll, 'a default-deny policy').toBeDefined();
     const fromOutside = policies.flatMap((p) => (p.spec.ingress ?? []).flatMap((rule: Manifest) => (rule.from ?? []).filter((peer: Manifest) => peer.namespaceSelector || peer.ipBlock).map((peer: Manifest) => ({ policy: p, peer }))));
-    // From other namespaces: the ingress controller (public services) and Prometheus (metrics); never every namespace or an address block.
+    // From other namespaces: Prometheus (metrics) only; never every namespace or an address block.
     for (const { policy, peer } of fromOutside) {
       expect(peer.ipBlock, policy.metadata.name).toBeUndefined();
-      expect(['ingress-nginx', 'monitoring'], policy.metadata.name).toContain(peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name']);
+      expect(peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'], policy.metadata.name).toBe('monitoring');
     }
     // From anywhere (a rule without `from`): only the edge's pods, on their HTTP and HTTPS ports.
     for (const policy of policies) {
@@ -158,13 +174,41 @@ describe.each(['base', ...OVERLAYS] as const)('kubernetes %s', (name) => {
         expect(rule.ports.map((p: Manifest) => p.port).sort(), policy.metadata.name).toEqual(['http', 'https']);
       }
     }
-    const publicApps: string[] = policies.find((p) => p.metadata.name === 'public-from-ingress')!.spec.podSelector.matchExpressions[0].values;
-    for (const ingress of all(docs, 'Ingress')) {
-      for (const path of ingress.spec.rules.flatMap((r: Manifest) => r.http.paths)) {
-        const service = named(docs, 'Service', path.backend.service.name);
-        expect(publicApps, `the ingress routes to ${service?.metadata.name}`).toContain(service?.spec.selector.app);
+    // The edge is the one entry: no Ingress (no ingress controller is installed, nor admitted above).
+    expect(all(docs, 'Ingress').map((i) => i.metadata.name)).toEqual([]);
+    // The edge, the pod facing the internet, reaches exactly the services its nginx.conf routes to.
+    const edgeLabels = named(docs, 'Deployment', 'edge')!.spec.template.metadata.labels;
+    const admitsEdge = (policy: Manifest) => (policy.spec.ingress ?? []).some((rule: Manifest) =>
+      (rule.from ?? []).some((peer: Manifest) => peer.podSelector && !peer.namespaceSelector && selects(peer.podSelector, edgeLabels)));
+    const reached = workloads(docs)
+      .filter((w) => w.metadata.namespace === 'pushtech' && w.metadata.name !== 'edge')
+      .filter((w) => policies.some((p) => selects(p.spec.podSelector, w.spec.template.metadata.labels) && admitsEdge(p)))
+      .map((w) => w.spec.template.metadata.labels.app);
+    const routed = [...nginxConf.matchAll(/upstream \w+\s+\{ server (\w+):\d+/g)].map(([, host]) => named(docs, 'Service', host!)?.spec.selector.app);
+    expect(reached.sort()).toEqual(routed.sort());
+  });
+
+  it('every service behind a Service drains on SIGTERM for longer than the edge keeps an idle connection, within its grace period', () => {
+    // packages/service's drain: unready, and `Connection: close` on every answer, for STOP_DRAIN_MS; nginx
+    // drops an idle upstream connection after keepalive_timeout, so after the drain none is left to the pod.
+    const keepaliveS = Math.max(...[...nginxConf.matchAll(/upstream \w+\s+\{[^}]*keepalive_timeout (\d+)s;/g)].map(([, s]) => Number(s)));
+    expect(keepaliveS).toBeGreaterThan(0);
+    const drains: string[] = [];
+    for (const workload of workloads(docs)) {
+      const pod = workload.spec.template.spec;
+      const services = all(docs, 'Service').filter((s) => s.metadata.namespace === workload.metadata.namespace && selects({ matchLabels: s.spec.selector }, workload.spec.template.metadata.labels));
+      const served = new Set(services.flatMap((s) => s.spec.ports.map((p: Manifest) => p.targetPort)));
+      for (const c of pod.containers) {
+        // Our services (node …) with a port a Service sends to; the edge is nginx, which drains by its preStop.
+        if (c.command?.[0] !== 'node' || !(c.ports ?? []).some((p: Manifest) => served.has(p.name))) continue;
+        drains.push(c.name);
+        const drainMs = Number((c.env ?? []).find((e: Manifest) => e.name === 'STOP_DRAIN_MS')?.value);
+        expect(drainMs, `${workload.metadata.name}/${c.name} STOP_DRAIN_MS`).toBeGreaterThan(keepaliveS * 1000);
+        // After the drain: the answers in flight, the service's own stop, its dependencies closed.
+        expect(pod.terminationGracePeriodSeconds, workload.metadata.name).toBeGreaterThanOrEqual(drainMs / 1000 + 30);
       }
     }
+    expect(drains).toEqual(expect.arrayContaining(['tracker', 'storage', 'imageserver', 'website', 'offerserver']));
   });
 
   it('secrets come from Secret objects: no ConfigMap holds one, and every container takes them by reference', () => {
@@ -279,7 +323,7 @@ describe('MongoDB (kubernetes/mongo)', () => {
   });
 
   it('only the services that read Mongo get its Secret', () => {
-    const readers = new Set(['storage', 'matcher', 'mover', 'notify-bridge', 'notifier', 'offerserver']);
+    const readers = new Set(['storage', 'matcher', 'mover', 'notify-bridge', 'notifier', 'offerserver', 'website']);
     for (const workload of workloads(builds.prod)) {
       for (const c of workload.spec.template.spec.containers) {
         const gets = (c.envFrom ?? []).some((e: Manifest) => e.secretRef?.name === 'pushtech-mongo');
@@ -310,7 +354,7 @@ describe('backups (kubernetes/backup.yaml)', () => {
 describe('overlays', () => {
   it.each(OVERLAYS)('%s lists every resource of the base (kustomize refuses an overlay inside its base folder, so it lists the files)', (overlay) => {
     const base = readKustomization(root).resources!.map((r) => `../../${r}`);
-    expect(readKustomization(join(root, 'overlays', overlay)).resources).toEqual(expect.arrayContaining([...base, '../../kafka', '../../mongo']));
+    expect(readKustomization(join(root, 'overlays', overlay)).resources).toEqual([...base, '../../kafka', '../../mongo']);
   });
 
   it("prod runs the project's images as pushed to a registry, with a version", () => {
