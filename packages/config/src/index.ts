@@ -4,6 +4,7 @@
  * all of them at start and reports every bad one, one line per variable,
  * naming the variable and the rule it breaks.
  */
+import { isIP } from 'node:net';
 
 export class ConfigError extends Error {
   readonly variable: string;
@@ -145,6 +146,49 @@ export function list(options: Options<string[]> = {}): Reader<string[]> {
     const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
     return items.length > 0 ? items : undefined;
   }, options);
+}
+
+/** Fastify's `trustProxy`: false, true, a hop count, or the proxies' addresses/CIDRs. */
+export type TrustProxy = boolean | number | string[];
+
+const proxyAddressNames = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isProxyAddress(item: string): boolean {
+  if (proxyAddressNames.includes(item)) return true;
+  const [address, prefix, ...rest] = item.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const version = isIP(address);
+  if (version === 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
+export function trustProxy(): Reader<TrustProxy> {
+  const rule = `false, true, a number of hops, or a comma-separated list of addresses/CIDRs (or ${proxyAddressNames.join(', ')})`;
+  return {
+    read(name, raw) {
+      const value = raw?.trim() ?? '';
+      if (value === '' || value === 'false') return false;
+      if (value === 'true') return true;
+      if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+      const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+      if (items.length > 0 && items.every(isProxyAddress)) return items;
+      throw new ConfigError(name, `must be ${rule}`, raw);
+    },
+    describe: () => `${rule} (default false)`,
+  };
+}
+
+/**
+ * Fastify's own hop count trusts nobody (since 5.x it fails closed), so a count
+ * becomes a function trusting the `hops` nearest addresses: the socket's peer and
+ * the last `hops - 1` entries of X-Forwarded-For. Only safe when every request
+ * passes through those proxies.
+ */
+export function fastifyTrustProxy(value: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof value !== 'number') return value;
+  return (_address, hop) => hop < value;
 }
 
 export type Spec = Record<string, Reader<unknown>>;

@@ -6,7 +6,8 @@
 import cors from '@fastify/cors';
 import type { Logger } from '@pushtech/logging';
 import { defineService, type Dependency } from '@pushtech/service';
-import { fastifyTrustProxy, trackerConfigSpec, type TrackerConfig } from './config.ts';
+import { fastifyTrustProxy } from '@pushtech/config';
+import { trackerConfigSpec, type TrackerConfig } from './config.ts';
 import { BATCH_MAX_BYTES } from './event-rules.ts';
 import { trackerErrors } from './http-errors.ts';
 import { trackRoutes } from './track-routes.ts';

@@ -1,7 +1,8 @@
 import { ConfigErrors, loadConfig } from '@pushtech/config';
 import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { fastifyTrustProxy, trackerConfigSpec } from './config.ts';
+import { fastifyTrustProxy } from '@pushtech/config';
+import { trackerConfigSpec } from './config.ts';
 
 const load = (env: Record<string, string>) => loadConfig(trackerConfigSpec, env);
 

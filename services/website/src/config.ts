@@ -1,5 +1,5 @@
 import { accountsConfig, checkAccountsConfig } from '@pushtech/accounts';
-import { bool, ConfigError, string, url, type ConfigOf } from '@pushtech/config';
+import { ConfigError, string, trustProxy, url, type ConfigOf } from '@pushtech/config';
 import { serviceConfig } from '@pushtech/service';
 
 /** Every variable the website reads (README has the table, `.env.example` the defaults). */
@@ -9,7 +9,7 @@ export const websiteConfigSpec = {
   MONGO_URL: url({ protocols: ['mongodb:', 'mongodb+srv:'], default: 'mongodb://127.0.0.1:27117' }),
   MONGO_DB: string({ default: 'pushtech' }),
   /** Behind nginx: the client's address (for the sign-in rate limits) is the one X-Forwarded-For names. */
-  TRUST_PROXY: bool({ default: false }),
+  TRUST_PROXY: trustProxy(),
   /**
    * A raster tile URL template (`https://tiles.example.org/{z}/{x}/{y}.png`); empty: the map
    * draws the offline basemap the site ships (Natural Earth countries) with a scale bar.

@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accountsOptionsFrom, accountsPlugin, ensureAccountIndexes } from '@pushtech/accounts';
+import { fastifyTrustProxy } from '@pushtech/config';
 import { connectMongo, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import { ApiError, defineService, type ServiceContext } from '@pushtech/service';
 import { buildAssets, type Asset, type Assets, type PageName } from './assets.ts';
@@ -82,7 +83,7 @@ export function websiteService() {
     name: 'website',
     config: websiteConfigSpec,
     checkConfig: checkWebsiteConfig,
-    http: (config) => ({ trustProxy: config.TRUST_PROXY }),
+    http: (config) => ({ trustProxy: fastifyTrustProxy(config.TRUST_PROXY) }),
     dependencies: (ctx) => ({
       mongo: { connect: () => connectAccountsDb(ctx), check: (mongo: WebsiteMongo) => pingMongo(mongo.db), close: (mongo: WebsiteMongo) => mongo.client.close() },
     }),

@@ -65,6 +65,30 @@ describe('the website service without Mongo: pages and assets', () => {
   });
 });
 
+describe('behind nginx (TRUST_PROXY=1)', () => {
+  it('limits sign-in per client address by the entry nginx added, whatever a client writes before it', async () => {
+    const behindNginx = await website.start({
+      config: loadConfig(websiteConfigSpec, { ...env, TRUST_PROXY: '1', LOGIN_LIMIT_PER_IP: '2' }), logger: createLogger('website', 'silent'), listen: false,
+    });
+    try {
+      const csrf = await behindNginx.http.inject({ url: '/account/csrf' });
+      const cookie = [csrf.headers['set-cookie']].flat().map((c) => String(c).split(';')[0]).join('; ');
+      const statuses: number[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const signIn = await behindNginx.http.inject({
+          method: 'POST', url: '/account/signin',
+          headers: { cookie, 'x-csrf-token': csrf.json().csrfToken, 'x-forwarded-for': `10.0.0.${i}, 203.0.113.7` },
+          payload: { email: `user${i}@example.org`, password: 'correct horse battery staple' },
+        });
+        statuses.push(signIn.statusCode);
+      }
+      expect(statuses[2]).toBe(429);
+    } finally {
+      await behindNginx.stop();
+    }
+  });
+});
+
 describe('config', () => {
   const load = (extra: Record<string, string>) => loadConfig(websiteConfigSpec, { ...env, ...extra });
 
