@@ -11,11 +11,11 @@
  *   npm run bench:web [-- --listings 10000 --requests 100]
  *
  * Runs storage (with its projector), the imageserver and the website as processes behind the
- * compose file's nginx.conf on the local stack (services/website/src/test-site.ts); the city
+ * compose file's nginx.conf over HTTPS on the local stack (services/website/src/test-site.ts); the city
  * (uniform over 20 × 20 km around Berlin's centre, half offers, half searches) is written into
  * storage's projection as the projector writes it (`writeCity`). Prints `name=value` lines.
  */
-import { request } from 'node:http';
+import { request } from 'node:https';
 import { parseArgs } from 'node:util';
 import { listingsTopic } from '@pushtech/contracts';
 import { newId } from '@pushtech/events';

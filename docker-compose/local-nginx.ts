@@ -1,17 +1,26 @@
-// For tests: the compose file's nginx.conf run by a real nginx (Debian's; scripts/install-test-tools.sh
-// installs it) on 127.0.0.1, with a self-signed certificate made for the run. Only what ties the file
-// to the containers changes: listen ports, upstream addresses and the paths of its files.
+// The compose file's nginx.conf run by a real nginx (Debian's; scripts/install-test-tools.sh
+// installs it) on 127.0.0.1, with a self-signed certificate made for the run: for tests, the
+// website's browser tests, `bench:web` and the demo. Only what ties the file to the containers
+// changes: listen ports, upstream addresses and the paths of its files.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createHash, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
 import { tmpdir } from 'node:os';
+import { getCACertificates, setDefaultCACertificates } from 'node:tls';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitFor } from '@pushtech/testing';
 
 const NGINX = '/usr/sbin/nginx';
 const conf = readFileSync(fileURLToPath(new URL('nginx.conf', import.meta.url)), 'utf8');
+
+/** The upstream names of nginx.conf (`upstream storage { server storage:8083; … }`). */
+export const NGINX_UPSTREAMS = [...conf.matchAll(/upstream (\w+)\s+\{/g)].map((match) => match[1]!);
+
+/** Where an upstream's service listens on 127.0.0.1: one port, or several (a service being rolled). */
+export type UpstreamPorts = number | number[];
 
 /** Replaces `from` in `text`, failing when it is not there (the conf changed under the test). */
 function replaceOnce(text: string, from: string | RegExp, to: string): string {
@@ -20,13 +29,13 @@ function replaceOnce(text: string, from: string | RegExp, to: string): string {
 }
 
 /** The compose file's nginx.conf with `upstreams` (name → ports on 127.0.0.1) and its files under `dir`. */
-export function localNginxConf(dir: string, ports: { http: number; https: number }, upstreams: Record<string, number[]>): string {
+export function localNginxConf(dir: string, ports: { http: number; https: number }, upstreams: Record<string, UpstreamPorts>): string {
   let local = replaceOnce(conf, 'listen 80;', `listen 127.0.0.1:${ports.http};`);
   local = replaceOnce(local, 'listen 443 ssl http2;', `listen 127.0.0.1:${ports.https} ssl http2;`);
   local = local.replaceAll('/etc/nginx/tls/', `${dir}/tls/`).replaceAll('/etc/nginx/maintenance/', `${dir}/maintenance/`);
   local = replaceOnce(local, 'access_log /dev/stdout json;', `access_log ${dir}/access.log json;`);
   for (const [name, servers] of Object.entries(upstreams)) {
-    local = replaceOnce(local, new RegExp(`server ${name}:\\d+;`), servers.map((port) => `server 127.0.0.1:${port};`).join(' '));
+    local = replaceOnce(local, new RegExp(`server ${name}:\\d+;`), [servers].flat().map((port) => `server 127.0.0.1:${port};`).join(' '));
   }
   if (/server [a-z]+:\d+/.test(local)) throw new Error(`an upstream is not rewritten: ${/server [a-z]+:\d+/.exec(local)![0]}`);
   local = replaceOnce(local, 'http {', `http {\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;`);
@@ -44,7 +53,7 @@ export interface LocalNginx {
   /** Creates or removes the maintenance flag file. */
   maintenance(on: boolean): void;
   /** Writes the conf with these upstreams changed and reloads nginx (`nginx -s reload`, as in compose). */
-  reload(changed: Record<string, number[]>): Promise<void>;
+  reload(changed: Record<string, UpstreamPorts>): Promise<void>;
   /** The JSON lines of the access log so far. */
   accessLog(): Record<string, unknown>[];
   stop(): Promise<void>;
@@ -60,9 +69,16 @@ function selfSignedCertificate(tlsDir: string): void {
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
-export async function startLocalNginx(initial: Record<string, number[]>): Promise<LocalNginx> {
-  const upstreams = { ...initial };
+/**
+ * Runs nginx.conf with each upstream at the ports given; an upstream left out gets a port nobody
+ * listens on (nginx answers its paths 502). Resolves once nginx answers.
+ */
+export async function startLocalNginx(given: Record<string, UpstreamPorts>): Promise<LocalNginx> {
   if (!existsSync(NGINX)) throw new Error(`${NGINX} is missing: ./pushtech test installs it (scripts/install-test-tools.sh)`);
+  const unknown = Object.keys(given).filter((name) => !NGINX_UPSTREAMS.includes(name));
+  if (unknown.length > 0) throw new Error(`nginx.conf has no upstream ${unknown.join(', ')} (it has ${NGINX_UPSTREAMS.join(', ')})`);
+  const nobody = await freePort();
+  const upstreams: Record<string, UpstreamPorts> = { ...Object.fromEntries(NGINX_UPSTREAMS.map((name) => [name, nobody])), ...given };
   const dir = mkdtempSync(join(tmpdir(), 'pushtech-nginx-'));
   // Started as root, nginx's workers run as nobody: they write request bodies in here.
   chmodSync(dir, 0o755);
@@ -110,6 +126,23 @@ export async function startLocalNginx(initial: Record<string, number[]>): Promis
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * This process's TLS clients (Node's fetch among them) trust `ca` from now on, as if it were
+ * installed; connections open already keep the trust they had.
+ */
+export function trustInThisProcess(ca: string): void {
+  setDefaultCACertificates([...getCACertificates('default'), ca]);
+}
+
+/**
+ * How Chromium names a certificate it is told to trust (`--ignore-certificate-errors-spki-list`):
+ * the SHA-256 of its public key (SPKI), base64.
+ */
+export function spkiHash(certificatePem: string): string {
+  const spki = new X509Certificate(certificatePem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(spki).digest('base64');
 }
 
 export interface H2Answer {

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
+import { spkiHash } from '../docker-compose/local-nginx.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 // Without the background-networking flags Chromium's own connections are refused by this machine's closed network.
@@ -16,7 +17,13 @@ export function ensureChromium(): void {
   if (install.status !== 0 || !existsSync(CHROMIUM)) throw new Error(`Chromium is missing and scripts/install-test-tools.sh failed (exit ${install.status})`);
 }
 
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Chromium; with `trust`, a self-signed certificate (PEM, e.g. local nginx's) is accepted as if it were
+ * installed, so its origin is a secure context where service workers register. (A context's
+ * `ignoreHTTPSErrors` alone shows the pages but lets no service worker register.)
+ */
+export async function launchChromium(options: { trust?: string } = {}): Promise<Browser> {
   ensureChromium();
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const trust = options.trust === undefined ? [] : [`--ignore-certificate-errors-spki-list=${spkiHash(options.trust)}`];
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...trust], headless: true });
 }

@@ -63,8 +63,7 @@ describe('rolling the tracker and storage behind nginx under steady load', () =>
     const [tracker, storage] = await Promise.all([start.tracker(), start.storage()]);
     services.tracker.push(tracker);
     services.storage.push(storage);
-    const nobody = await freePort();
-    nginx = await startLocalNginx({ ...upstreams(), imageserver: [nobody], kafidx: [nobody], website: [nobody] });
+    nginx = await startLocalNginx(upstreams());
     client = h2Client(nginx.https, nginx.ca);
   });
 

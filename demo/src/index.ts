@@ -19,7 +19,7 @@ import { createUsers, pageView, walk } from './city.ts';
 import { closeMarketplace, createMarketplace, marketplaceOpened, openMarketplace, watchMatches, watchPushes } from './marketplace.ts';
 import { importedTitles, registerFeed, removeFeed, startLocalFeed } from './offer-feed.ts';
 import { startService, stopAll } from './processes.ts';
-import { startNginx, type LocalNginx } from '../../e2e/nginx.ts';
+import { spkiHash, startLocalNginx, type LocalNginx } from '../../docker-compose/local-nginx.ts';
 
 const config = loadConfigOrExit({
   KAFKA_BROKERS: hostPorts({ default: ['127.0.0.1:19092'] }),
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     ...common, PORT: String(config.OFFERSERVER_PORT), JWT_SECRET: jwtSecret, FETCH_ALLOW_PRIVATE: 'true', IMPORT_POLL_MS: '500',
   });
   const websiteUrl = `http://127.0.0.1:${config.WEBSITE_PORT}`;
-  startService('website', entry('services/website/src/index.ts'), { PORT: String(config.WEBSITE_PORT), JWT_SECRET: jwtSecret, COOKIE_SECURE: 'false', TRUST_PROXY: 'true' });
+  startService('website', entry('services/website/src/index.ts'), { PORT: String(config.WEBSITE_PORT), JWT_SECRET: jwtSecret, TRUST_PROXY: 'true' });
   startService('matcher', entry('consumers/matcher/src/service/main.ts'), { ...common, PORT: String(PORTS.matcher) });
   startService('mover', entry('consumers/mover/src/index.ts'), { ...common, PORT: String(PORTS.mover) });
   startService('notify-bridge', entry('consumers/notify-bridge/src/index.ts'), { ...common, PORT: String(PORTS.bridge) });
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   await Promise.all(ready.map(([name, url]) => waitReady(name, url)));
   // The website calls the API on its own origin: nginx with the compose file's nginx.conf puts them together.
   const port = (url: string) => Number(new URL(url).port);
-  const nginx: LocalNginx | undefined = await startNginx({
+  const nginx: LocalNginx | undefined = await startLocalNginx({
     tracker: port(trackerUrl), storage: port(storageUrl), imageserver: port(imageserverUrl), kafidx: port(kafidxUrl), website: port(websiteUrl),
   }).catch((err: unknown) => {
     say(`website      not shown: nginx could not start (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
@@ -151,7 +151,11 @@ async function main(): Promise<void> {
   }
   say(`offerserver  ${offerserverUrl}/docs  imported ${imported.created} offers from a local feed (${feed.url}); they are listings of source:${imported.id}`);
   marketplaceOpened(market, say);
-  if (nginx !== undefined) say(`website      ${nginx.base}/?lat=52.52000&lng=13.40500&r=2000&kind=offer  ← open it: the demo's offers and searches around Berlin's centre`);
+  if (nginx !== undefined) {
+    say(`website      ${nginx.https}/?lat=52.52000&lng=13.40500&r=2000&kind=offer  ← open it: the demo's offers and searches around Berlin's centre`);
+    say(`             (HTTPS with a self-signed certificate made for this run: the browser warns once. For the alerts' service worker, start Chromium trusting it:`);
+    say(`             chromium --user-data-dir=$(mktemp -d) --ignore-certificate-errors-spki-list=${spkiHash(nginx.ca)} '${nginx.https}/')`);
+  }
   let sent = 0;
   let failed = 0;
   const started = Date.now();

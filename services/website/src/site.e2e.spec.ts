@@ -120,7 +120,7 @@ beforeAll(async () => {
   expect(upload.status).toBe(201);
   const image = await upload.json() as { id: string };
   photoListingId = (await site.post('seller', { kind: 'offer', title: 'Blue lamp', description: 'A lamp, blue.', tags: ['lamp', 'light'], imageIds: [image.id], location: { type: 'Point', coordinates: east(50) }, radiusM: 5000 })).id;
-  browser = await launchChromium();
+  browser = await launchChromium({ trust: site.ca });
   mkdirSync(shots, { recursive: true });
 }, 300_000);
 
@@ -462,11 +462,13 @@ describe('security headers and storage', () => {
     }
   });
 
-  it('a signed-in page keeps no token in localStorage or sessionStorage, and cannot read its session cookie', async () => {
+  it('a signed-in page keeps no token in localStorage or sessionStorage, and cannot read its session cookie (httpOnly, Secure, __Host-)', async () => {
     const page = await newPage();
     await signUp(page, `erin-${Date.now()}@example.org`);
     expect(await page.evaluate(() => ({ local: localStorage.length, session: sessionStorage.length }))).toEqual({ local: 0, session: 0 });
     expect(await page.evaluate(() => document.cookie)).not.toMatch(/session/);
+    const session = (await page.context().cookies()).find((cookie) => /session/.test(cookie.name));
+    expect(session).toMatchObject({ name: expect.stringMatching(/^__Host-/), httpOnly: true, secure: true, path: '/' });
     await page.context().close();
   });
 });
