@@ -190,13 +190,19 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (arrived < sent && Date.now() < deadline) await sleep(100);
   say(`done after ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} events accepted, ${arrived} arrived in Kafka \`events\``);
-  await closeMarketplace(market, urls, jwtSecret);
-  say(`closed the demo's ${market.owners.size} listings and deleted their ${market.images.size} photos`);
-  say(`deleted the local feed's source: the offer server closed its ${await removeFeed(offerserverUrl, adminToken, imported.id)} listings`);
-  stopWatchingPushes();
-  feed.server.close();
-  await Promise.all([watcher.stop(), matchWatcher.stop(), nginx?.stop()]);
-  await stopAll();
+  try {
+    await closeMarketplace(market, urls, jwtSecret);
+    say(`closed the demo's ${market.owners.size} listings and deleted their ${market.images.size} photos`);
+    say(`deleted the local feed's source: the offer server closed its ${await removeFeed(offerserverUrl, adminToken, imported.id)} listings`);
+  } catch (error) {
+    // Ctrl-C in a terminal reaches the services too: they may be gone before the demo tidies up.
+    say(`left the demo's listings as they are: ${(error as Error).message}`);
+  } finally {
+    stopWatchingPushes();
+    feed.server.close();
+    await Promise.all([watcher.stop(), matchWatcher.stop(), nginx?.stop()]);
+    await stopAll();
+  }
 }
 
 main().catch(async (err: unknown) => {
