@@ -49,16 +49,16 @@ export function createRobots(fetchOptions: Omit<FetchOptions, 'headers' | 'maxBy
   }
 
   return {
-    /** Whether `url`'s robots.txt is read (or being read), so that `allows` sends no request. */
-    known(url: string): boolean {
-      return (cache.get(new URL(url).origin)?.until ?? 0) > now();
-    },
-    /** Whether robots.txt lets us fetch `url`; throws when robots.txt cannot be read (5xx, network). */
-    async allows(url: string): Promise<boolean> {
+    /**
+     * Whether robots.txt lets us fetch `url`; throws when robots.txt cannot be read (5xx,
+     * network) or `beforeRead` throws. `beforeRead` runs before robots.txt is requested (once
+     * for all the callers waiting for the same origin).
+     */
+    async allows(url: string, beforeRead: () => Promise<void> = async () => {}): Promise<boolean> {
       const origin = new URL(url).origin;
       let entry = cache.get(origin);
       if (entry === undefined || entry.until <= now()) {
-        entry = { robot: load(origin), until: now() + ROBOTS_TTL_MS };
+        entry = { robot: beforeRead().then(() => load(origin)), until: now() + ROBOTS_TTL_MS };
         cache.set(origin, entry);
         const loading = entry;
         // Not readable now: not remembered, the next request reads it again.
@@ -74,6 +74,14 @@ export function createRobots(fetchOptions: Omit<FetchOptions, 'headers' | 'maxBy
 export type Robots = ReturnType<typeof createRobots>;
 
 /** May a request go: `go`, `wait` until `untilMs` (the host's Retry-After or its rate; not an error), or `disallowed` by robots.txt. */
+class HostBusy extends Error {
+  readonly untilMs: number;
+  constructor(untilMs: number) {
+    super('the host must wait');
+    this.untilMs = untilMs;
+  }
+}
+
 export type Permission = { verdict: 'go' } | { verdict: 'wait'; untilMs: number } | { verdict: 'disallowed' };
 
 export function createPoliteness(deps: {
@@ -100,11 +108,17 @@ export function createPoliteness(deps: {
     async permit(url: string): Promise<Permission> {
       if (!URL.canParse(url)) throw new FetchError('bad_url', `not a URL: ${url}`);
       const host = new URL(url).host;
-      if (!deps.robots.known(url)) {
-        const untilMs = await wait(host);
-        if (untilMs > 0) return { verdict: 'wait', untilMs };
+      let allowed: boolean;
+      try {
+        allowed = await deps.robots.allows(url, async () => {
+          const untilMs = await wait(host);
+          if (untilMs > 0) throw new HostBusy(untilMs);
+        });
+      } catch (err) {
+        if (err instanceof HostBusy) return { verdict: 'wait', untilMs: err.untilMs };
+        throw err;
       }
-      if (!(await deps.robots.allows(url))) return { verdict: 'disallowed' };
+      if (!allowed) return { verdict: 'disallowed' };
       const untilMs = await wait(host);
       return untilMs > 0 ? { verdict: 'wait', untilMs } : { verdict: 'go' };
     },
