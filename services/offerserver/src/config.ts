@@ -29,7 +29,7 @@ export const offerserverConfigSpec = {
   IMPORT_BACKOFF_MAX_MS: int({ default: 21_600_000, min: 10, max: 604_800_000 }),
   /** 404/410 answers in a row after which a source is marked gone (no more fetches until re-enabled). */
   IMPORT_GONE_AFTER: int({ default: 3, min: 1, max: 100 }),
-  /** Requests per host and minute (this instance). */
+  /** Requests per host and clock minute, all instances together (robots.txt and images included). */
   FETCH_HOST_PER_MINUTE: int({ default: 30, min: 1, max: 100_000 }),
   FETCH_TIMEOUT_MS: int({ default: 15_000, min: 100, max: 300_000 }),
   FETCH_MAX_BYTES: int({ default: 5 * 1024 * 1024, min: 1_024, max: 100 * 1024 * 1024 }),

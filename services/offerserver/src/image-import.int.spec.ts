@@ -13,7 +13,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Listing } from '@pushtech/listings';
 import { freePort, waitFor } from '@pushtech/testing';
-import { dropDatabase, readListings, serve, startFixtureServer, startTestOfferserver, testSettings, TEST_SECRET, type FixtureServer, type TestOfferserver } from './test-offerserver.ts';
+import { dropDatabase, readListings, serve, startFixtureServer, startTestOfferserver, testClock, testSettings, TEST_SECRET, type FixtureServer, type TestOfferserver } from './test-offerserver.ts';
 
 /** A `width`×`height` PNG of one colour. */
 function png(width: number, height: number): Buffer {
@@ -93,6 +93,41 @@ describe('items\' images', { timeout: 120_000 }, () => {
       expect(listings.events().filter((e) => e.type !== 'listing.created')).toEqual([]);
     } finally {
       await listings.stop();
+    }
+  });
+
+  it('follow the host\'s politeness: robots.txt, and the per-host rate (a waiting image is imported on a later fetch)', async () => {
+    const image = png(16, 16);
+    const host = await startFixtureServer({ '/robots.txt': serve('User-agent: *\nDisallow: /private/\n', 'text/plain') });
+    for (const path of ['/private/p.png', '/i1.png', '/i2.png', '/i3.png']) host.routes.set(path, (_req, res) => res.writeHead(200, { 'content-type': 'image/png' }).end(image));
+    const item = (n: number, path: string) => `<item><title>Polite ${n}</title><link>https://x.example/p${n}</link><guid>p${n}</guid><enclosure url="${host.url}${path}" type="image/png" length="1"/></item>`;
+    host.routes.set('/rss', serve(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://x.example/</link><description>d</description>${item(0, '/private/p.png')}${item(1, '/i1.png')}${item(2, '/i2.png')}${item(3, '/i3.png')}</channel></rss>`));
+    const settings = testSettings({ IMAGESERVER_URL: imageserverUrl, FETCH_HOST_PER_MINUTE: 3 });
+    const clock = testClock(Math.ceil(Date.now() / 60_000) * 60_000 + 1_000);
+    const polite = await startTestOfferserver(settings, { clock });
+    const listings = await readListings(settings.LISTINGS_TOPIC);
+    const imageHits = () => ['/i1.png', '/i2.png', '/i3.png'].map((p) => host.hits(p)).reduce((a, b) => a + b, 0);
+    try {
+      await polite.addSource({ kind: 'feed', url: `${host.url}/rss`, defaultLocation: { type: 'Point', coordinates: [13.405, 52.52] }, refreshSeconds: 600 });
+      await polite.runOnce();
+      // robots.txt, the feed and one image: the minute's 3 requests; the other images wait.
+      expect(host.requests).toHaveLength(3);
+      expect(imageHits()).toBe(1);
+      await listings.caughtUp();
+      expect(listings.events().filter((e) => e.type === 'listing.created' && (e.data as Listing).imageIds.length === 1)).toHaveLength(1);
+
+      clock.advance(600_000);
+      await polite.runOnce(); // the feed and the two waiting images
+      expect(host.requests).toHaveLength(6);
+      expect(imageHits()).toBe(3);
+      expect(host.hits('/private/p.png')).toBe(0); // disallowed by robots.txt: never fetched
+      await listings.caughtUp();
+      expect(listings.events().filter((e) => e.type === 'listing.updated').map((e) => (e.data as Listing).imageIds.length)).toEqual([1, 1]);
+    } finally {
+      await listings.stop();
+      await polite.stop();
+      await dropDatabase(settings);
+      await host.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * One claimed source, fetched and imported: politeness first (the host's Retry-After, this
- * instance's per-host rate, robots.txt), a conditional GET, the items parsed and synced, the
+ * One claimed source, fetched and imported: politeness first (the host's Retry-After, the
+ * per-host rate of all instances, robots.txt: politeness.ts), a conditional GET, the items parsed and synced, the
  * listing events written to Kafka (acks=all) and only then the known items saved; then the
  * source's state and next due time (its refresh after a success, back-off after a failure,
  * never again once gone).
@@ -10,11 +10,11 @@ import type { Producer } from '@pushtech/kafka';
 import type { ListingEvent } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
 import { backoffDelay, type BackoffPolicy } from '@pushtech/backoff';
-import { fetchUrl, FetchError, retryAfterMs, type FetchOptions } from './fetcher.ts';
+import { fetchUrl, FetchError, type FetchOptions } from './fetcher.ts';
 import type { ItemStore } from './item-store.ts';
 import type { OfferserverMetrics } from './metrics.ts';
 import { fetchUrlOf, parseItems, ParseError } from './parse-items.ts';
-import { RobotsError, type HostLimiter, type Robots } from './politeness.ts';
+import { RobotsError, type Permission, type Politeness } from './politeness.ts';
 import type { Claim, SourceDocument, SourceState, SourceStore } from './source-store.ts';
 import type { ImageImporter } from './image-import.ts';
 import { closeAll, imagesToImport, syncItems, type KnownItem } from './sync-items.ts';
@@ -25,8 +25,8 @@ export interface ImportDeps {
   items: ItemStore;
   producer: Producer;
   listingsTopic: string;
-  robots: Robots;
-  hosts: HostLimiter;
+  /** Retry-After, the per-host rate and robots.txt, for every request (images too). */
+  politeness: Politeness;
   fetch: Omit<FetchOptions, 'headers'>;
   backoff: BackoffPolicy;
   goneAfter: number;
@@ -79,29 +79,31 @@ export async function importSource(deps: ImportDeps, claim: Claim): Promise<Impo
     return fail(new SourceFailure('bad_url', (err as Error).message));
   }
   const host = new URL(target).host;
-  const blockedUntil = (await deps.sources.hostBlockedUntil(host))?.getTime() ?? 0;
-  const wait = blockedUntil > now() ? blockedUntil - now() : deps.hosts.take(host);
-  if (wait > 0) {
-    await deps.sources.release(claim, new Date(now() + wait));
+
+  let permission: Permission;
+  try {
+    permission = await deps.politeness.permit(target);
+  } catch (err) {
+    return fail(failureOf(err));
+  }
+  if (permission.verdict === 'wait') {
+    // Not the source's fault: no error counted, it is due again when the host may be asked.
+    await deps.sources.release(claim, new Date(permission.untilMs));
     count('deferred');
-    return { outcome: 'deferred', untilMs: now() + wait };
+    return { outcome: 'deferred', untilMs: permission.untilMs };
   }
 
   try {
+    if (permission.verdict === 'disallowed') throw new SourceFailure('robots_disallowed', `robots.txt of ${new URL(target).origin} disallows ${target}`);
     const result = await fetchSource(target);
     return await succeed(result);
   } catch (err) {
-    if (err instanceof SourceFailure) return fail(err);
-    if (err instanceof FetchError) return fail(new SourceFailure(err.code, err.message));
-    if (err instanceof RobotsError) return fail(new SourceFailure('robots_unavailable', err.message));
-    if (err instanceof ParseError) return fail(new SourceFailure('parse_error', err.message));
-    throw err; // Kafka or Mongo: the claim lapses and the source is tried again after the lease
+    return fail(failureOf(err));
   } finally {
     deps.metrics.fetchSeconds.observe({ kind: source.kind }, (performance.now() - started) / 1000);
   }
 
   async function fetchSource(url: string) {
-    if (!(await deps.robots.allows(url))) throw new SourceFailure('robots_disallowed', `robots.txt of ${new URL(url).origin} disallows ${url}`);
     const headers: Record<string, string> = {};
     if (state.etag !== null) headers['if-none-match'] = state.etag;
     if (state.lastModified !== null) headers['if-modified-since'] = state.lastModified;
@@ -109,10 +111,8 @@ export async function importSource(deps: ImportDeps, claim: Claim): Promise<Impo
     const response = await fetchUrl(url, { ...deps.fetch, headers });
     state.lastStatus = response.status;
     if (response.status === 429 || response.status === 503) {
-      const after = retryAfterMs(response.headers['retry-after'], now());
-      const retryAtMs = after === undefined ? undefined : now() + after;
-      if (retryAtMs !== undefined) await deps.sources.blockHost(host, new Date(retryAtMs));
-      throw new SourceFailure('rate_limited', `${response.status} from ${host}${after === undefined ? '' : `, Retry-After ${Math.round(after / 1000)} s (whole host)`}`, { status: response.status, retryAtMs });
+      const retryAtMs = await deps.politeness.answered(url, response);
+      throw new SourceFailure('rate_limited', `${response.status} from ${host}${retryAtMs === undefined ? '' : `, Retry-After ${Math.round((retryAtMs - now()) / 1000)} s (whole host)`}`, { status: response.status, retryAtMs });
     }
     if (response.status === 404 || response.status === 410) throw new SourceFailure('gone', `${response.status}: the source is not there`, { status: response.status });
     if (response.status !== 304 && (response.status < 200 || response.status > 299)) throw new SourceFailure('http_error', `answered ${response.status}`, { status: response.status });
@@ -189,6 +189,15 @@ export async function importSource(deps: ImportDeps, claim: Claim): Promise<Impo
     await deps.sources.finish(claim, { nextDueAt, state });
     return { outcome: failure.outcome, error: failure.message };
   }
+}
+
+/** A failure of the source, or the error itself (Kafka or Mongo: the claim lapses and the source is tried again after the lease). */
+function failureOf(err: unknown): SourceFailure {
+  if (err instanceof SourceFailure) return err;
+  if (err instanceof FetchError) return new SourceFailure(err.code, err.message);
+  if (err instanceof RobotsError) return new SourceFailure('robots_unavailable', err.message);
+  if (err instanceof ParseError) return new SourceFailure('parse_error', err.message);
+  throw err;
 }
 
 function headerOf(value: string | string[] | undefined): string | null {

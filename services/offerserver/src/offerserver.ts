@@ -14,7 +14,8 @@ import { createImageImporter } from './image-import.ts';
 import { retireSource, type ImportDeps } from './import-source.ts';
 import { createItemStore } from './item-store.ts';
 import { createOfferserverMetrics } from './metrics.ts';
-import { createHostLimiter, createRobots } from './politeness.ts';
+import { createHostSlots } from './host-slots.ts';
+import { createPoliteness, createRobots } from './politeness.ts';
 import { sourceRoutes } from './routes.ts';
 import { startScheduler, type Scheduler } from './scheduler.ts';
 import { createSourceStore, sourceIndexes } from './source-store.ts';
@@ -89,20 +90,26 @@ export function offerserverService(options: OfferserverOptions = {}) {
     start({ config, logger, registry }, { mongo, kafka }): RunningOfferserver {
       const now = options.now ?? Date.now;
       const fetch = fetchSettings(config);
+      const sources = createSourceStore(mongo.db, { owner: `${process.pid}-${randomUUID()}`, leaseMs: config.IMPORT_LEASE_MS });
+      const politeness = createPoliteness({
+        robots: createRobots(fetch, now),
+        slots: createHostSlots(mongo.db, { perMinute: config.FETCH_HOST_PER_MINUTE, now }),
+        hosts: sources,
+        now,
+      });
       const deps: ImportDeps = {
-        sources: createSourceStore(mongo.db, { owner: `${process.pid}-${randomUUID()}`, leaseMs: config.IMPORT_LEASE_MS }),
+        sources,
         items: createItemStore(mongo.db),
         producer: kafka.producer,
         listingsTopic: config.LISTINGS_TOPIC,
-        robots: createRobots(fetch, now),
-        hosts: createHostLimiter(config.FETCH_HOST_PER_MINUTE, now),
+        politeness,
         fetch,
         backoff: { initialMs: config.IMPORT_BACKOFF_INITIAL_MS, maxMs: config.IMPORT_BACKOFF_MAX_MS },
         goneAfter: config.IMPORT_GONE_AFTER,
         maxItems: config.IMPORT_MAX_ITEMS,
         images: config.IMAGESERVER_URL === ''
           ? undefined
-          : createImageImporter({ imageserverUrl: config.IMAGESERVER_URL, jwtSecret: config.JWT_SECRET, fetch, logger: logger.child({ component: 'images' }), registry }),
+          : createImageImporter({ imageserverUrl: config.IMAGESERVER_URL, jwtSecret: config.JWT_SECRET, fetch, politeness, logger: logger.child({ component: 'images' }), registry }),
         metrics: createOfferserverMetrics(registry),
         logger: logger.child({ component: 'import' }),
         now,
