@@ -380,3 +380,19 @@ class OperationWalk {
     return undefined;
   }
 }
+
+/** The statuses a walk saw, one operation a line: `GET /sources: 200×25 400×23`. */
+export function contractSummary(report: ContractReport): string {
+  return [...report].map(([operation, seen]) => `${operation}: ${[...seen].sort().map(([status, n]) => `${status}×${n}`).join(' ')}`).join('\n');
+}
+
+/**
+ * The operations the walk did not reach both sides of (no success, or no refusal), each with why;
+ * the runtime's routes (`/healthz`, `/readyz`, `/metrics`) are exempt.
+ */
+export function oneSidedOperations(report: ContractReport, exempt: readonly string[] = ['GET /healthz', 'GET /readyz', 'GET /metrics']): string[] {
+  return [...report].filter(([operation]) => !exempt.includes(operation)).flatMap(([operation, seen]) => [
+    ...([...seen.keys()].some((s) => s < 300) ? [] : [`${operation} never succeeded`]),
+    ...([...seen.keys()].some((s) => s >= 400) ? [] : [`${operation} never refused`]),
+  ]);
+}
