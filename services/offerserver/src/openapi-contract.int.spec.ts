@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '@pushtech/auth';
-import { checkOpenApiContract, contractSummary, oneSidedOperations, fetchDocument, type OpenApiOperation } from '@pushtech/testing';
+import { checkOpenApiContract, contractSummary, fetchDocument, freePort, oneSidedOperations, type OpenApiOperation } from '@pushtech/testing';
 import { offerserverService, type RunningOfferserver } from './offerserver.ts';
 import { dropDatabase, testLogger, testSettings } from './test-offerserver.ts';
 
@@ -81,4 +81,28 @@ describe('the offer server\'s served OpenAPI document', () => {
       }
     }
   });
+});
+
+describe('the offer server\'s served OpenAPI document, while it waits for Kafka', () => {
+  it('documents the 503 (with Retry-After) of every API operation', async () => {
+    const waitingSettings = testSettings({ KAFKA_BROKERS: [`127.0.0.1:${await freePort()}`] });
+    const waiting = await offerserverService({ loop: false }).start({ config: waitingSettings, logger: testLogger() });
+    try {
+      const report = await checkOpenApiContract({
+        baseUrl: waiting.url!,
+        credentials: () => ({ authorization: admin }),
+        knownValues: { url: ['https://example.org/feed.xml'] },
+        rulesInWords: STATED_IN_WORDS,
+        allowedServerErrors: (_, status) => status === 503,
+        numRuns: 10,
+      });
+      for (const [operation, seen] of report) {
+        if (['GET /healthz', 'GET /metrics'].includes(operation)) continue;
+        expect(seen.get(503), `${operation} never answered 503: ${contractSummary(report)}`).toBeGreaterThan(0);
+      }
+    } finally {
+      await waiting.stop();
+      await dropDatabase(waitingSettings);
+    }
+  }, 60_000);
 });

@@ -9,11 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '@pushtech/config';
 import { createLogger } from '@pushtech/logging';
 import { connectMongo } from '@pushtech/mongo';
-import { checkOpenApiContract, contractSummary, oneSidedOperations, fetchDocument, stackAddresses, uniqueName, type OpenApiOperation } from '@pushtech/testing';
+import { checkOpenApiContract, contractSummary, fetchDocument, freePort, oneSidedOperations, stackAddresses, uniqueName, type OpenApiOperation } from '@pushtech/testing';
 import { websiteConfigSpec } from './config.ts';
 import { websiteService } from './website.ts';
 
 const env = {
+  HOST: '127.0.0.1',
+  PORT: '0',
   JWT_SECRET: 'website-contract-secret-0123456789abcdefghij',
   MONGO_URL: stackAddresses().mongoUrl,
   MONGO_DB: uniqueName('website'),
@@ -89,4 +91,28 @@ describe('the website\'s served OpenAPI document (its JSON API)', () => {
       }
     }
   });
+});
+
+describe('the website\'s served OpenAPI document, while MongoDB is away', () => {
+  it('documents the 503 (with Retry-After) of every account operation that needs MongoDB', async () => {
+    const away = await websiteService().start({ config: loadConfig(websiteConfigSpec, { ...env, MONGO_URL: `mongodb://127.0.0.1:${await freePort()}` }), logger: createLogger('website', 'silent') });
+    try {
+      const report = await checkOpenApiContract({
+        baseUrl: away.url!,
+        headers: () => ({ cookie: csrf.cookie, 'x-csrf-token': csrf.token }),
+        credentials: () => ({ cookie: `${csrf.cookie}; ${sessionCookie}`, 'x-csrf-token': csrf.token }),
+        knownValues: { email: [EMAIL], password: [PASSWORD] },
+        rulesInWords: STATED_IN_WORDS,
+        allowedServerErrors: (_, status) => status === 503,
+        numRuns: 10,
+      });
+      console.log(contractSummary(report));
+      // Sign-out without a session needs no MongoDB (204): the walk sends it none.
+      for (const operation of ['POST /account/signup', 'POST /account/signin', 'GET /account/me', 'POST /account/token']) {
+        expect(report.get(operation)?.get(503), `${operation} never answered 503: ${contractSummary(report)}`).toBeGreaterThan(0);
+      }
+    } finally {
+      await away.stop();
+    }
+  }, 60_000);
 });
