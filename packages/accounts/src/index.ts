@@ -7,3 +7,4 @@ export { cookieName, type CookieOptions } from './cookies.ts';
 export { hashPassword, verifyPassword, DEFAULT_SCRYPT, type ScryptParams } from './password.ts';
 export { createOidcVerifier, type OidcOptions } from './oidc.ts';
 export { AttemptLimiter, clientKey } from './rate-limit.ts';
+export { accountSecuritySchemes } from './openapi.ts';

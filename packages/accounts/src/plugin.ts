@@ -8,6 +8,7 @@ import fastifyPlugin from 'fastify-plugin';
 import type { Registry } from 'prom-client';
 import type { Db } from '@pushtech/mongo';
 import { ApiError, parseInput } from '@pushtech/service';
+import { accountRoutesDoc } from './openapi.ts';
 import { readCookie, writeCookie, type CookieOptions } from './cookies.ts';
 import { checkCsrf, csrfKey, issueCsrfToken, needsCsrfCheck } from './csrf.ts';
 import { signInBody, signUpBody } from './input.ts';
@@ -131,9 +132,9 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
   // Answers that carry tokens or who is signed in: never stored by a browser or a proxy cache.
   const noStore = { onRequest: async (_request: FastifyRequest, reply: FastifyReply) => { reply.header('cache-control', 'no-store'); } };
 
-  app.get('/account/csrf', noStore, async (request, reply) => ({ csrfToken: issueCsrfToken(request, reply, key, cookies) }));
+  app.get('/account/csrf', { ...noStore, ...accountRoutesDoc.csrf }, async (request, reply) => ({ csrfToken: issueCsrfToken(request, reply, key, cookies) }));
 
-  app.post('/account/signup', noStore, async (request, reply) => {
+  app.post('/account/signup', { ...noStore, ...accountRoutesDoc.signup }, async (request, reply) => {
     const body = parseInput(signUpBody, request.body, 'body');
     limit(perIp, clientKey(request.ip), 'client', request, 'signup');
     // Hashed before the insert, so that an email with an account costs the same time as a new one.
@@ -147,7 +148,7 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
     return reply.code(201).send(await signIn(request, reply, account.userId, account._id));
   });
 
-  app.post('/account/signin', noStore, async (request, reply) => {
+  app.post('/account/signin', { ...noStore, ...accountRoutesDoc.signin }, async (request, reply) => {
     const body = parseInput(signInBody, request.body, 'body');
     // Both limits come before the password is checked: a limited account answers 429 whether the
     // password is right or not, and whether the account exists or not.
@@ -166,25 +167,25 @@ async function accounts(app: FastifyInstance, options: AccountsOptions): Promise
     return signIn(request, reply, account.userId, account._id);
   });
 
-  app.post('/account/signout', noStore, async (request, reply) => {
+  app.post('/account/signout', { ...noStore, ...accountRoutesDoc.signout }, async (request, reply) => {
     const value = readCookie(request, 'session', cookies);
     if (value !== undefined) await closeSession(dbOf(context), value);
     writeCookie(reply, 'session', '', 0, cookies);
     return reply.code(204).send();
   });
 
-  app.get('/account/me', noStore, async (request, reply) => {
+  app.get('/account/me', { ...noStore, ...accountRoutesDoc.me }, async (request, reply) => {
     const session = await requireSession(request);
     return { userId: session.userId, email: session.email, csrfToken: issueCsrfToken(request, reply, key, cookies) };
   });
 
-  app.post('/account/token', noStore, async (request) => {
+  app.post('/account/token', { ...noStore, ...accountRoutesDoc.token }, async (request) => {
     const session = await requireSession(request);
     return { token: await session.accessToken(), tokenType: 'Bearer', expiresIn: context.accessTokenTtlS };
   });
 
   if (context.oidc !== undefined) {
-    app.post('/account/oidc', noStore, async (request, reply) => {
+    app.post('/account/oidc', { ...noStore, ...accountRoutesDoc.oidc }, async (request, reply) => {
       const session = await requireSession(request);
       if (session.via !== 'oidc') throw new ApiError(401, 'unauthorized', [{ field: 'authorization', rule: 'must be a token of the OIDC issuer' }]);
       return signIn(request, reply, session.userId, session.email);

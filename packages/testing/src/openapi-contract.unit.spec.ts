@@ -161,3 +161,37 @@ describe('checkOpenApiContract', () => {
       .rejects.toThrow(/PUT \/things\/\{id\}: answered 404, not 405/);
   });
 });
+
+describe('checkOpenApiContract with a cookie session and a CSRF header', () => {
+  const secured: OpenApiDocument = {
+    openapi: '3.0.3',
+    security: [{ session: [] }],
+    paths: { '/me': { post: { responses: { 200: json(thing), 401: json(refusal), 403: json(refusal) } } } },
+  };
+  // A write needs the CSRF header; who you are is the session cookie (or nothing: 401).
+  const site: Handler = (req, _, res) => {
+    if ((req.url ?? '').split('?')[0] !== '/me') return send(res, 404, { error: 'not_found', errors: [{ field: 'path', rule: 'no route' }] });
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return send(res, 405, { error: 'method_not_allowed', errors: [{ field: 'method', rule: 'no' }] });
+    }
+    if (req.headers['x-csrf-token'] !== 'token') return refuse(res, 'x-csrf-token', 403);
+    if (!(req.headers.cookie ?? '').includes('session=alice')) return refuse(res, 'session', 401);
+    return send(res, 200, { id: 'alice', size: 1 });
+  };
+  const walkSite = async (options: { headers?: Record<string, string>; credentials?: Record<string, string> }) => checkOpenApiContract({
+    baseUrl: await serve(site), document: secured, numRuns: 20, seed: 7,
+    headers: options.headers && (() => options.headers!), credentials: options.credentials && (() => options.credentials!),
+  });
+
+  it('sends `headers` with every request and the credentials only with the good ones: no or bad credentials are a 401', async () => {
+    const report = await walkSite({ headers: { 'x-csrf-token': 'token' }, credentials: { cookie: 'session=alice' } });
+    expect(report.get('POST /me')!.get(200)).toBeGreaterThan(0);
+    expect(report.get('POST /me')!.get(401)).toBeGreaterThan(0);
+  });
+
+  it('without `headers`, every request is refused: the valid ones never succeed', async () => {
+    const report = await walkSite({ credentials: { cookie: 'session=alice' } });
+    expect([...report.get('POST /me')!.keys()]).toEqual([403]);
+  });
+});

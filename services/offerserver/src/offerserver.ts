@@ -16,6 +16,7 @@ import { createItemStore } from './item-store.ts';
 import { createOfferserverMetrics } from './metrics.ts';
 import { createHostSlots } from './host-slots.ts';
 import { createPoliteness, createRobots } from './politeness.ts';
+import { SOURCE_ID_MAX_CHARS } from './source-input.ts';
 import { sourceRoutes } from './routes.ts';
 import { startScheduler, type Scheduler } from './scheduler.ts';
 import { createSourceStore, sourceIndexes } from './source-store.ts';
@@ -84,7 +85,8 @@ export function offerserverService(options: OfferserverOptions = {}) {
       // A claim must outlast a fetch (and robots.txt before it), or a second instance could take the source meanwhile.
       ...(config.IMPORT_LEASE_MS < 3 * config.FETCH_TIMEOUT_MS ? [new ConfigError('IMPORT_LEASE_MS', 'must be at least 3 × FETCH_TIMEOUT_MS')] : []),
     ],
-    http: { bodyLimit: 64 * 1024, logRequests: true },
+    // A source id is up to 100 characters, each up to 12 URL-encoded bytes (%F0%90%80%80): the router must take them all.
+    http: { bodyLimit: 64 * 1024, logRequests: true, routerOptions: { maxParamLength: SOURCE_ID_MAX_CHARS * 12 } },
     errors: () => ({ dependencyErrors: { Mongo: 'mongo', Kafka: 'kafka' } }),
     dependencies: offerserverDependencies,
     start({ config, logger, registry }, { mongo, kafka }): RunningOfferserver {

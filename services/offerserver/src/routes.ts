@@ -10,7 +10,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { authenticate } from '@pushtech/auth';
 import { newId } from '@pushtech/events';
-import { ApiError, parseInput } from '@pushtech/service';
+import { ApiError, healthPaths, json, openApiSchema, openApiTransform, parseInput } from '@pushtech/service';
+import * as out from './response-schemas.ts';
+import { refused } from './response-schemas.ts';
 import { changeSourceBody, createSourceBody, sourceIdParams } from './source-input.ts';
 import type { SourceDocument, SourceStore } from './source-store.ts';
 
@@ -40,26 +42,11 @@ const listQuery = z.strictObject({
   cursor: z.string().max(100, 'must be the nextCursor of a previous page').optional(),
 });
 
-/** JSON Schema of a zod schema for the OpenAPI document (the handlers check with zod). */
-function openApiSchema(schema: z.ZodType): Record<string, unknown> {
-  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-}
-
 const security = [{ bearerAuth: [] }];
-const errorSchema = {
-  type: 'object',
-  properties: { error: { type: 'string' }, errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, rule: { type: 'string' } } } } },
-};
-const errorResponses = Object.fromEntries(
-  Object.entries({
-    400: 'A field breaks a rule: `errors` names each field and rule',
-    401: 'No bearer token, or a bad one',
-    403: 'The token is not an operator\'s (ADMIN_USER_IDS)',
-    404: 'No such source',
-    503: 'MongoDB or Kafka unavailable: nothing was changed',
-  }).map(([code, description]) => [code, { description, ...errorSchema }]),
-);
-const doc = (summary: string, extra: Record<string, unknown> = {}) => ({ schema: { summary, tags: ['sources'], security, ...extra, response: { ...errorResponses, ...(extra.response as object) } } });
+/** A route's schema: what the document says of it (@fastify/swagger); its input is checked by zod in the handler. */
+const doc = (summary: string, extra: Record<string, unknown>, response: Record<string, unknown>) => ({
+  schema: { summary, tags: ['sources'], security, ...extra, response: { ...response, ...refused(400, 401, 403, 503) } },
+});
 const idParams = { params: openApiSchema(sourceIdParams) };
 
 export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOptions): Promise<void> {
@@ -76,7 +63,15 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
         description: 'Sources of imported offers (RSS/Atom/JSON Feed, Lemmy communities, mapped JSON) and their state. Every route needs `Authorization: Bearer <JWT>` (HS256, `sub` one of ADMIN_USER_IDS). Errors are JSON: `{ error, errors: [{ field, rule }] }`.',
       },
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      // The runtime registers the health routes before this plugin, which so does not see them.
+      paths: healthPaths({
+        summary: 'Ready: MongoDB and Kafka reachable, and the import started',
+        checks: '`ok` or `error: …` for each dependency (`mongo`, `kafka`) and `started`',
+        ready: '`ready`',
+        unready: '`unready`: starting, or MongoDB or Kafka away',
+      }) as never,
     },
+    transformObject: openApiTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -94,14 +89,14 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
     return source;
   }
 
-  app.post('/sources', doc('Register a source', { body: openApiSchema(createSourceBody), response: { 201: { description: 'The source, due at once' } } }), async (request, reply) => {
+  app.post('/sources', doc('Register a source', { body: openApiSchema(createSourceBody) }, { 201: json(out.source, 'The source, due at once', ['Location']), ...refused(413, 415) }), async (request, reply) => {
     if (!(await admin(request, reply))) return reply;
     const body = parseInput(createSourceBody, request.body, 'body');
     const created = await deps().sources.insert(newId(), body, new Date(deps().now()));
     return reply.code(201).header('location', `/sources/${created._id}`).send(sourceView(created));
   });
 
-  app.get('/sources', doc('Sources by id, with their state', { querystring: openApiSchema(listQuery), response: { 200: { description: '`{items, nextCursor}`' } } }), async (request, reply) => {
+  app.get('/sources', doc('Sources by id, with their state', { querystring: openApiSchema(listQuery) }, { 200: json(out.sourcesPage, 'A page of sources, by id') }), async (request, reply) => {
     if (!(await admin(request, reply))) return reply;
     const query = parseInput(listQuery, request.query, 'query');
     const found = await deps().sources.list(query.limit + 1, query.cursor);
@@ -109,12 +104,12 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
     return { items: items.map(sourceView), nextCursor: found.length > query.limit ? items[items.length - 1]!._id : null };
   });
 
-  app.get('/sources/:id', doc('One source and its state (last fetch, last success, next due, errors, item counts)', { ...idParams, response: { 200: { description: 'The source' } } }), async (request, reply) => {
+  app.get('/sources/:id', doc('One source and its state (last fetch, last success, next due, errors, item counts)', idParams, { 200: json(out.source, 'The source'), ...refused(404) }), async (request, reply) => {
     if (!(await admin(request, reply))) return reply;
     return sourceView(await existing(request));
   });
 
-  app.patch('/sources/:id', doc('Change a source; enabling it (or another URL) makes it due at once and clears `gone`', { ...idParams, body: openApiSchema(changeSourceBody), response: { 200: { description: 'The source after the change' } } }), async (request, reply) => {
+  app.patch('/sources/:id', doc('Change a source; enabling it (or another URL) makes it due at once and clears `gone`', { ...idParams, body: openApiSchema(changeSourceBody) }, { 200: json(out.source, 'The source after the change'), ...refused(404, 413, 415) }), async (request, reply) => {
     if (!(await admin(request, reply))) return reply;
     const source = await existing(request);
     const changes = parseInput(changeSourceBody, request.body, 'body');
@@ -138,7 +133,7 @@ export async function sourceRoutes(app: FastifyInstance, options: SourceRoutesOp
     return sourceView(next);
   });
 
-  app.delete('/sources/:id', doc('Delete a source and close its listings', { ...idParams, response: { 200: { description: '`{id, deleted, closedListings}`' } } }), async (request, reply) => {
+  app.delete('/sources/:id', doc('Delete a source and close its listings', idParams, { 200: json(out.deleted, 'Deleted: its listings are closed'), ...refused(404) }), async (request, reply) => {
     if (!(await admin(request, reply))) return reply;
     const source = await existing(request);
     const closedListings = await deps().retire(source);

@@ -3,6 +3,7 @@
  * answer (`{ field, rule }`).
  */
 import { z } from 'zod';
+import { trimmedText } from '@pushtech/service';
 
 export const SOURCE_KINDS = ['feed', 'lemmy', 'json'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
@@ -32,6 +33,7 @@ function intBetween(min: number, max: number) {
 
 const httpUrl = z
   .string({ error: typed('must be an http(s) URL') })
+  .meta({ description: 'an absolute http(s) URL with a host' })
   .max(L.urlMaxChars, `must be at most ${L.urlMaxChars} characters`)
   .refine((raw) => {
     try {
@@ -51,14 +53,14 @@ const point = z.strictObject(
         z.number({ error: typed('must be a number') }).min(-90, 'must be between -90 and 90 (latitude)').max(90, 'must be between -90 and 90 (latitude)'),
       ],
       { error: typed('must be [longitude, latitude]') },
-    ),
+    ).meta({ description: '[longitude −180…180, latitude −90…90] (OpenAPI 3.0 cannot state the second item\'s own range)' }),
   },
   { error: typed('must be a GeoJSON Point: {"type":"Point","coordinates":[lng,lat]}') },
 );
 
 const tags = z
   .array(
-    z.string({ error: typed('must be a string') }).trim().min(1, `must be 1 to ${L.tagMaxChars} characters`).max(L.tagMaxChars, `must be 1 to ${L.tagMaxChars} characters`),
+    trimmedText(1, L.tagMaxChars, `must be 1 to ${L.tagMaxChars} characters`),
     { error: typed('must be an array of strings') },
   )
   .max(L.tagsMax, `must be at most ${L.tagsMax} tags`);
@@ -115,7 +117,8 @@ export const createSourceBody = z
     },
     { error: typed('must be a JSON object') },
   )
-  .refine(mappingRule, mappingIssue);
+  .refine(mappingRule, mappingIssue)
+  .meta({ description: '`mapping` is required for kind json, and only for it' });
 export type CreateSourceBody = z.output<typeof createSourceBody>;
 
 /** Every field optional; `defaultLocation: null` removes it. The kind cannot change. */
@@ -133,9 +136,12 @@ export const changeSourceBody = z
     },
     { error: typed('must be a JSON object') },
   )
-  .refine((body) => Object.keys(body).length > 0, 'must change at least one field');
+  .refine((body) => Object.keys(body).length > 0, 'must change at least one field')
+  .meta({ description: 'At least one field; `defaultLocation: null` removes it; `mapping` only for sources of kind json' });
 export type ChangeSourceBody = z.output<typeof changeSourceBody>;
 
+export const SOURCE_ID_MAX_CHARS = 100;
+
 export const sourceIdParams = z.strictObject({
-  id: z.string().min(1, 'must not be empty').max(100, 'must be at most 100 characters'),
+  id: z.string().min(1, 'must not be empty').max(SOURCE_ID_MAX_CHARS, `must be at most ${SOURCE_ID_MAX_CHARS} characters`),
 });

@@ -6,13 +6,13 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import type { JsonErrorOptions } from '@pushtech/service';
+import { openApiTransform, type JsonErrorOptions } from '@pushtech/service';
 import type { DeviceCommandDeps } from './device-commands.ts';
 import type { CommandDeps } from './listing-commands.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { LIMITS } from './listing-input.ts';
 import { listingRoutes } from './routes/listings.ts';
-import { healthPaths, requiredHeaders } from './openapi.ts';
+import { healthPaths } from './openapi.ts';
 
 /** What the routes use once storage has started: the stores and what commands need. */
 export interface StorageHandlers {
@@ -50,7 +50,7 @@ export async function storageRoutes(app: FastifyInstance, options: { jwtSecret: 
       // The runtime registers the health routes before this plugin, which so does not see them.
       paths: healthPaths() as never,
     },
-    transformObject: (document) => requiredHeaders('openapiObject' in document ? document.openapiObject : document.swaggerObject),
+    transformObject: openApiTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   await app.register(listingRoutes, { jwtSecret, deps: () => running().listings });

@@ -4,6 +4,7 @@
  * the same schemas (`openApiSchema` in openapi.ts), so the docs and the checks agree.
  */
 import { z } from 'zod';
+import { trimmedText } from '@pushtech/service';
 
 export const LIMITS = {
   titleMaxChars: 200,
@@ -27,18 +28,7 @@ export const STATUSES = ['active', 'paused', 'closed'] as const;
 /** The message for a missing field, or `rule` for a value of the wrong type. */
 const typed = (rule: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : rule);
 
-/** A string of `min` to `max` characters (Unicode code points, as JSON Schema counts them), trimmed. */
-function text(min: number, max: number, rule: string) {
-  return z
-    .string({ error: typed(rule) })
-    .trim()
-    .refine((s) => {
-      const n = [...s].length;
-      return n >= min && n <= max;
-    }, rule)
-    // The document says what the refinement checks: lengths in code points, not blank when one is required.
-    .meta({ minLength: min, maxLength: max, ...(min > 0 ? { pattern: '\\S' } : {}), description: `${min} to ${max} characters (code points) once leading and trailing white space is trimmed${min > 0 ? '; not blank' : ''}` });
-}
+const text = trimmedText;
 
 function between(min: number, max: number, rule = `must be between ${min} and ${max}`) {
   return z.number({ error: typed(`must be a number between ${min} and ${max}`) }).min(min, rule).max(max, rule);

@@ -6,11 +6,12 @@
  * `/listings…`, `/me/…`, `/images…` to them and everything else here), with a bearer token from
  * `POST /account/token` kept in memory. `index.ts` runs it; the tests start the same.
  */
+import swagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { accountsOptionsFrom, accountsPlugin, ensureAccountIndexes } from '@pushtech/accounts';
+import { accountSecuritySchemes, accountsOptionsFrom, accountsPlugin, cookieName, ensureAccountIndexes } from '@pushtech/accounts';
 import { fastifyTrustProxy } from '@pushtech/config';
 import { connectMongo, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
-import { ApiError, defineService, type ServiceContext } from '@pushtech/service';
+import { ApiError, defineService, healthPaths, openApiTransform, type ServiceContext } from '@pushtech/service';
 import { buildAssets, type Asset, type Assets, type PageName } from './assets.ts';
 import { checkWebsiteConfig, websiteConfigSpec, type WebsiteConfig } from './config.ts';
 import { contentSecurityPolicy, renderPage } from './pages.ts';
@@ -66,6 +67,34 @@ function pageRoutes(http: FastifyInstance, config: WebsiteConfig, assets: Assets
   http.get('/sw.js', asset);
 }
 
+/**
+ * The OpenAPI document of the website's JSON API (the `/account/*` routes, their schemas from
+ * @pushtech/accounts), served at /docs/json. The pages (HTML) and assets are not in it: they carry no tags.
+ */
+async function jsonApiDocument(http: FastifyInstance, sessionCookie: string): Promise<void> {
+  await http.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Pushtech website: JSON API',
+        version: '0.1.0',
+        description: 'Accounts: sign-up, sign-in, sign-out, who is signed in, and bearer tokens for storage. A session is a cookie (or a bearer JWT); every write needs the CSRF token (`GET /account/csrf`) as `x-csrf-token`, with the CSRF cookie. Every error is JSON: `{ error, errors: [{ field, rule }] }`.',
+      },
+      components: { securitySchemes: accountSecuritySchemes(sessionCookie) as never },
+      // The runtime registers the health routes before this plugin, which so does not see them.
+      paths: healthPaths({
+        summary: 'Ready: MongoDB reachable',
+        checks: '`ok` or `error: …` for `mongo` and `started`',
+        ready: '`ready`',
+        unready: '`unready`: starting, or MongoDB away',
+      }) as never,
+    },
+    hideUntagged: true,
+    transformObject: openApiTransform,
+  });
+  http.get('/docs/json', { schema: { hide: true } }, async () => http.swagger());
+}
+
 interface WebsiteMongo {
   client: MongoClient;
   db: Db;
@@ -91,7 +120,9 @@ export function websiteService() {
     // The pages answer from the start; the accounts answer 503 `unavailable` until Mongo is connected.
     async routes(http, { config }, running) {
       const assets = await buildAssets();
-      await http.register(accountsPlugin, { db: () => running().db, ...accountsOptionsFrom(config) });
+      const accounts = accountsOptionsFrom(config);
+      await jsonApiDocument(http, cookieName('session', accounts.cookie));
+      await http.register(accountsPlugin, { db: () => running().db, ...accounts });
       pageRoutes(http, config, assets);
     },
   });

@@ -66,15 +66,4 @@ export const deviceAccepted = z.object({
   message: z.string(),
 });
 
-/** The body of every 4xx: `{ error, errors: [{ field, rule }] }`, `error` one of `codes`. */
-export function refusal(codes: [string, ...string[]]) {
-  return z.object({
-    error: z.enum(codes),
-    errors: z.array(z.object({
-      field: z.string().meta({ description: 'the field, parameter or header (`body`, `path`, `authorization`, `location.coordinates.1`, …)' }),
-      rule: z.string().meta({ description: 'the rule it breaks, for people' }),
-    })).min(1),
-  });
-}
-
-export const unavailable = z.object({ error: z.literal('unavailable'), message: z.string() });
+export { refusal, unavailable } from '@pushtech/service';
