@@ -16,7 +16,7 @@ import { destination, point, type Point } from '@pushtech/listings';
 import { startStandin, type Standin } from '@pushtech/onesignal-standin';
 import { signToken } from '@pushtech/auth';
 import { freePort, stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
-import { startService, type RunningService } from './services.ts';
+import { startMatchingPipeline, startService, type RunningService } from './services.ts';
 
 const { kafkaBrokers, redisUrl, mongoUrl } = stackAddresses();
 const JWT_SECRET = 'e2e-push-secret-0123456789abcdefghijklmn';
@@ -50,24 +50,11 @@ beforeAll(async () => {
   standin = await startStandin({ appId: ONESIGNAL_APP_ID, apiKey: ONESIGNAL_API_KEY, host: '127.0.0.1' });
   const kafka = { KAFKA_BROKERS: kafkaBrokers.join(',') };
   const mongo = { MONGO_URL: mongoUrl, MONGO_DB: names.db };
-  storage = await startService('services/storage/src/index.ts', {
-    ...kafka, ...mongo, PORT: String(await freePort()), JWT_SECRET,
-    LISTINGS_TOPIC: names.listings, MATCHES_TOPIC: names.matches, USERS_TOPIC: names.users, PROJECTOR_GROUP: names.projector,
+  const pipeline = await startMatchingPipeline({
+    kafkaBrokers, mongoUrl, names, jwtSecret: JWT_SECRET, onesignal: { apiRoot: standin.apiRoot, appId: ONESIGNAL_APP_ID, apiKey: ONESIGNAL_API_KEY },
   });
+  storage = pipeline.storage;
   const started = await Promise.all([
-    startService('consumers/notify-bridge/src/index.ts', {
-      ...kafka, ...mongo, PORT: String(await freePort()),
-      MATCHES_TOPIC: names.matches, REQUESTS_TOPIC: names.requests, RESPONSE_TOPIC: names.responses, BRIDGE_GROUP: names.bridge, PAIR_WINDOW_S: '3600',
-      USERS_TOPIC: names.users, PROJECTOR_GROUP: names.projector,
-    }),
-    startService('services/notifier/src/index.ts', {
-      ...kafka, ...mongo, PORT: String(await freePort()), REQUESTS_TOPIC: names.requests, NOTIFIER_GROUP: names.notifier,
-      ONESIGNAL_API_ROOT: standin.apiRoot, ONESIGNAL_APP_ID, ONESIGNAL_API_KEY, ONESIGNAL_CLIENT: 'fetch', ONESIGNAL_AUTH_SCHEME: 'Key',
-    }),
-    startService('consumers/matcher/src/service/main.ts', {
-      ...kafka, ...mongo, PORT: String(await freePort()),
-      LISTINGS_TOPIC: names.listings, MATCHES_TOPIC: names.matches, MATCHER_GROUP: names.matcher, PROJECTOR_GROUP: names.projector,
-    }),
     startService('consumers/mover/src/index.ts', {
       ...kafka, ...mongo, PORT: String(await freePort()), EVENTS_TOPIC: names.events, LISTINGS_TOPIC: names.listings, MOVER_GROUP: names.mover, PROJECTOR_GROUP: names.projector,
     }),
@@ -77,8 +64,8 @@ beforeAll(async () => {
       EVENTS_TOPIC: names.events, DLQ_TOPIC: `${names.events}.dlq`, CONSUMER_NAME: 'e2e',
     }),
   ]);
-  bridge = started[0];
-  others.push(...started);
+  bridge = pipeline.bridge;
+  others.push(pipeline.bridge, pipeline.notifier, pipeline.matcher, ...started);
 }, 240_000);
 
 afterAll(async () => {
