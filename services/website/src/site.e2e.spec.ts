@@ -352,6 +352,8 @@ describe('alerts and web push', () => {
       if (ours !== undefined) resolve(ours.registrationId);
     }));
     await cdp.send('ServiceWorker.enable');
+    // A push delivered to a registration whose worker is still installing is dropped: wait until it is active.
+    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
     const payload = { title: 'Offer nearby', body: 'An offer for “piano” is 300 m away', listingId: photoListingId, url: null, data: { listingId: photoListingId } };
     await cdp.send('ServiceWorker.deliverPushMessage', { origin: site.base, registrationId: await registration, data: JSON.stringify(payload) });
     const shown = () => page.evaluate(async () => {
