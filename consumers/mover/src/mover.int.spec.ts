@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listingsTopic, topics, type EnrichedEvent } from '@pushtech/contracts';
 import { createEnvelope } from '@pushtech/events';
 import { createKafka, createProducer, ensureTopics, type Kafka, type Producer } from '@pushtech/kafka';
-import { cellsFor, destination, haversineM, point, type Listing, type ListingEvent, type Point } from '@pushtech/listings';
+import { destination, haversineM, point, type Listing, type ListingEvent, type Point } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
 import { connectMongo, type MongoClient } from '@pushtech/mongo';
 import { groupCaughtUp, readTopic, stackAddresses, uniqueName, waitFor, type TopicReader } from '@pushtech/testing';
@@ -95,7 +95,7 @@ beforeAll(async () => {
   producer = await createProducer(kafka);
   mongo = await connectMongo(settings.MONGO_URL, { appName: 'mover-test' });
   await mongo.db(settings.MONGO_DB).collection('listings').insertMany(
-    listings.map((l) => ({ _id: l.id, ...l, cells: cellsFor(l.location), terms: ['bike'], eventIds: [], updatedAt: new Date().toISOString() })) as never[],
+    listings.map((l) => ({ _id: l.id, ...l, terms: ['bike'], eventIds: [], updatedAt: new Date().toISOString() })) as never[],
   );
   moves = await readTopic(kafka, settings.LISTINGS_TOPIC, logger);
   service = await moverService({ awaitJoin: true }).start({ config: settings, logger, listen: false });

@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { topics, type EnrichedEvent } from '@pushtech/contracts';
 import { createEnvelope } from '@pushtech/events';
 import { createKafka, createProducer, ensureTopics } from '@pushtech/kafka';
-import { cellsFor, point } from '@pushtech/listings';
+import { point } from '@pushtech/listings';
 import { createLogger } from '@pushtech/logging';
 import { connectMongo } from '@pushtech/mongo';
 import { probesWhileAway, readTopic, stackAddresses, startTcpProxy, uniqueName, untilReady, waitFor } from '@pushtech/testing';
@@ -28,7 +28,7 @@ describe('mover started while Kafka is unreachable', () => {
     });
     await mongo.db(names.db).collection('listings').insertOne({
       _id: 'f-follows', id: 'f-follows', kind: 'search', ownerId: 'frank', title: 'bike', tags: [], location: at, radiusM: 500, follow: true, status: 'active',
-      imageIds: [], version: 1, cells: cellsFor(at), terms: ['bike'], eventIds: [], updatedAt: new Date().toISOString(),
+      imageIds: [], version: 1, terms: ['bike'], eventIds: [], updatedAt: new Date().toISOString(),
     } as never);
     const proxy = await startTcpProxy(kafkaBrokers[0]!);
     onTestFinished(() => proxy.close());

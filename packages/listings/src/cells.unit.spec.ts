@@ -1,65 +1,58 @@
 import { seededRandom } from '@pushtech/random';
-import { cellToParent, getResolution } from 'h3-js';
+import { cellArea } from 'h3-js';
 import { describe, expect, it } from 'vitest';
-import { CELL_RESOLUTIONS, cellFor, cellsFor, coveringCells, destination, haversineM, point, resolutionFor } from './index.ts';
+import { cellFor, coveringRings, destination, haversineM, point } from './index.ts';
 
-describe('cellsFor', () => {
-  it('gives one cell a resolution, coarse to fine, each inside the coarser', () => {
-    const cells = cellsFor(point(13.405, 52.52));
-    expect(cells.map(getResolution)).toEqual([...CELL_RESOLUTIONS]);
-    for (let i = 1; i < cells.length; i++) expect(cellToParent(cells[i]!, CELL_RESOLUTIONS[i - 1]!)).toBe(cells[i - 1]);
-  });
-});
-
-describe('resolutionFor', () => {
-  it.each([
-    [50, 9],
-    [500, 9],
-    [1_000, 9],
-    [1_100, 8],
-    [3_000, 7],
-    [5_000, 7],
-    [7_500, 6],
-    [25_000, 5],
-    [200_000, 5],
-  ])('radius %i m → resolution %i', (radiusM, resolution) => {
-    expect(resolutionFor(radiusM)).toBe(resolution);
-  });
-});
-
-describe('coveringCells', () => {
+describe('coveringRings', () => {
   // Places with differently shaped cells: Berlin, the equator, the far north, the south, the date line.
   const places = [point(13.405, 52.52), point(-78.5, 0.2), point(25.8, 69.9), point(151.2, -33.9), point(179.99, -16.5)];
 
-  it('covers the circle: every point within the radius falls in one of the covering cells', () => {
+  it('covers the circle ring by ring: each point within the radius is in one ring, no farther than its farthestM, no nearer than the beyondM of every ring before it', () => {
     const random = seededRandom(20250601);
     let checked = 0;
     for (let circle = 0; circle < 300; circle++) {
       const base = places[circle % places.length]!;
       const centre = destination(base, random() * 20_000, random() * 2 * Math.PI);
       const radiusM = 50 + random() * 30_000;
-      const { resolution, cells } = coveringCells(centre, radiusM);
-      const covering = new Set(cells);
+      const resolution = radiusM < 3_000 ? 8 : radiusM < 12_000 ? 7 : 6; // a few hundred cells at most
+      const rings = [...coveringRings(centre, radiusM, resolution)];
+      expect(rings.at(-1)!.beyondM).toBe(Infinity);
+      const ringOf = new Map(rings.flatMap((ring, k) => ring.cells.map((cell) => [cell, k] as const)));
       for (let i = 0; i < 200; i++) {
         // Half of the points on the circle itself (the hardest case), half anywhere inside it.
         const distanceM = i % 2 === 0 ? radiusM : radiusM * Math.sqrt(random());
         const p = destination(centre, distanceM, random() * 2 * Math.PI);
-        expect(haversineM(centre, p)).toBeLessThanOrEqual(radiusM + 1e-6);
+        const d = haversineM(centre, p);
+        expect(d).toBeLessThanOrEqual(radiusM + 1e-6);
         const cell = cellFor(p, resolution);
-        if (!covering.has(cell)) throw new Error(`circle ${circle}: point ${distanceM} m from the centre is in ${cell}, not covered`);
+        const k = ringOf.get(cell);
+        if (k === undefined) throw new Error(`circle ${circle}: point ${distanceM} m from the centre is in ${cell}, not covered`);
+        expect(d).toBeLessThanOrEqual(rings[k]!.farthestM);
+        for (let j = 0; j < k; j++) expect(d).toBeGreaterThanOrEqual(rings[j]!.beyondM);
         checked++;
       }
     }
     expect(checked).toBe(60_000);
   });
 
-  it('keeps the covering small: about the circle, not the whole disk', () => {
+  it('keeps the covering about the circle: its cells hold no more than the circle widened by two cells', () => {
     const random = seededRandom(7);
     for (let i = 0; i < 50; i++) {
       const radiusM = 400 + random() * 20_000;
-      const { cells } = coveringCells(destination(places[0]!, random() * 20_000, random() * 6.28), radiusM);
-      expect(cells.length).toBeGreaterThanOrEqual(9);
-      expect(cells.length).toBeLessThanOrEqual(55);
+      const centre = destination(places[0]!, random() * 20_000, random() * 6.28);
+      const cells = [...coveringRings(centre, radiusM, 7)].flatMap((ring) => ring.cells);
+      const cellAreaM2 = cellArea(cells[0]!, 'm2');
+      const edgeM = Math.sqrt(cellAreaM2 / 2.598); // a regular hexagon's area is 2.598 edge²
+      expect(cells.length * cellAreaM2).toBeLessThanOrEqual(Math.PI * (radiusM + 2 * edgeM) ** 2 * 1.1);
+      expect(cells.length * cellAreaM2).toBeGreaterThanOrEqual(Math.PI * radiusM ** 2);
     }
+  });
+
+  it('puts the location\'s cell first and gives rings outwards: each beyondM at most the next ring\'s farthestM', () => {
+    const centre = places[0]!;
+    const rings = [...coveringRings(centre, 5_000, 7)];
+    expect(rings[0]!.cells).toEqual([cellFor(centre, 7)]);
+    expect(rings.length).toBeGreaterThan(2);
+    for (let k = 0; k + 1 < rings.length; k++) expect(rings[k]!.beyondM).toBeLessThanOrEqual(rings[k + 1]!.farthestM);
   });
 });

@@ -24,7 +24,7 @@ const producer: Producer = {
 const emptyCollection = { findOne: async () => null, find: () => ({ sort: () => emptyCursor, toArray: async () => [] }) };
 const emptyCursor = { limit: () => emptyCursor, toArray: async () => [] };
 const pointer = {
-  current: async () => ({ names: DEFAULT_COLLECTIONS, listings: emptyCollection, matches: emptyCollection }),
+  current: async () => ({ names: DEFAULT_COLLECTIONS, listings: emptyCollection, matches: emptyCollection, listingCells: emptyCollection }),
 } as unknown as CollectionPointer;
 
 beforeAll(async () => {

@@ -1,16 +1,14 @@
 /**
  * The Mongo projection of a listing (collection `listings`): the listing as
- * `evolveListing` folds it, plus what queries need (`cells`, `terms`) and what
+ * `evolveListing` folds it, plus what queries need (`terms`) and what
  * read-your-writes needs (`eventIds`). `_id` is the listing id; API answers
  * carry only the listing (`toListing`).
  */
 import { RECENT_EVENT_IDS, type Recorded } from '@pushtech/contracts';
-import { cellsFor, evolveListing, offerTerms, type Listing, type ListingEvent } from '@pushtech/listings';
+import { evolveListing, offerTerms, type Listing, type ListingEvent } from '@pushtech/listings';
 
 export interface ListingDocument extends Listing {
   _id: string;
-  /** H3 cells of `location` at every stored resolution (`cellsFor`), a multikey index. */
-  cells: string[];
   /** Terms of title, description and tags (`offerTerms`): what `q` finds it by. */
   terms: string[];
   /** Ids of the latest applied events, oldest first (at most RECENT_EVENT_IDS). */
@@ -19,6 +17,7 @@ export interface ListingDocument extends Listing {
   updatedAt: string;
 }
 
+// `cells`: written before the nearby index (listing-cells.ts) replaced it; older documents may still carry it.
 const DERIVED = new Set(['_id', 'cells', 'terms', 'eventIds', 'updatedAt']);
 
 /** The listing of a document: the API's view, without `_id` and derived fields. */
@@ -32,12 +31,9 @@ export function toListing(doc: ListingDocument): Listing {
 
 function toDocument(listing: Listing, previous: ListingDocument | null, record: Recorded<ListingEvent>): ListingDocument {
   const clean = Object.fromEntries(Object.entries(listing).filter(([, v]) => v !== undefined)) as unknown as Listing;
-  const sameLocation = previous !== null && previous.location.coordinates[0] === listing.location.coordinates[0]
-    && previous.location.coordinates[1] === listing.location.coordinates[1];
   return {
     _id: listing.id,
     ...clean,
-    cells: sameLocation ? previous.cells : cellsFor(listing.location),
     terms: offerTerms(listing),
     eventIds: [...(previous?.eventIds ?? []), record.eventId].slice(-RECENT_EVENT_IDS),
     updatedAt: record.time,

@@ -1,15 +1,10 @@
 /** Reads of the Mongo projections (the projector writes them: projection-writer.ts). */
-import type { Listing, ListingKind, ListingStatus, Point } from '@pushtech/listings';
-import { toListing, type ListingDocument } from './listing-document.ts';
+import type { Listing, ListingKind, ListingStatus } from '@pushtech/listings';
+import { findByIds } from '@pushtech/mongo';
+import { dropStaleEntry, readCells, type CellEntry } from './listing-cells.ts';
+import { toListing } from './listing-document.ts';
 import type { MatchDocument } from './match-document.ts';
 import type { CollectionPointer } from './projection-collections.ts';
-
-/** What the nearby query needs of a candidate before it picks a page. */
-export interface NearbyCandidate {
-  id: string;
-  location: Point;
-  expiresAt?: string;
-}
 
 export interface ListingStore {
   get(id: string): Promise<Listing | null>;
@@ -17,8 +12,10 @@ export interface ListingStore {
   version(id: string): Promise<{ version: number; eventIds: string[] } | null>;
   /** Listings of an owner, newest first (ids are UUIDv7), after `beforeId`; `limit + 1` to see if there is more. */
   byOwner(query: { ownerId: string; status?: ListingStatus; beforeId?: string; limit: number }): Promise<Listing[]>;
-  /** Active listings of `kind` in any of `cells` having every one of `terms`. */
-  candidates(query: { kind: ListingKind; cells: string[]; terms: string[] }): Promise<NearbyCandidate[]>;
+  /** The nearby index's entries of `kind` in `cells` (H3 cells of NEARBY_RESOLUTION, listing-cells.ts). */
+  inCells(kind: ListingKind, cells: string[]): Promise<CellEntry[]>;
+  /** Removes an entry the listing has left (if it is still there). */
+  dropStale(entry: CellEntry): Promise<void>;
   /** The listings of `ids` that exist, in no particular order. */
   byIds(ids: string[]): Promise<Listing[]>;
   /** Pairs currently matched (`state: "found"`) where the listing is either side. */
@@ -43,18 +40,14 @@ export function createListingStore(pointer: CollectionPointer): ListingStore {
       const docs = await (await listings()).find(filter).sort({ _id: -1 }).limit(limit).toArray();
       return docs.map(toListing);
     },
-    async candidates({ kind, cells, terms }) {
-      const filter: Record<string, unknown> = { kind, status: 'active', cells: { $in: cells } };
-      if (terms.length > 0) filter.terms = { $all: terms };
-      const docs = await (await listings())
-        .find(filter, { projection: { _id: 1, location: 1, expiresAt: 1 } })
-        .toArray() as Pick<ListingDocument, '_id' | 'location' | 'expiresAt'>[];
-      return docs.map((d) => (d.expiresAt == null ? { id: d._id, location: d.location } : { id: d._id, location: d.location, expiresAt: d.expiresAt }));
+    async inCells(kind, cells) {
+      return readCells((await pointer.current()).listingCells, kind, cells);
+    },
+    async dropStale(entry) {
+      await dropStaleEntry((await pointer.current()).listingCells, entry);
     },
     async byIds(ids) {
-      if (ids.length === 0) return [];
-      const docs = await (await listings()).find({ _id: { $in: ids } }).toArray();
-      return docs.map(toListing);
+      return (await findByIds(await listings(), ids)).map(toListing);
     },
     async currentMatches(id) {
       const { matches } = await pointer.current();

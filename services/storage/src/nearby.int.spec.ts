@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { destination, haversineM, point, type Point } from '@pushtech/listings';
+import { destination, haversineM, point, type Listing, type Point } from '@pushtech/listings';
+import { placeOf, type CellsDocument } from './listing-cells.ts';
 import { nearbyQuery } from './listing-input.ts';
 import { createListingStore } from './listing-store.ts';
 import { findNearby } from './nearby.ts';
@@ -162,5 +163,53 @@ describe('GET /listings/nearby', () => {
     const at = async (ms: number) => (await findNearby(store, query, ms)).items.map((i) => i.id);
     expect(await at(Date.parse(expiresAt) - 1)).toEqual([res.json().id]);
     expect(await at(Date.parse(expiresAt))).toEqual([]);
+  });
+});
+
+describe('the nearby index (listing_cells)', () => {
+  const cellsOf = () => storage.mongo.db(storage.settings.MONGO_DB).collection<CellsDocument>('listing_cells');
+  const nearbyIds = async (at: Point, radiusM: number) =>
+    (await walk(`kind=offer&lng=${at.coordinates[0]}&lat=${at.coordinates[1]}&radiusM=${radiusM}`, 100)).items.map((i) => i.id);
+  const lisbon = point(-9.14, 38.72); // nothing else around
+
+  it('a listing that moves to another cell is found at its new place only, and its old cell no longer holds it', async () => {
+    const listing = await make('offer', lisbon, 'Kommode');
+    const away = destination(lisbon, 6_000, 0.5);
+    const moved = await storage.app.inject({ method: 'PATCH', url: `/listings/${listing.id}`, headers, payload: { location: away } });
+    expect(moved.statusCode, moved.body).toBe(200);
+    listing.location = away;
+    expect(await nearbyIds(lisbon, 1_000)).toEqual([]);
+    expect(await nearbyIds(away, 1_000)).toEqual([listing.id]);
+    const holding = await cellsOf().find({}).toArray();
+    expect(holding.filter((doc) => JSON.stringify(doc.m).includes(Buffer.from(listing.id).toString('base64url'))).map((doc) => doc._id))
+      .toEqual([placeOf({ ...(moved.json() as Listing), terms: [] })!.cellsId]);
+  });
+
+  it('an entry left in another cell (a crash between the index write and the document write) is left out, then dropped by the query that met it', async () => {
+    const listing = await make('offer', destination(lisbon, 20_000, 2), 'Regal');
+    const current = (await storage.app.inject({ url: `/listings/${listing.id}` })).json() as Listing;
+    const elsewhere = destination(lisbon, 20_000, 4);
+    // What the index held before a move to the listing's place that the projector wrote only halfway.
+    const left = placeOf({ ...current, location: elsewhere, version: current.version - 1, terms: ['regal'] })!;
+    const field = `m.${Buffer.from(listing.id).toString('base64url')}`;
+    await cellsOf().updateOne({ _id: left.cellsId }, { $set: { [field]: left.entry } }, { upsert: true });
+
+    expect(await nearbyIds(elsewhere, 500)).toEqual([]);
+    expect((await cellsOf().findOne({ _id: left.cellsId }))!.m).not.toHaveProperty(field.slice(2));
+    expect(await nearbyIds(listing.location, 500)).toEqual([listing.id]);
+  });
+
+  it('a storage started on listings projected before the index existed fills it and answers the same', async () => {
+    const query = `kind=offer&${centre}&radiusM=${RADIUS_M}`;
+    const before = (await walk(query, 100)).items.map((i) => i.id);
+    expect(before).toHaveLength(57);
+    await cellsOf().drop();
+    const second = await startTestStorage(storage.settings, { projector: false });
+    try {
+      const res = await second.app.inject({ url: `/listings/nearby?${query}&limit=100` });
+      expect(res.json().items.map((i: Item) => i.id)).toEqual(before);
+    } finally {
+      await second.stop({ keepDatabase: true });
+    }
   });
 });

@@ -1,12 +1,15 @@
 /**
- * Bi-directional browsing: offers near a place, or what people near it are
- * looking for. The H3 covering of the circle picks candidates from the `cells`
- * index (and `terms` for `q`); the exact distance keeps those inside; the page
- * is taken in (distance, id) order after the cursor.
+ * Bi-directional browsing: offers near a place, or what people near it are looking for, nearest
+ * first. The nearby index (listing-cells.ts) is read ring by ring outwards from the place
+ * (`coveringRings`), so the work follows the page, not the radius: once more than a page of
+ * results is nearer than anything the unread rings can hold, the page is known. A result is live
+ * at `now`, within the radius, has every word of `q` and comes after the cursor; the page is taken
+ * in (distance, id) order and read from the listings.
  */
 import { z } from 'zod';
-import { coveringCells, expiresAtMs, haversineM, point, terms, type Listing } from '@pushtech/listings';
+import { coveringRings, haversineM, point, terms, type Listing } from '@pushtech/listings';
 import { decodeCursor, encodeCursor } from './cursor.ts';
+import { cellsIdOfListing, NEARBY_RESOLUTION, type CellEntry } from './listing-cells.ts';
 import type { NearbyQuery } from './listing-input.ts';
 import type { ListingStore } from './listing-store.ts';
 
@@ -34,28 +37,42 @@ function compare(a: Ranked, b: Ranked): number {
 export async function findNearby(store: ListingStore, query: NearbyQuery, now = Date.now()): Promise<NearbyPage> {
   const centre = point(query.lng, query.lat);
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, nearbyCursor);
-  const { cells } = coveringCells(centre, query.radiusM);
-  const candidates = await store.candidates({ kind: query.kind, cells, terms: query.q === undefined ? [] : terms(query.q) });
-
-  const ranked: Ranked[] = [];
-  for (const candidate of candidates) {
-    if (now >= expiresAtMs(candidate)) continue;
-    const d = haversineM(centre, candidate.location);
-    if (d > query.radiusM) continue;
-    const item = { id: candidate.id, d };
-    if (after !== undefined && compare(item, after) <= 0) continue;
-    ranked.push(item);
+  const wanted = query.q === undefined ? [] : terms(query.q);
+  // By id: an entry left behind in another cell (listing-cells.ts) may repeat a listing; the newest counts.
+  const found = new Map<string, Ranked & { entry: CellEntry }>();
+  for (const ring of coveringRings(centre, query.radiusM, NEARBY_RESOLUTION)) {
+    if (after === undefined || ring.farthestM >= after.d) {
+      for (const entry of await store.inCells(query.kind, ring.cells)) {
+        if (now >= entry.expiresAtMs) continue;
+        const item = { id: entry.id, d: haversineM(centre, entry.location), entry };
+        if (item.d > query.radiusM || (after !== undefined && compare(item, after) <= 0)) continue;
+        if (!wanted.every((term) => entry.terms.includes(term))) continue;
+        const seen = found.get(entry.id);
+        if (seen === undefined || entry.version > seen.entry.version) found.set(entry.id, item);
+      }
+    }
+    let nearer = 0;
+    for (const item of found.values()) if (item.d < ring.beyondM) nearer++;
+    if (nearer > query.limit) break;
   }
-  ranked.sort(compare);
 
+  const ranked = [...found.values()].sort(compare);
   const page = ranked.slice(0, query.limit);
   const listings = new Map((await store.byIds(page.map((r) => r.id))).map((l) => [l.id, l]));
   const items: NearbyListing[] = [];
-  for (const { id, d } of page) {
+  const stale: CellEntry[] = [];
+  for (const { id, d, entry } of page) {
     const listing = listings.get(id);
-    // Changed since the candidates were read: paused, closed or gone listings are left out.
-    if (listing !== undefined && listing.status === 'active') items.push({ ...listing, distanceM: d });
+    if (listing === undefined) continue;
+    // Changed since the entry was written: paused, closed, or moved to another cell, the listing is left out.
+    if (listing.status === 'active' && listing.kind === query.kind && cellsIdOfListing(listing) === entry.cellsId) {
+      items.push({ ...listing, distanceM: d });
+    } else if (listing.version > entry.version) {
+      stale.push(entry);
+    }
   }
+  // Tidying only: an entry not dropped now is left out again by the next query that meets it.
+  await Promise.all(stale.map((entry) => store.dropStale(entry).catch(() => {})));
   const last = page[page.length - 1];
   return { items, nextCursor: ranked.length > query.limit && last !== undefined ? encodeCursor({ d: last.d, id: last.id }) : null };
 }

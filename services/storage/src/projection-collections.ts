@@ -8,6 +8,7 @@ import {
   collectionNamesOf, META_COLLECTION, META_ID, type CollectionNames, type DeviceDocument, type ProjectionMetaDocument,
 } from '@pushtech/contracts';
 import type { Collection, Db, IndexSpec } from '@pushtech/mongo';
+import type { CellsDocument } from './listing-cells.ts';
 import type { ListingDocument } from './listing-document.ts';
 import type { MatchDocument } from './match-document.ts';
 
@@ -16,18 +17,29 @@ export interface ProjectionCollections {
   listings: Collection<ListingDocument>;
   matches: Collection<MatchDocument>;
   devices: Collection<DeviceDocument>;
+  listingCells: Collection<CellsDocument>;
 }
 
 /** Every index the projections need (created on start and by a rebuild, before the switch). */
 export function projectionIndexes(names: CollectionNames): IndexSpec[] {
   return [
-    { collection: names.listings, key: { cells: 1 }, name: 'cells' },
     { collection: names.listings, key: { ownerId: 1 }, name: 'ownerId' },
     { collection: names.matches, key: { pair: 1 }, name: 'pair', options: { unique: true } },
     { collection: names.matches, key: { searchId: 1 }, name: 'searchId' },
     { collection: names.matches, key: { offerId: 1 }, name: 'offerId' },
     { collection: names.devices, key: { userId: 1 }, name: 'userId' },
   ];
+}
+
+/** The collections of `names`. */
+export function projectionCollections(db: Db, names: CollectionNames): ProjectionCollections {
+  return {
+    names,
+    listings: db.collection<ListingDocument>(names.listings),
+    matches: db.collection<MatchDocument>(names.matches),
+    devices: db.collection<DeviceDocument>(names.devices),
+    listingCells: db.collection<CellsDocument>(names.listingCells),
+  };
 }
 
 export interface CollectionPointer {
@@ -44,18 +56,13 @@ export function collectionPointer(db: Db, options: { cacheMs?: number } = {}): C
   const meta = db.collection<ProjectionMetaDocument>(META_COLLECTION);
   let cached: { at: number; value: ProjectionCollections } | undefined;
 
-  const collections = (names: CollectionNames): ProjectionCollections => ({
-    names,
-    listings: db.collection<ListingDocument>(names.listings),
-    matches: db.collection<MatchDocument>(names.matches),
-    devices: db.collection<DeviceDocument>(names.devices),
-  });
+  const collections = (names: CollectionNames) => projectionCollections(db, names);
 
   async function read(): Promise<CollectionNames> {
     return collectionNamesOf(await meta.findOne({ _id: META_ID }));
   }
 
-  const sameNames = (a: CollectionNames, b: CollectionNames) => a.listings === b.listings && a.matches === b.matches && a.devices === b.devices;
+  const sameNames = (a: CollectionNames, b: CollectionNames) => (Object.keys(a) as (keyof CollectionNames)[]).every((k) => a[k] === b[k]);
 
   return {
     read,

@@ -26,8 +26,10 @@ export interface Projection<D extends ProjectedDocument, E> {
   evolve(doc: D | null, record: Recorded<E>): D | null;
 }
 
-export interface WriteOptions {
+export interface WriteOptions<D = never> {
   guardByRead?: boolean;
+  /** Runs before each write of a changed document (`before`: as read, null when new), again if the write must be refolded. */
+  beforeWrite?: (before: D | null, after: D) => Promise<void>;
 }
 
 export interface BatchOutcome {
@@ -45,7 +47,7 @@ export async function applyBatch<D extends ProjectedDocument, E>(
   collection: Collection<D>,
   projection: Projection<D, E>,
   records: Recorded<E>[],
-  options: WriteOptions = {},
+  options: WriteOptions<D> = {},
 ): Promise<BatchOutcome> {
   const byKey = Map.groupBy(records, (r) => projection.keyOf(r.event));
   const keys = [...byKey.keys()];
@@ -63,6 +65,7 @@ export async function applyBatch<D extends ProjectedDocument, E>(
         if (next !== doc) changes++;
         doc = next;
       }
+      if (doc !== original && doc !== null) await options.beforeWrite?.(original, doc);
       if (doc === original || doc === null || await write(collection, original, doc, options)) {
         applied += changes;
         ignored += events.length - changes;
@@ -77,7 +80,7 @@ export async function applyBatch<D extends ProjectedDocument, E>(
 }
 
 /** Inserts or replaces `doc`; false when someone else changed the document since `original` was read. */
-async function write<D extends ProjectedDocument>(collection: Collection<D>, original: D | null, doc: D, options: WriteOptions): Promise<boolean> {
+async function write<D extends ProjectedDocument>(collection: Collection<D>, original: D | null, doc: D, options: WriteOptions<D>): Promise<boolean> {
   if (original === null) {
     try {
       await collection.insertOne(doc as never);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RECENT_EVENT_IDS, type MatchEvent, type Recorded } from '@pushtech/contracts';
-import { cellsFor, offerTerms, point, type Listing, type ListingEvent } from '@pushtech/listings';
+import { offerTerms, point, type Listing, type ListingEvent } from '@pushtech/listings';
 import { evolveListingDocument, toListing, type ListingDocument } from './listing-document.ts';
 import { evolveMatchDocument, type MatchDocument } from './match-document.ts';
 
@@ -17,16 +17,15 @@ const moved = recorded<ListingEvent>({ type: 'listing.moved', data: { id: 'l1', 
 const paused = recorded<ListingEvent>({ type: 'listing.paused', data: { id: 'l1', version: 3 } });
 
 describe('listing projection', () => {
-  it('stores the listing with its cells, terms and the applied event ids', () => {
+  it('stores the listing with its terms and the applied event ids', () => {
     const doc = fold([created])!;
-    expect(doc).toMatchObject({ _id: 'l1', ...listing, cells: cellsFor(listing.location), terms: offerTerms(listing), eventIds: [created.eventId] });
+    expect(doc).toMatchObject({ _id: 'l1', ...listing, terms: offerTerms(listing), eventIds: [created.eventId] });
     expect(toListing(doc)).toEqual(listing);
   });
 
-  it('follows moves (new cells) and status changes', () => {
+  it('follows moves and status changes', () => {
     const doc = fold([created, moved, paused])!;
     expect(toListing(doc)).toEqual({ ...listing, location: point(13.41, 52.53), status: 'paused', version: 3 });
-    expect(doc.cells).toEqual(cellsFor(point(13.41, 52.53)));
     expect(doc.eventIds).toEqual([created.eventId, moved.eventId, paused.eventId]);
   });
 

@@ -1,7 +1,7 @@
 /**
  * The projector: applies topic `listings` to the Mongo collection `listings`,
  * topic `matches` to `matches` and topic `users` to `devices` (the collections
- * `projection_meta` names),
+ * `projection_meta` names; listings also to the nearby index `listing_cells`, listing-cells.ts),
  * idempotently, at least once (consumer group PROJECTOR_GROUP, from the
  * beginning for a new group). A record that cannot be read is logged with
  * its reason and counted, then skipped; a Mongo failure makes the batch retry.
@@ -13,6 +13,7 @@ import type { Validation } from '@pushtech/events';
 import { runConsumer, type ConsumedMessage, type Kafka, type RunningConsumer } from '@pushtech/kafka';
 import { listingIdOf, type ListingEvent } from '@pushtech/listings';
 import type { Logger } from '@pushtech/logging';
+import { writeListingCells } from './listing-cells.ts';
 import { evolveListingDocument, type ListingDocument } from './listing-document.ts';
 import { evolveMatchDocument, type MatchDocument } from './match-document.ts';
 import type { StorageMetrics } from './metrics.ts';
@@ -83,7 +84,10 @@ export function projectionHandler(options: ProjectionHandlerOptions) {
     let outcome: BatchOutcome;
     if (first.topic === topics.listings) {
       topic = 'listings';
-      outcome = await applyBatch(collections.listings, listingProjection, valid(messages, topic, listingsTopic.decode), writeOptions);
+      outcome = await applyBatch(collections.listings, listingProjection, valid(messages, topic, listingsTopic.decode), {
+        ...writeOptions,
+        beforeWrite: (before, after) => writeListingCells(collections.listingCells, before, after),
+      });
       signal?.notify(outcome.keys);
     } else if (first.topic === topics.matches) {
       topic = 'matches';

@@ -1,7 +1,7 @@
 /**
  * Rebuilds the projections from the log: replays topics `listings`, `matches`
  * and `users` from the beginning into fresh collections (`listings_<stamp>`,
- * `matches_<stamp>`, `devices_<stamp>`) with their indexes, then switches
+ * `matches_<stamp>`, `devices_<stamp>`, `listing_cells_<stamp>`) with their indexes, then switches
  * `projection_meta` to them. The live projector keeps running meanwhile:
  *
  * 1. replay up to the end offsets read at the start;
@@ -14,13 +14,11 @@
  * The old collections stay (their names are returned) unless `dropOld`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CollectionNames, DeviceDocument } from '@pushtech/contracts';
+import type { CollectionNames } from '@pushtech/contracts';
 import { retryRetriable, runConsumer, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { ensureIndexes, isFerretDb, type Db } from '@pushtech/mongo';
-import type { ListingDocument } from './listing-document.ts';
-import type { MatchDocument } from './match-document.ts';
-import { collectionPointer, projectionIndexes, type ProjectionCollections } from './projection-collections.ts';
+import { collectionPointer, projectionCollections, projectionIndexes } from './projection-collections.ts';
 import { projectionHandler, type ProjectionTopics } from './projector.ts';
 
 export interface RebuildProgress {
@@ -45,7 +43,7 @@ export interface RebuildOptions {
   /** Time for every reader to follow the switch; longer than the pointer cache (1 s). */
   switchDelayMs?: number;
   dropOld?: boolean;
-  /** Defaults to `listings_<UTC yyyymmddhhmmssSSS>`, `matches_<…>` and `devices_<…>`. */
+  /** Defaults to `listings_<UTC yyyymmddhhmmssSSS>`, `matches_<…>`, `devices_<…>` and `listing_cells_<…>`. */
   names?: CollectionNames;
 }
 
@@ -80,7 +78,7 @@ async function endOffsets(kafka: Kafka, topics: string[]): Promise<Offsets> {
 
 function defaultNames(now = new Date()): CollectionNames {
   const stamp = now.toISOString().replace(/\D/g, '').slice(0, 17);
-  return { listings: `listings_${stamp}`, matches: `matches_${stamp}`, devices: `devices_${stamp}` };
+  return { listings: `listings_${stamp}`, matches: `matches_${stamp}`, devices: `devices_${stamp}`, listingCells: `listing_cells_${stamp}` };
 }
 
 export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult> {
@@ -90,16 +88,11 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   const previous = await pointer.read();
   const names = options.names ?? defaultNames();
   const existing = new Set((await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name));
-  for (const name of [names.listings, names.matches, names.devices]) {
+  for (const name of Object.values(names)) {
     if (existing.has(name)) throw new Error(`collection ${name} exists already: a rebuild writes only into fresh collections`);
   }
   await ensureIndexes(db, projectionIndexes(names));
-  const target: ProjectionCollections = {
-    names,
-    listings: db.collection<ListingDocument>(names.listings),
-    matches: db.collection<MatchDocument>(names.matches),
-    devices: db.collection<DeviceDocument>(names.devices),
-  };
+  const target = projectionCollections(db, names);
 
   const topicNames = [options.topics.listings, options.topics.matches, options.topics.users];
   const positions = new Map<string, number>();
@@ -176,7 +169,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   report();
   await deleteGroup(kafka, groupId, logger);
   if (options.dropOld && previous.listings !== names.listings) {
-    for (const name of [previous.listings, previous.matches, previous.devices]) await db.collection(name).drop().catch(() => false);
+    for (const name of Object.values(previous)) await db.collection(name).drop().catch(() => false);
   }
   return { previous, current: names, handled, applied, ignored, seconds: (Date.now() - started) / 1000 };
 }

@@ -35,7 +35,7 @@ try {
   });
   say(`rebuilt in ${result.seconds.toFixed(1)} s: ${result.handled} records (${result.applied} applied, ${result.ignored} ignored)`);
   const { current, previous } = result;
-  say(`now reading ${current.listings}, ${current.matches}, ${current.devices} (was ${previous.listings}, ${previous.matches}, ${previous.devices}${values['drop-old'] ? ': dropped' : ': kept, drop them when no longer needed'})`);
+  say(`now reading ${Object.values(current).join(', ')} (was ${Object.values(previous).join(', ')}${values['drop-old'] ? ': dropped' : ': kept, drop them when no longer needed'})`);
 } catch (err) {
   process.stderr.write(`rebuild failed: ${(err as Error).message}\n`);
   process.exitCode = 1;

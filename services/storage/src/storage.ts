@@ -7,10 +7,12 @@
 import { topics } from '@pushtech/contracts';
 import { connectKafka, type KafkaConnection, type RunningConsumer } from '@pushtech/kafka';
 import { connectMongo, ensureIndexes, isFerretDb, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
+import type { Logger } from '@pushtech/logging';
 import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { storageErrors, storageHttp, storageRoutes, type StorageHandlers } from './app.ts';
 import { storageConfigSpec, type StorageConfig } from './config.ts';
 import { createDeviceStore } from './device-store.ts';
+import { fillListingCells } from './listing-cells.ts';
 import { createListingStore } from './listing-store.ts';
 import { createStorageMetrics } from './metrics.ts';
 import { collectionPointer, projectionIndexes, type CollectionPointer } from './projection-collections.ts';
@@ -26,7 +28,7 @@ export function storageTopics(settings: Pick<StorageConfig, 'LISTINGS_TOPIC' | '
   ];
 }
 
-/** The projections' database, indexes made. */
+/** The projections' database, indexes made, the nearby index filled. */
 export interface StorageMongo {
   client: MongoClient;
   db: Db;
@@ -56,12 +58,16 @@ export interface StorageOptions {
   dependencies?: (ctx: ServiceContext<StorageConfig>) => Dependencies<StorageDependencies>;
 }
 
-async function connectProjections(config: StorageConfig): Promise<StorageMongo> {
+async function connectProjections(config: StorageConfig, logger: Logger): Promise<StorageMongo> {
   const client = await connectMongo(config.MONGO_URL, { appName: 'storage' });
   try {
     const db = client.db(config.MONGO_DB);
     const pointer = collectionPointer(db);
-    await ensureIndexes(db, projectionIndexes((await pointer.current()).names));
+    const current = await pointer.current();
+    await ensureIndexes(db, projectionIndexes(current.names));
+    const started = Date.now();
+    const filled = await fillListingCells(current.listingCells, current.listings);
+    if (filled > 0) logger.info({ listings: filled, ms: Date.now() - started }, 'nearby index filled from the listings (projected before it existed)');
     return { client, db, pointer, guardByRead: await isFerretDb(db) };
   } catch (err) {
     await client.close();
@@ -71,7 +77,7 @@ async function connectProjections(config: StorageConfig): Promise<StorageMongo> 
 
 function storageDependencies({ config, logger }: ServiceContext<StorageConfig>): Dependencies<StorageDependencies> {
   return {
-    mongo: { connect: () => connectProjections(config), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
+    mongo: { connect: () => connectProjections(config, logger), check: (mongo) => pingMongo(mongo.db), close: (mongo) => mongo.client.close() },
     kafka: {
       connect: () => connectKafka({ clientId: 'storage', brokers: config.KAFKA_BROKERS, logger, topics: storageTopics(config) }),
       check: (kafka) => kafka.ping(),

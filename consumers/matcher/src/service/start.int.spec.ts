@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
 import { pairKey, type MatchData } from '@pushtech/contracts';
-import { cellsFor, type Listing } from '@pushtech/listings';
+import type { Listing } from '@pushtech/listings';
 import { connectMongo, type MongoClient } from '@pushtech/mongo';
 import { readTopic, type TopicReader } from '@pushtech/testing';
 import { watermarks } from '@pushtech/listing-log';
@@ -29,7 +29,7 @@ const decoy = listing({ id: 'decoy', kind: 'offer', ownerId: 'dan', title: 'bike
 /** Written after the projector's offsets. */
 const o2 = listing({ id: 'o2', kind: 'offer', ownerId: 'dora', title: 'bike', location: at(500) });
 
-const document = (l: Listing) => ({ _id: l.id, ...l, cells: cellsFor(l.location), terms: [l.title], eventIds: [], updatedAt: new Date().toISOString() });
+const document = (l: Listing) => ({ _id: l.id, ...l, terms: [l.title], eventIds: [], updatedAt: new Date().toISOString() });
 const matchDocument = (data: MatchData) => ({ _id: pairKey(data.searchId, data.offerId), pair: pairKey(data.searchId, data.offerId), ...data, state: 'found', eventIds: [], decidedAt: new Date().toISOString() });
 
 beforeAll(async () => {

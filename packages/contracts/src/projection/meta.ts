@@ -2,9 +2,9 @@
  * Which Mongo collections hold storage's projections right now. A rebuild
  * fills fresh collections, then switches the one document of
  * `projection_meta`:
- * `{ _id: "current", listings: "listings_…", matches: "matches_…", devices: "devices_…", switchedAt }`.
- * Without it (or without a name in it: written before devices existed) the
- * collections are `listings`, `matches` and `devices`.
+ * `{ _id: "current", listings: "listings_…", matches: "matches_…", devices: "devices_…", listingCells: "listing_cells_…", switchedAt }`.
+ * Without it (or without a name in it: written before that collection existed) the
+ * collections are `listings`, `matches`, `devices` and `listing_cells`.
  *
  * Written by storage (`npm run rebuild`); read by storage's API and projector,
  * and by everyone who reads the projection (`currentCollections` of
@@ -18,9 +18,13 @@ export interface CollectionNames {
   listings: string;
   matches: string;
   devices: string;
+  /** The nearby index: active listings by kind and H3 cell (storage's listing-cells.ts). */
+  listingCells: string;
 }
 
-export const DEFAULT_COLLECTIONS: Readonly<CollectionNames> = Object.freeze({ listings: 'listings', matches: 'matches', devices: 'devices' });
+export const DEFAULT_COLLECTIONS: Readonly<CollectionNames> = Object.freeze({
+  listings: 'listings', matches: 'matches', devices: 'devices', listingCells: 'listing_cells',
+});
 
 export interface ProjectionMetaDocument extends Partial<CollectionNames> {
   _id: string;
@@ -34,6 +38,7 @@ export function collectionNamesOf(doc: ProjectionMetaDocument | null): Collectio
     listings: doc?.listings ?? DEFAULT_COLLECTIONS.listings,
     matches: doc?.matches ?? DEFAULT_COLLECTIONS.matches,
     devices: doc?.devices ?? DEFAULT_COLLECTIONS.devices,
+    listingCells: doc?.listingCells ?? DEFAULT_COLLECTIONS.listingCells,
   };
 }
 

@@ -1,0 +1,112 @@
+/**
+ * The nearby index (collection `listing_cells`, named in `projection_meta`): for each kind and H3
+ * cell of NEARBY_RESOLUTION, one document holding the active listings located there,
+ *
+ *   { _id: "offer:871f1d489ffffff", m: { <listing id, base64url>: "<version> <lng> <lat> <expiresAt ms|-> <term> <term> …" } }
+ *
+ * A nearby query reads the cells around its centre ring by ring (nearby.ts), each one by `_id`.
+ * Why not a multikey index on the listings: the local FerretDB answers only an `_id` equality from
+ * an index, so `{cells: {$in}}` decoded the whole listings collection on every query (13.7 s p50 on
+ * 10,000 listings); `_id` reads are what every Mongo-wire server answers fast. Entries are strings
+ * because FerretDB decodes a string ~5× faster than a nested document.
+ *
+ * The projector writes a listing's entry before the listing's document (so a write answered by
+ * read-your-writes is already findable), on every change of the listing: an entry's version is its
+ * document's. An entry left behind in another cell (a crash between the two writes, two writers
+ * during a rebalance) is dropped by the query that meets it (`dropStaleEntry`).
+ */
+import type { Collection } from '@pushtech/mongo';
+import { cellFor, point, type Listing, type ListingKind, type Point } from '@pushtech/listings';
+import type { ListingDocument } from './listing-document.ts';
+
+/** Edge ≈ 1.4 km, area ≈ 5 km²: a 500 m query reads up to 7 cells, a 25 km one a few hundred at most. */
+export const NEARBY_RESOLUTION = 7;
+
+export interface CellsDocument {
+  _id: string;
+  m: Record<string, string>;
+}
+
+/** A listing as the nearby index holds it. */
+export interface CellEntry {
+  id: string;
+  /** `_id` of the cells document it was read from. */
+  cellsId: string;
+  version: number;
+  location: Point;
+  expiresAtMs: number;
+  terms: string[];
+  /** The entry as stored (the guard of `dropStaleEntry`). */
+  raw: string;
+}
+
+export const cellsIdOf = (kind: ListingKind, cell: string) => `${kind}:${cell}`;
+
+/** The cells document a listing at its location belongs to (when active). */
+export const cellsIdOfListing = (listing: Pick<Listing, 'kind' | 'location'>) => cellsIdOf(listing.kind, cellFor(listing.location, NEARBY_RESOLUTION));
+const entryKey = (id: string) => Buffer.from(id).toString('base64url');
+const idOfKey = (key: string) => Buffer.from(key, 'base64url').toString();
+
+/** Where a listing belongs in the index and what its entry says; null when it is not active. */
+export function placeOf(doc: Pick<ListingDocument, 'kind' | 'status' | 'location' | 'version' | 'expiresAt' | 'terms'> | null): { cellsId: string; entry: string } | null {
+  if (doc === null || doc.status !== 'active') return null;
+  const [lng, lat] = doc.location.coordinates;
+  const expires = doc.expiresAt === undefined || doc.expiresAt === null ? '-' : String(Date.parse(doc.expiresAt));
+  return {
+    cellsId: cellsIdOfListing(doc),
+    entry: [doc.version, lng, lat, expires, ...doc.terms].join(' '),
+  };
+}
+
+function parseEntry(cellsId: string, key: string, raw: string): CellEntry {
+  const [version, lng, lat, expires, ...terms] = raw.split(' ');
+  return {
+    id: idOfKey(key),
+    cellsId,
+    version: Number(version),
+    location: point(Number(lng), Number(lat)),
+    expiresAtMs: expires === '-' ? Infinity : Number(expires),
+    terms,
+    raw,
+  };
+}
+
+/** Moves a listing's entry from where `before` put it to where `after` puts it (either may be nowhere). */
+export async function writeListingCells(cells: Collection<CellsDocument>, before: ListingDocument | null, after: ListingDocument): Promise<void> {
+  const from = placeOf(before);
+  const to = placeOf(after);
+  const field = `m.${entryKey(after._id)}`;
+  if (to !== null) await cells.updateOne({ _id: to.cellsId }, { $set: { [field]: to.entry } }, { upsert: true });
+  if (from !== null && from.cellsId !== to?.cellsId) await cells.updateOne({ _id: from.cellsId }, { $unset: { [field]: '' } });
+}
+
+/** The entries of the cells documents of `kind` for `cellIds` (one `_id` read each, all at once). */
+export async function readCells(cells: Collection<CellsDocument>, kind: ListingKind, cellIds: string[]): Promise<CellEntry[]> {
+  const docs = await Promise.all(cellIds.map((cell) => cells.findOne({ _id: cellsIdOf(kind, cell) })));
+  const entries: CellEntry[] = [];
+  for (const doc of docs) {
+    if (doc === null) continue;
+    for (const [key, raw] of Object.entries(doc.m)) entries.push(parseEntry(doc._id, key, raw));
+  }
+  return entries;
+}
+
+/** Removes `entry` if it is still what its cells document holds (a newer entry written meanwhile stays). */
+export async function dropStaleEntry(cells: Collection<CellsDocument>, entry: CellEntry): Promise<void> {
+  const field = `m.${entryKey(entry.id)}`;
+  await cells.updateOne({ _id: entry.cellsId, [field]: entry.raw }, { $unset: { [field]: '' } });
+}
+
+/**
+ * Fills an empty index from the listings collection: a projection written before the index
+ * existed. Runs on start; writes nothing when the index has a document or there is no listing.
+ */
+export async function fillListingCells(cells: Collection<CellsDocument>, listings: Collection<ListingDocument>): Promise<number> {
+  if (await cells.findOne({}) !== null) return 0;
+  let filled = 0;
+  for await (const doc of listings.find({ status: 'active' })) {
+    await writeListingCells(cells, null, doc);
+    filled++;
+  }
+  return filled;
+}
