@@ -23,6 +23,7 @@ import { point, type Listing } from '@pushtech/listings';
 import { connectMongo } from '@pushtech/mongo';
 import { seededRandom } from '@pushtech/random';
 import { stackAddresses } from '@pushtech/testing';
+import { fillListingCells } from '../services/storage/src/listing-cells.ts';
 import { evolveListingDocument } from '../services/storage/src/listing-document.ts';
 import { collectionPointer } from '../services/storage/src/projection-collections.ts';
 import { startTestSite, type TestSite } from '../services/website/src/test-site.ts';
@@ -102,15 +103,16 @@ function cityListings(count: number): Listing[] {
 /**
  * The city as storage's projection holds it: each listing's document exactly as the projector
  * makes it from its `listing.created` record (`evolveListingDocument`), inserted in bulk into the
- * current listings collection. Applying 10,000 records one by one through the projector takes
- * minutes on this shared machine, and the figures here are of the read path.
+ * current listings collection, then the nearby index filled from them (`fillListingCells`). Applying
+ * 10,000 records one by one through the projector takes minutes on this shared machine, and the
+ * figures here are of the read path.
  */
 async function writeCity(site: TestSite): Promise<number> {
   const { mongoUrl } = stackAddresses();
   const started = performance.now();
   const client = await connectMongo(mongoUrl, { appName: 'bench-web' });
   try {
-    const { listings } = await collectionPointer(client.db(site.mongoDb)).current();
+    const { listings, listingCells } = await collectionPointer(client.db(site.mongoDb)).current();
     const documents = cityListings(listingCount).map((listing) => {
       const { value } = listingsTopic.encode({ type: 'listing.created', data: listing });
       const record = listingsTopic.decode(Buffer.from(value));
@@ -119,6 +121,8 @@ async function writeCity(site: TestSite): Promise<number> {
     });
     for (let i = 0; i < documents.length; i += 1_000) await listings.insertMany(documents.slice(i, i + 1_000));
     if (await listings.countDocuments({}) < listingCount) throw new Error('the listings collection holds fewer listings than written');
+    // The nearby index, as storage fills it on start from listings projected before it existed.
+    if (await fillListingCells(listingCells, listings) !== listingCount) throw new Error('the nearby index holds fewer listings than written');
   } finally {
     await client.close();
   }

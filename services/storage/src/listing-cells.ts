@@ -100,13 +100,24 @@ export async function dropStaleEntry(cells: Collection<CellsDocument>, entry: Ce
 /**
  * Fills an empty index from the listings collection: a projection written before the index
  * existed. Runs on start; writes nothing when the index has a document or there is no listing.
+ * Entries are written a cell at a time (one `$set` of all its entries in a chunk of listings).
  */
-export async function fillListingCells(cells: Collection<CellsDocument>, listings: Collection<ListingDocument>): Promise<number> {
+export async function fillListingCells(cells: Collection<CellsDocument>, listings: Collection<ListingDocument>, chunk = 5_000): Promise<number> {
   if (await cells.findOne({}) !== null) return 0;
   let filled = 0;
+  let byCell = new Map<string, Record<string, string>>();
+  const flush = async () => {
+    await Promise.all([...byCell].map(([cellsId, entries]) => cells.updateOne({ _id: cellsId }, { $set: entries }, { upsert: true })));
+    byCell = new Map();
+  };
   for await (const doc of listings.find({ status: 'active' })) {
-    await writeListingCells(cells, null, doc);
-    filled++;
+    const place = placeOf(doc);
+    if (place === null) continue;
+    const entries = byCell.get(place.cellsId) ?? {};
+    entries[`m.${entryKey(doc._id)}`] = place.entry;
+    byCell.set(place.cellsId, entries);
+    if (++filled % chunk === 0) await flush();
   }
+  await flush();
   return filled;
 }
