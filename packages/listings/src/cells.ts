@@ -1,4 +1,4 @@
-import { cellToBoundary, cellToLatLng, gridRing, latLngToCell } from 'h3-js';
+import { cellToBoundary, cellToLatLng, cellToParent, gridRing, latLngToCell } from 'h3-js';
 import { haversineM } from './geo.ts';
 import { point, type Point } from './listing.ts';
 
@@ -6,6 +6,11 @@ import { point, type Point } from './listing.ts';
 export function cellFor(location: Point, resolution: number): string {
   const [lng, lat] = location.coordinates;
   return latLngToCell(lat, lng, resolution);
+}
+
+/** The cell of the coarser `resolution` that holds `cell`. */
+export function parentCell(cell: string, resolution: number): string {
+  return cellToParent(cell, resolution);
 }
 
 export function cellCentre(cell: string): Point {

@@ -1,7 +1,7 @@
 /** Reads of the Mongo projections (the projector writes them: projection-writer.ts). */
 import type { Listing, ListingKind, ListingStatus } from '@pushtech/listings';
 import { findByIds } from '@pushtech/mongo';
-import { dropStaleEntry, readCells, type CellEntry } from './listing-cells.ts';
+import { cellsReader, dropStaleEntry, type CellEntry } from './listing-cells.ts';
 import { toListing } from './listing-document.ts';
 import type { MatchDocument } from './match-document.ts';
 import type { CollectionPointer } from './projection-collections.ts';
@@ -12,8 +12,8 @@ export interface ListingStore {
   version(id: string): Promise<{ version: number; eventIds: string[] } | null>;
   /** Listings of an owner, newest first (ids are UUIDv7), after `beforeId`; `limit + 1` to see if there is more. */
   byOwner(query: { ownerId: string; status?: ListingStatus; beforeId?: string; limit: number }): Promise<Listing[]>;
-  /** The nearby index's entries of `kind` in `cells` (H3 cells of NEARBY_RESOLUTION, listing-cells.ts). */
-  inCells(kind: ListingKind, cells: string[]): Promise<CellEntry[]>;
+  /** A reader of the nearby index's entries of `kind` by H3 cells of NEARBY_RESOLUTION (listing-cells.ts), for one query. */
+  cellsReader(kind: ListingKind): Promise<(cells: string[]) => Promise<CellEntry[]>>;
   /** Removes an entry the listing has left (if it is still there). */
   dropStale(entry: CellEntry): Promise<void>;
   /** The listings of `ids` that exist, in no particular order. */
@@ -40,8 +40,8 @@ export function createListingStore(pointer: CollectionPointer): ListingStore {
       const docs = await (await listings()).find(filter).sort({ _id: -1 }).limit(limit).toArray();
       return docs.map(toListing);
     },
-    async inCells(kind, cells) {
-      return readCells((await pointer.current()).listingCells, kind, cells);
+    async cellsReader(kind) {
+      return cellsReader((await pointer.current()).listingCells, kind);
     },
     async dropStale(entry) {
       await dropStaleEntry((await pointer.current()).listingCells, entry);

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { destination, haversineM, point, type Listing, type Point } from '@pushtech/listings';
-import { placeOf, type CellsDocument } from './listing-cells.ts';
+import { coveringRings, destination, haversineM, point, type Listing, type Point } from '@pushtech/listings';
+import type { Collection } from '@pushtech/mongo';
+import { NEARBY_RESOLUTION, placeOf, type CellsDocument } from './listing-cells.ts';
 import { nearbyQuery } from './listing-input.ts';
 import { createListingStore } from './listing-store.ts';
 import { findNearby } from './nearby.ts';
-import { collectionPointer } from './projection-collections.ts';
+import { collectionPointer, type CollectionPointer } from './projection-collections.ts';
 import { listingBody, startTestStorage, type TestStorage } from './test-storage.ts';
 
 let storage: TestStorage;
@@ -181,7 +182,7 @@ describe('the nearby index (listing_cells)', () => {
     expect(await nearbyIds(lisbon, 1_000)).toEqual([]);
     expect(await nearbyIds(away, 1_000)).toEqual([listing.id]);
     const holding = await cellsOf().find({}).toArray();
-    expect(holding.filter((doc) => JSON.stringify(doc.m).includes(Buffer.from(listing.id).toString('base64url'))).map((doc) => doc._id))
+    expect(holding.filter((doc) => JSON.stringify(doc.m ?? {}).includes(Buffer.from(listing.id).toString('base64url'))).map((doc) => doc._id))
       .toEqual([placeOf({ ...(moved.json() as Listing), terms: [] })!.cellsId]);
   });
 
@@ -192,11 +193,31 @@ describe('the nearby index (listing_cells)', () => {
     // What the index held before a move to the listing's place that the projector wrote only halfway.
     const left = placeOf({ ...current, location: elsewhere, version: current.version - 1, terms: ['regal'] })!;
     const field = `m.${Buffer.from(listing.id).toString('base64url')}`;
+    await cellsOf().updateOne({ _id: left.occupancyId }, { $addToSet: { occupied: left.cell } }, { upsert: true });
     await cellsOf().updateOne({ _id: left.cellsId }, { $set: { [field]: left.entry } }, { upsert: true });
 
     expect(await nearbyIds(elsewhere, 500)).toEqual([]);
     expect((await cellsOf().findOne({ _id: left.cellsId }))!.m).not.toHaveProperty(field.slice(2));
     expect(await nearbyIds(listing.location, 500)).toEqual([listing.id]);
+  });
+
+  it('a 100 km query far from other listings reads the occupancy of the few dozen coarse cells around, not thousands of empty cells', async () => {
+    const alone = point(-60, -10); // the Amazon: nothing around
+    const listing = await make('offer', destination(alone, 80_000, 1), 'Kanu');
+    const pointer = collectionPointer(storage.mongo.db(storage.settings.MONGO_DB));
+    let reads = 0;
+    const counting = {
+      current: async () => {
+        const current = await pointer.current();
+        const findOne = (filter: { _id: string }) => { reads++; return current.listingCells.findOne(filter); };
+        return { ...current, listingCells: { findOne } as unknown as Collection<CellsDocument> };
+      },
+    } as CollectionPointer;
+    const query = nearbyQuery.parse({ kind: 'offer', lng: '-60', lat: '-10', radiusM: '100000' });
+    expect((await findNearby(createListingStore(counting), query)).items.map((i) => i.id)).toEqual([listing.id]);
+    const cells = [...coveringRings(alone, 100_000, NEARBY_RESOLUTION)].flatMap((ring) => ring.cells);
+    expect(cells.length).toBeGreaterThan(5_000);
+    expect(reads).toBeLessThan(100);
   });
 
   it('a storage started on listings projected before the index existed fills it and answers the same', async () => {

@@ -1,10 +1,11 @@
 /**
  * Bi-directional browsing: offers near a place, or what people near it are looking for, nearest
  * first. The nearby index (listing-cells.ts) is read ring by ring outwards from the place
- * (`coveringRings`), so the work follows the page, not the radius: once more than a page of
- * results is nearer than anything the unread rings can hold, the page is known. A result is live
- * at `now`, within the radius, has every word of `q` and comes after the cursor; the page is taken
- * in (distance, id) order and read from the listings.
+ * (`coveringRings`), skipping cells that never held a listing, so the work follows the page and
+ * the listings, not the radius: once more than a page of results is nearer than anything the
+ * unread rings can hold, the page is known. A result is live at `now`, within the radius, has
+ * every word of `q` and comes after the cursor; the page is taken in (distance, id) order and read
+ * from the listings.
  */
 import { z } from 'zod';
 import { coveringRings, haversineM, point, terms, type Listing } from '@pushtech/listings';
@@ -40,9 +41,10 @@ export async function findNearby(store: ListingStore, query: NearbyQuery, now = 
   const wanted = query.q === undefined ? [] : terms(query.q);
   // By id: an entry left behind in another cell (listing-cells.ts) may repeat a listing; the newest counts.
   const found = new Map<string, Ranked & { entry: CellEntry }>();
+  const inCells = await store.cellsReader(query.kind);
   for (const ring of coveringRings(centre, query.radiusM, NEARBY_RESOLUTION)) {
     if (after === undefined || ring.farthestM >= after.d) {
-      for (const entry of await store.inCells(query.kind, ring.cells)) {
+      for (const entry of await inCells(ring.cells)) {
         if (now >= entry.expiresAtMs) continue;
         const item = { id: entry.id, d: haversineM(centre, entry.location), entry };
         if (item.d > query.radiusM || (after !== undefined && compare(item, after) <= 0)) continue;
