@@ -14,6 +14,7 @@ import { createAckTracker } from './ack-tracker.ts';
 import { kafkajsOf, type Kafka } from './client.ts';
 import { watchGroup, type Assignment } from './group-events.ts';
 import { toConsumed, type ConsumedMessage } from './messages.ts';
+import { subscribe } from './topics.ts';
 
 export interface AckedMessage extends ConsumedMessage {
   /** Finished: the commit may move past this message once every earlier one is finished too. */
@@ -146,7 +147,7 @@ export async function runAckConsumer(options: AckConsumerOptions): Promise<AckCo
 
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
+    await subscribe(consumer, topics, options.fromBeginning ?? false);
   } catch (err) {
     await consumer.disconnect().catch(() => {});
     throw err;

@@ -3,7 +3,7 @@ import type { Logger } from '@pushtech/logging';
 import { kafkajsOf, type Kafka } from './client.ts';
 import { watchGroup } from './group-events.ts';
 import { toConsumed, type ConsumedMessage } from './messages.ts';
-import { retryRetriable } from './topics.ts';
+import { retryRetriable, subscribe } from './topics.ts';
 
 interface CommonOptions {
   kafka: Kafka;
@@ -51,7 +51,7 @@ export async function runConsumer(options: ConsumerOptions): Promise<RunningCons
   const group = watchGroup(consumer, { logger, groupId, stopping: () => stopping });
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics, fromBeginning: options.fromBeginning ?? false });
+    await subscribe(consumer, topics, options.fromBeginning ?? false);
     await consumer.run({
       autoCommit: true,
       partitionsConsumedConcurrently: options.partitionsConcurrently ?? 1,

@@ -121,6 +121,22 @@ describe('consumer group', () => {
     expect(await committedOffset(groupId, topic)).toBe(15);
   }, 90_000);
 
+  it('a consumer of a topic that brokers do not know yet waits for it (a new topic reaches a cluster\'s brokers one by one)', async () => {
+    const topic = uniqueName('not-yet');
+    const seen: number[] = [];
+    const starting = runConsumer({ kafka, logger, groupId: uniqueName('group'), topics: [topic], fromBeginning: true, eachMessage: async (m) => { seen.push(parseJson<{ n: number }>(m).n); } });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await ensureTopics(kafka, [{ name: topic, partitions: 1, retentionMs: 3_600_000 }]);
+    const consumer = await starting;
+    try {
+      await producer.send(topic, numbered(0, 3));
+      await waitFor(() => (seen.length >= 3 ? true : undefined), 'the 3 messages');
+      expect(seen).toEqual([0, 1, 2]);
+    } finally {
+      await consumer.stop();
+    }
+  }, 60_000);
+
   it('a new group that starts from now, once joined, sees only messages produced after it joined', async () => {
     const topic = uniqueName('fromnow');
     await ensureTopics(kafka, [{ name: topic, partitions: 3, retentionMs: 3_600_000 }]);

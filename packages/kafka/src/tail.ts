@@ -13,6 +13,7 @@ import type { Logger } from '@pushtech/logging';
 import { kafkajsOf, type Kafka } from './client.ts';
 import { watchGroup } from './group-events.ts';
 import { toConsumed, type ConsumedMessage, type Offsets } from './messages.ts';
+import { subscribe } from './topics.ts';
 
 export interface TailBatch {
   topic: string;
@@ -66,7 +67,7 @@ export async function startTail(options: TailOptions): Promise<Tail> {
 
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics, fromBeginning: true });
+    await subscribe(consumer, topics, true);
     await consumer.run({
       autoCommit: false,
       eachBatch: async ({ batch }) => {

@@ -1,3 +1,4 @@
+import type { Consumer } from 'kafkajs';
 import { retry } from '@pushtech/backoff';
 import { kafkajsOf, type Kafka } from './client.ts';
 
@@ -64,4 +65,13 @@ export function retryRetriable<T>(call: () => Promise<T>, attempts = 10): Promis
     maxAttempts: attempts,
     retryable: (err) => (err as { retriable?: unknown }).retriable === true,
   });
+}
+
+/**
+ * Subscribes `consumer` to `topics`, asking again while a broker does not know one of them yet: in
+ * a cluster, a topic just made (`ensureTopics` waits on one broker) reaches the other brokers'
+ * metadata a moment later, and they answer "does not host this topic-partition" until then.
+ */
+export function subscribe(consumer: Consumer, topics: string[], fromBeginning: boolean): Promise<void> {
+  return retryRetriable(() => consumer.subscribe({ topics, fromBeginning }));
 }
