@@ -6,7 +6,8 @@
  *   script, the chunks it imports, the style sheets); budget 150 KB;
  * - the time to first results on a city of 10,000 listings: p50/p99 of `GET /listings/nearby`
  *   through nginx, as the page calls it (kind, lat, lng, radiusM, limit 20), at the page's
- *   default radius (5 km) and its largest (25 km), one request at a time.
+ *   default radius (5 km) and its largest (25 km), one request at a time; and the storage API's
+ *   widest (100 km) from 60 km outside the city, where the nearest listings are 50 km away.
  *
  *   npm run bench:web [-- --listings 10000 --requests 100]
  *
@@ -131,13 +132,25 @@ async function writeCity(site: TestSite): Promise<number> {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 
-async function nearbyLatency(base: string, radiusM: number, requests: number): Promise<Record<string, number>> {
+const M_PER_DEGREE_LAT = 111_320;
+const M_PER_DEGREE_LNG = M_PER_DEGREE_LAT * Math.cos((CENTRE.lat * Math.PI) / 180);
+/** A place in the city's inner half, as someone in town asks. */
+const inTown = (random: () => number) => ({
+  lat: CENTRE.lat + ((random() - 0.5) * SIDE_M) / 2 / M_PER_DEGREE_LAT,
+  lng: CENTRE.lng + ((random() - 0.5) * SIDE_M) / 2 / M_PER_DEGREE_LNG,
+});
+/** A place 60 km from the city's centre, where no listing is: a 100 km query has to look far for its page. */
+const inTheCountry = (random: () => number) => {
+  const bearing = random() * 2 * Math.PI;
+  return { lat: CENTRE.lat + (60_000 * Math.cos(bearing)) / M_PER_DEGREE_LAT, lng: CENTRE.lng + (60_000 * Math.sin(bearing)) / M_PER_DEGREE_LNG };
+};
+
+async function nearbyLatency(base: string, name: string, radiusM: number, requests: number, place = inTown): Promise<Record<string, number>> {
   const random = seededRandom(radiusM);
   const times: number[] = [];
   let items = 0;
   for (let i = 0; i < requests; i++) {
-    const lat = CENTRE.lat + (random() - 0.5) * (SIDE_M / 2 / 111_320);
-    const lng = CENTRE.lng + (random() - 0.5) * (SIDE_M / 2 / 111_320 / Math.cos((CENTRE.lat * Math.PI) / 180));
+    const { lat, lng } = place(random);
     const kind = i % 2 === 0 ? 'offer' : 'search';
     const started = performance.now();
     const answer = await fetch(`${base}/listings/nearby?kind=${kind}&lat=${lat.toFixed(5)}&lng=${lng.toFixed(5)}&radiusM=${radiusM}&limit=20`);
@@ -147,7 +160,6 @@ async function nearbyLatency(base: string, radiusM: number, requests: number): P
     items += (JSON.parse(text) as { items: unknown[] }).items.length;
   }
   times.sort((a, b) => a - b);
-  const name = `nearby_${radiusM / 1000}km`;
   return { [`${name}_p50_ms`]: Number(percentile(times, 50).toFixed(1)), [`${name}_p99_ms`]: Number(percentile(times, 99).toFixed(1)), [`${name}_items_avg`]: Number((items / requests).toFixed(1)) };
 }
 
@@ -161,9 +173,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 try {
   print(await weight(site.base));
   print({ city_listings: listingCount, city_written_s: Number(((await writeCity(site)) / 1000).toFixed(1)) });
-  await nearbyLatency(site.base, 5_000, Math.min(10, requests)); // warm-up: connections, Mongo's caches
-  print({ nearby_requests: requests, ...await nearbyLatency(site.base, 5_000, requests) });
-  print(await nearbyLatency(site.base, 25_000, requests));
+  await nearbyLatency(site.base, 'warm_up', 5_000, Math.min(10, requests)); // connections, Mongo's caches
+  print({ nearby_requests: requests, ...await nearbyLatency(site.base, 'nearby_5km', 5_000, requests) });
+  print(await nearbyLatency(site.base, 'nearby_25km', 25_000, requests));
+  print(await nearbyLatency(site.base, 'nearby_100km_from_60km_out', 100_000, requests, inTheCountry));
 } finally {
   await site.stop();
 }

@@ -351,16 +351,30 @@ describe('alerts and web push', () => {
       const ours = registrations.find((r: { scopeURL: string; isDeleted: boolean }) => r.scopeURL === `${site.base}/` && !r.isDeleted);
       if (ours !== undefined) resolve(ours.registrationId);
     }));
+    const workerEvents: unknown[] = [];
+    cdp.on('ServiceWorker.workerVersionUpdated', ({ versions }) => workerEvents.push(...versions));
+    cdp.on('ServiceWorker.workerErrorReported', ({ errorMessage }) => workerEvents.push(errorMessage));
     await cdp.send('ServiceWorker.enable');
-    // A push delivered to a registration whose worker is still installing is dropped: wait until it is active.
-    await page.evaluate(async () => { await navigator.serviceWorker.ready; });
     const payload = { title: 'Offer nearby', body: 'An offer for “piano” is 300 m away', listingId: photoListingId, url: null, data: { listingId: photoListingId } };
-    await cdp.send('ServiceWorker.deliverPushMessage', { origin: site.base, registrationId: await registration, data: JSON.stringify(payload) });
-    const shown = () => page.evaluate(async () => {
-      const worker = await navigator.serviceWorker.ready;
-      return (await worker.getNotifications()).map((n: { title: string; body: string; data: unknown }) => ({ title: n.title, body: n.body, data: n.data }));
-    });
-    await expect.poll(shown, { timeout: 10_000 }).toEqual([{ title: 'Offer nearby', body: 'An offer for “piano” is 300 m away', data: { url: `${site.base}/l/${photoListingId}` } }]);
+    const registrationId = await registration;
+    // Chromium's DevTools delivery answers before it delivers and drops a push it cannot deliver
+    // without a word (in three CI runs of five, on a loaded machine): deliver again while nothing shows.
+    // The notification's tag (the listing) makes a second one replace the first.
+    let deliveries = 0;
+    let nextDeliveryAt = 0;
+    const shown = async () => {
+      if (Date.now() >= nextDeliveryAt) {
+        await cdp.send('ServiceWorker.deliverPushMessage', { origin: site.base, registrationId, data: JSON.stringify(payload) });
+        deliveries++;
+        nextDeliveryAt = Date.now() + 4_000;
+      }
+      return page.evaluate(async () => {
+        const worker = await navigator.serviceWorker.ready;
+        return (await worker.getNotifications()).map((n: { title: string; body: string; data: unknown }) => ({ title: n.title, body: n.body, data: n.data }));
+      });
+    };
+    await expect.poll(shown, { timeout: 20_000 }).toEqual([{ title: 'Offer nearby', body: 'An offer for “piano” is 300 m away', data: { url: `${site.base}/l/${photoListingId}` } }]);
+    if (deliveries > 1) console.warn(`the push was shown after ${deliveries} deliveries; the worker meanwhile: ${JSON.stringify(workerEvents)}`);
     await context.close();
   }, 60_000);
 });
