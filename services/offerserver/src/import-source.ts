@@ -148,7 +148,8 @@ export async function importSource(deps: ImportDeps, claim: Claim): Promise<Impo
       itemsUpdated: state.itemsUpdated + synced.updated,
       itemsClosed: state.itemsClosed + synced.closed,
     });
-    await deps.sources.finish(claim, { nextDueAt: new Date(now() + source.refreshSeconds * 1000), state });
+    const { deleted } = await deps.sources.finish(claim, { nextDueAt: new Date(now() + source.refreshSeconds * 1000), state });
+    if (deleted) await forgetDeleted(synced.known);
     return { outcome, created: synced.created, updated: synced.updated, closed: synced.closed };
   }
 
@@ -186,8 +187,22 @@ export async function importSource(deps: ImportDeps, claim: Claim): Promise<Impo
     } else {
       deps.logger.info({ sourceId: source._id, url: source.url, outcome: failure.outcome, err: failure.message, consecutiveErrors: state.consecutiveErrors, nextDueAt }, 'source fetch failed');
     }
-    await deps.sources.finish(claim, { nextDueAt, state });
+    const { deleted } = await deps.sources.finish(claim, { nextDueAt, state });
+    if (deleted) await forgetDeleted(await deps.items.get(source._id));
     return { outcome: failure.outcome, error: failure.message };
+  }
+
+  /**
+   * The source was deleted while this fetch ran: the delete closed the listings it knew of then,
+   * not the ones this fetch created (and this fetch may have written its items back). Close every
+   * listing this fetch knows open (one the delete closed already gets a close of the same version,
+   * which storage ignores) and forget the items.
+   */
+  async function forgetDeleted(known: KnownItem[]): Promise<void> {
+    const { events } = closeAll(known);
+    await writeEvents(deps, events);
+    await deps.items.remove(source._id);
+    deps.logger.info({ sourceId: source._id, closedListings: events.length }, 'source deleted while it was fetched: the listings the fetch knew closed');
   }
 }
 

@@ -211,6 +211,35 @@ describe('failures', { timeout: 120_000 }, () => {
   });
 });
 
+describe('deleting a source', { timeout: 120_000 }, () => {
+  it('while its fetch is in flight: the listings that fetch creates are closed too, and nothing of the source is left', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let asked!: () => void;
+    const requested = new Promise<void>((resolve) => { asked = resolve; });
+    server.routes.set('/slow', (req, res) => {
+      asked();
+      void released.then(() => serve(fixture('rss-georss.xml'), 'application/rss+xml')(req, res));
+    });
+    const source = await offers.addSource({ kind: 'feed', url: `${server.url}/slow`, defaultLocation: berlin });
+    const run = offers.runOnce();
+    await requested;
+    const deleted = await offers.app.inject({ method: 'DELETE', url: `/sources/${source.id}`, headers: { authorization: `Bearer ${offers.adminToken}` } });
+    expect(deleted.json()).toEqual({ id: source.id, deleted: true, closedListings: 0 });
+    release();
+    expect(await run).toBe(1);
+
+    const events = await eventsOf(source.id);
+    expect(events.filter((e) => e.type === 'listing.created')).toHaveLength(3);
+    expect(new Set(events.filter((e) => e.type === 'listing.closed').map((e) => e.data.id)).size).toBe(3);
+    expect(await offers.running.deps.items.get(source.id)).toEqual([]);
+    expect((await offers.app.inject({ url: `/sources/${source.id}`, headers: { authorization: `Bearer ${offers.adminToken}` } })).statusCode).toBe(404);
+    offers.clock.advance(10 * HOUR);
+    await offers.runOnce();
+    expect(server.hits('/slow')).toBe(1);
+  });
+});
+
 describe('two instances', { timeout: 120_000 }, () => {
   it('share the work: each source fetched once, each item one listing', async () => {
     const settings = testSettings();

@@ -139,11 +139,15 @@ export function createSourceStore(db: Db, options: { owner: string; leaseMs: num
       }
       return { id, source };
     },
-    /** Writes the fetch's outcome (only the scheduler's fields: an API change made meanwhile stays) and drops the claim. */
-    async finish(claim: Claim, update: { nextDueAt: Date | null; state: SourceState }): Promise<void> {
-      await dueIndex.reschedule(claim.source._id, claim.source.nextDueAt, update.nextDueAt, () =>
-        sources.updateOne({ _id: claim.source._id }, { $set: { nextDueAt: update.nextDueAt, state: update.state } }));
+    /** Writes the fetch's outcome (only the scheduler's fields: an API change made meanwhile stays) and drops the claim; `deleted` when the source was deleted meanwhile. */
+    async finish(claim: Claim, update: { nextDueAt: Date | null; state: SourceState }): Promise<{ deleted: boolean }> {
+      let found = false;
+      await dueIndex.reschedule(claim.source._id, claim.source.nextDueAt, update.nextDueAt, async () => {
+        found = (await sources.updateOne({ _id: claim.source._id }, { $set: { nextDueAt: update.nextDueAt, state: update.state } })).matchedCount === 1;
+      });
+      if (!found && update.nextDueAt !== null) await dueIndex.remove(claim.source._id, update.nextDueAt);
       await claims.deleteOne({ _id: claim.id });
+      return { deleted: !found };
     },
     async release(claim: Claim, nextDueAt: Date): Promise<void> {
       await dueIndex.reschedule(claim.source._id, claim.source.nextDueAt, nextDueAt, () => sources.updateOne({ _id: claim.source._id }, { $set: { nextDueAt } }));
