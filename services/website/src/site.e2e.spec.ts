@@ -263,11 +263,14 @@ describe('accounts and my listings', () => {
     await alice.click('#save');
     const search = alice.locator('#mine > li', { hasText: 'lamp' });
     await search.waitFor({ timeout: 20_000 });
-    // The matcher finds the seeded blue lamp 50 m away; the page shows it after a reload.
+    // The matcher finds the seeded blue lamp 50 m away.
     await expect.poll(async () => {
       await alice.reload();
       return alice.locator('#mine > li', { hasText: 'lamp' }).locator('.matches li').allTextContents();
     }, { timeout: 30_000, interval: 1000 }).toEqual(['Blue lamp · 50 m']);
+    // A lamp posted while the page is open shows up there without a reload.
+    await site.post('seller', { kind: 'offer', title: 'Desk lamp, green', tags: [], imageIds: [], location: { type: 'Point', coordinates: east(120) }, radiusM: 5000 });
+    await expect.poll(() => search.locator('.matches li').allTextContents(), { timeout: 30_000, interval: 500 }).toContain('Desk lamp, green · 120 m');
 
     const bike = () => alice.locator('#mine > li', { hasText: 'Cargo bike' });
     await bike().getByRole('button', { name: /^Pause/ }).click();

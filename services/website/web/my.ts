@@ -1,8 +1,8 @@
 /**
  * My listings (`/my`): the signed-in user's offers and searches with pause / resume / edit /
- * close, each search's current matches, a form to post a new one (photos uploaded to the
- * imageserver first, with previews and progress), and "follow me": while this page is open,
- * listings marked to follow are moved to this device's location.
+ * close, each search's current matches (asked for again every few seconds), a form to post a
+ * new one (photos uploaded to the imageserver first, with previews and progress), and "follow
+ * me": while this page is open, listings marked to follow are moved to this device's location.
  */
 import './styles.css';
 import { listingsOf, matchesOf, pointOf, RequestError, uploadImage, write, type Kind, type Listing } from './lib/api.ts';
@@ -21,6 +21,8 @@ const cancelEdit = byId<HTMLButtonElement>('cancel-edit');
 const FIELD_ALIASES = { location: 'place', imageIds: 'photos', radiusM: 'radiusM', kind: 'form' };
 /** A following listing is moved once the device is this far from where it was last put. */
 const FOLLOW_STEP_M = 25;
+/** How often a search's matches are asked for again while this page is in view. */
+const MATCHES_REFRESH_MS = 10_000;
 
 let userId = '';
 let listings: Listing[] = [];
@@ -56,9 +58,19 @@ async function run(what: string, action: () => Promise<unknown>): Promise<void> 
 
 async function matchesList(listing: Listing): Promise<HTMLElement> {
   const { items } = await matchesOf(listing.id).catch(() => ({ items: [] }));
-  if (items.length === 0) return h('p', { class: 'meta' }, 'No matches yet.');
+  if (items.length === 0) return h('p', { class: 'meta no-matches' }, 'No matches yet.');
   return h('ul', { class: 'matches', 'aria-label': `Matches of ${listing.title}` }, ...items.map((match) =>
     h('li', {}, h('a', { href: `/l/${encodeURIComponent(match.listingId)}` }, match.title), ` · ${formatDistance(match.distanceM)}`)));
+}
+
+/** Shows each open search's matches as they are now (matches come and go as listings move). */
+async function refreshMatches(): Promise<void> {
+  if (document.visibilityState !== 'visible') return;
+  for (const listing of listings) {
+    if (listing.kind !== 'search' || listing.status === 'closed') continue;
+    const shown = mine.querySelector(`li[data-id="${CSS.escape(listing.id)}"]`)?.querySelector(':scope > .matches, :scope > .no-matches');
+    shown?.replaceWith(await matchesList(listing));
+  }
 }
 
 async function render(): Promise<void> {
@@ -235,6 +247,7 @@ async function main(): Promise<void> {
   }
   userId = user.userId;
   await load();
+  setInterval(() => void refreshMatches(), MATCHES_REFRESH_MS);
 }
 
 void main();
