@@ -190,13 +190,23 @@ async function main(): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (arrived < sent && Date.now() < deadline) await sleep(100);
   say(`done after ${((Date.now() - started) / 1000).toFixed(1)} s: ${sent} events accepted, ${arrived} arrived in Kafka \`events\``);
+  // Ctrl-C in a terminal reaches the services too: one may be gone before the demo tidies up what it made there.
+  const tidy = async (done: () => Promise<string>, left: string) => {
+    try {
+      say(await done());
+    } catch (error) {
+      say(`${left}: ${(error as Error).message}`);
+    }
+  };
   try {
-    await closeMarketplace(market, urls, jwtSecret);
-    say(`closed the demo's ${market.owners.size} listings and deleted their ${market.images.size} photos`);
-    say(`deleted the local feed's source: the offer server closed its ${await removeFeed(offerserverUrl, adminToken, imported.id)} listings`);
-  } catch (error) {
-    // Ctrl-C in a terminal reaches the services too: they may be gone before the demo tidies up.
-    say(`left the demo's listings as they are: ${(error as Error).message}`);
+    await tidy(async () => {
+      await closeMarketplace(market, urls, jwtSecret);
+      return `closed the demo's ${market.owners.size} listings and deleted their ${market.images.size} photos`;
+    }, "left the demo's listings and photos as they are (storage or the imageserver stopped first)");
+    await tidy(
+      async () => `deleted the local feed's source: the offer server closed its ${await removeFeed(offerserverUrl, adminToken, imported.id)} listings`,
+      "left the local feed's source and its listings as they are (the offer server stopped first)",
+    );
   } finally {
     stopWatchingPushes();
     feed.server.close();
