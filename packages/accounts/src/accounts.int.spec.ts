@@ -4,11 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { Registry } from 'prom-client';
 import { verifyToken } from '@pushtech/auth';
 import { connectMongo, type Db, type MongoClient } from '@pushtech/mongo';
-import { stackAddresses, uniqueName, waitFor } from '@pushtech/testing';
+import { stackAddresses, startLocalIssuer, uniqueName, waitFor } from '@pushtech/testing';
 import { createHash } from 'node:crypto';
 import type { AccountsOptions } from './plugin.ts';
 import { ACCOUNTS, SESSIONS, deleteExpiredSessions, ensureAccountIndexes, findSession, openSession, type AccountDocument, type SessionDocument } from './store.ts';
-import { startLocalIssuer } from './oidc-issuer.test-helper.ts';
 import { Browser, TEST_SECRET, testApp } from './test-app.ts';
 
 let client: MongoClient;

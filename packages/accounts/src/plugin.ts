@@ -6,13 +6,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Registry } from 'prom-client';
+import { createOidcVerifier, type OidcOptions } from '@pushtech/auth';
 import type { Db } from '@pushtech/mongo';
 import { ApiError, parseInput } from '@pushtech/service';
 import { accountRoutesDoc } from './openapi.ts';
 import { readCookie, writeCookie, type CookieOptions } from './cookies.ts';
 import { checkCsrf, csrfKey, issueCsrfToken, needsCsrfCheck } from './csrf.ts';
 import { signInBody, signUpBody } from './input.ts';
-import { createOidcVerifier, type OidcOptions } from './oidc.ts';
 import { DEFAULT_SCRYPT, dummyHash, hashPassword, needsRehash, verifyPassword, type ScryptParams } from './password.ts';
 import { createAccountMetrics } from './metrics.ts';
 import { AttemptLimiter, clientKey } from './rate-limit.ts';

@@ -2,8 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Fastify from 'fastify';
 import { signToken, verifyToken } from '@pushtech/auth';
+import { handMadeToken, startLocalIssuer, type LocalIssuer } from '@pushtech/testing';
 import { sessionOf } from './session.ts';
-import { handMadeToken, startLocalIssuer, type LocalIssuer } from './oidc-issuer.test-helper.ts';
 import { Browser, TEST_SECRET, testApp } from './test-app.ts';
 
 const AUDIENCE = 'pushtech-website';

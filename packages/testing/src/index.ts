@@ -84,4 +84,5 @@ export { groupCaughtUp, readTopic, type TopicReader } from './topic-reader.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { probesWhileAway, untilReady, type ProbeAnswer } from './probes.ts';
 export { selfSignedCert, type SelfSignedCert } from './self-signed.ts';
+export { handMadeToken, startLocalIssuer, type LocalIssuer } from './local-oidc-issuer.ts';
 export { checkOpenApiContract, contractSummary, fetchDocument, oneSidedOperations, send, type ContractOptions, type ContractReport, type OpenApiDocument, type OpenApiOperation } from './openapi-contract.ts';

@@ -5,7 +5,7 @@
  * the same.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticate } from '@pushtech/auth';
+import { authenticate, checkOidcConfig, OIDC_DEPENDENCY_ERRORS, oidcVerifierFrom } from '@pushtech/auth';
 import { newId, UUID_V7 } from '@pushtech/events';
 import type { Logger } from '@pushtech/logging';
 import { ApiError, defineService, type Dependency, type JsonErrorOptions, type ServiceContext } from '@pushtech/service';
@@ -84,9 +84,13 @@ function volume(config: ImageserverConfig, logger: Logger): Dependency<ImageStor
 
 const isUpload = (request: FastifyRequest) => request.method === 'POST' && request.routeOptions.url === '/images';
 
-/** The common errors; every refused upload is counted once, the handler's and Fastify's (over MAX_UPLOAD_BYTES, a type it does not read). */
+/**
+ * The common errors (an OIDC issuer out of reach is a 503); every refused upload is counted once,
+ * the handler's and Fastify's (over MAX_UPLOAD_BYTES, a type it does not read).
+ */
 function uploadErrors(metrics: ImageserverMetrics): JsonErrorOptions {
   return {
+    dependencyErrors: OIDC_DEPENDENCY_ERRORS,
     notFoundListsRoutes: true,
     acceptedContentTypes: `one of ${UPLOAD_TYPES.join(', ')}`,
     onRefused(request, error) {
@@ -116,8 +120,9 @@ function imageRoutes(http: FastifyInstance, { config, registry }: ServiceContext
   };
   // Checked before the body is read: a request without a valid token is not worth 10 MB of memory.
   const users = new WeakMap<FastifyRequest, string>();
+  const oidc = oidcVerifierFrom(config);
   const requireUser = async (request: FastifyRequest, reply: FastifyReply) => {
-    const userId = await authenticate(request, reply, config.JWT_SECRET);
+    const userId = await authenticate(request, reply, config.JWT_SECRET, oidc);
     if (userId === undefined) return reply;
     users.set(request, userId);
   };
@@ -210,6 +215,7 @@ function imageRoutes(http: FastifyInstance, { config, registry }: ServiceContext
 export const imageserver = defineService({
   name: 'imageserver',
   config: imageserverConfigSpec,
+  checkConfig: checkOidcConfig,
   errors: ({ registry }) => uploadErrors(imageserverMetrics(registry)),
   dependencies: ({ config, logger }) => ({ volume: volume(config, logger) }),
   async start({ config }, { volume: store }): Promise<RunningImageserver> {

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '@pushtech/auth';
 import { loadConfig } from '@pushtech/config';
-import { waitFor } from '@pushtech/testing';
+import { handMadeToken, startLocalIssuer, waitFor } from '@pushtech/testing';
 import { createLogger } from '@pushtech/logging';
 import type { FastifyInstance } from 'fastify';
 import { imageserver } from './app.ts';
@@ -241,6 +241,34 @@ describe('GET and DELETE /images/:id', () => {
   });
 });
 
+describe('tokens of the operator\'s OIDC issuer (OIDC_ISSUER, OIDC_AUDIENCE)', () => {
+  it('an upload with its RS256 token is owned by oidc:<sub>, whose HS256 token (the website\'s) may delete it', async () => {
+    const idp = await startLocalIssuer('pushtech-app');
+    const server = await startApp({ OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE: 'pushtech-app' });
+    try {
+      const stored = await upload(await encoded('jpeg', 20, 20), { authorization: `Bearer ${await idp.sign({ sub: 'erin' })}` }, server);
+      expect([stored.statusCode, stored.json().ownerId]).toEqual([201, 'oidc:erin']);
+      const remove = async (userId: string) => (await server.http.inject({ method: 'DELETE', url: `/images/${stored.json().id}`, headers: await bearer(userId) })).statusCode;
+      expect(await remove('erin')).toBe(403);
+      expect(await remove('oidc:erin')).toBe(204);
+    } finally {
+      await server.stop();
+      await idp.close();
+    }
+  });
+
+  it('an issuer it cannot reach is a 503 with Retry-After, not a 401', async () => {
+    const server = await startApp({ OIDC_ISSUER: 'http://127.0.0.1:9', OIDC_AUDIENCE: 'pushtech-app' });
+    try {
+      const token = await handMadeToken({ alg: 'ES256' }, { sub: 'erin', aud: 'pushtech-app' }, new Uint8Array(32));
+      const response = await upload(await encoded('jpeg', 10, 10), { authorization: `Bearer ${token}` }, server);
+      expect([response.statusCode, response.headers['retry-after'], response.json()]).toEqual([503, '1', { error: 'unavailable', message: 'the OIDC issuer is not available: nothing was changed, retry later' }]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('the volume', () => {
   it('images outlive a restart; what a crash left half-written or half-deleted is removed on start', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'imageserver-'));
@@ -328,5 +356,15 @@ describe('the volume', () => {
     });
     expect(result.status).toBe(78);
     expect(result.stderr.trim()).toBe('config: MAX_PIXELS must be an integer between 1 and 250000000 (got "lots")');
+  });
+
+  it('src/index.ts stops with exit code 78 on OIDC_ISSUER without OIDC_AUDIENCE', () => {
+    const result = spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
+      env: { ...process.env, JWT_SECRET: SECRET, OIDC_ISSUER: 'https://idp.example' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim()).toBe('config: OIDC_AUDIENCE is required when OIDC_ISSUER is set');
   });
 });

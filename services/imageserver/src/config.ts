@@ -1,5 +1,5 @@
 import { int, oneOf, secret, string, type ConfigOf } from '@pushtech/config';
-import { JWT_SECRET_MIN_LENGTH } from '@pushtech/auth';
+import { JWT_SECRET_MIN_LENGTH, oidcConfig } from '@pushtech/auth';
 import { serviceConfig } from '@pushtech/service';
 
 /** Every variable the imageserver reads (README has the table, `.env.example` the defaults). */
@@ -9,6 +9,8 @@ export const imageserverConfigSpec = {
   IMAGES_DIR: string({ default: '.images' }),
   /** The same key as storage's: uploads and deletes need a bearer token. */
   JWT_SECRET: secret({ minLength: JWT_SECRET_MIN_LENGTH }),
+  /** The operator's OpenID Connect issuer: its tokens are taken too, their user `oidc:<sub>` (as on the website and storage). */
+  ...oidcConfig(),
   /** Largest upload accepted, in bytes (413 beyond). */
   MAX_UPLOAD_BYTES: int({ default: 10 * 1024 * 1024, min: 1024, max: 100 * 1024 * 1024 }),
   /** Largest width × height decoded (400 beyond): decoding takes 4 bytes a pixel. */

@@ -6,6 +6,7 @@ import { DEFAULT_COLLECTIONS } from '@pushtech/contracts';
 import type { OutgoingMessage, Producer } from '@pushtech/kafka';
 import type { FastifyInstance } from 'fastify';
 import { signToken } from '@pushtech/auth';
+import { handMadeToken } from '@pushtech/testing';
 import { startOnStandIns } from './test-storage.ts';
 import type { CollectionPointer } from './projection-collections.ts';
 
@@ -233,6 +234,7 @@ describe('authentication', () => {
     ['signed with another secret', async () => ({ authorization: `Bearer ${await signToken('alice', 'x'.repeat(40))}` }), 'the token signature is not valid'],
     ['expired', async () => ({ authorization: `Bearer ${await signToken('alice', SECRET, { expiresIn: Math.floor(Date.now() / 1000) - 60 })}` }), 'the token has expired'],
     ['unsigned (alg none)', async () => ({ authorization: `Bearer ${unsigned('alice')}` }), 'the token must be signed with HS256'],
+    ['an OIDC issuer\'s (RS256), none configured', async () => ({ authorization: `Bearer ${await issuerLike('alice')}` }), 'the token must be signed with HS256'],
   ])('%s → 401 with WWW-Authenticate: Bearer', async (_name, headers, rule) => {
     const res = await write(await headers());
     expect(res.statusCode).toBe(401);
@@ -249,6 +251,20 @@ describe('authentication', () => {
   it('a token is checked before the body', async () => {
     const res = await app.inject({ method: 'POST', url: '/listings', payload: { title: '' } });
     expect(res.statusCode).toBe(401);
+  });
+
+  it('with an OIDC issuer configured that cannot be reached, its token is a 503 with Retry-After, not a 401; nothing is sent', async () => {
+    const away = await startOnStandIns({ pointer, producer }, { JWT_SECRET: SECRET, READ_YOUR_WRITES_TIMEOUT_MS: '0', OIDC_ISSUER: 'http://127.0.0.1:9', OIDC_AUDIENCE: 'pushtech-app' });
+    try {
+      const before = sent.length;
+      const res = await away.http.inject({ method: 'POST', url: '/listings', headers: { authorization: `Bearer ${await issuerLike('alice')}` }, payload: valid });
+      expect([res.statusCode, res.headers['retry-after'], res.json()]).toEqual([503, '1', { error: 'unavailable', message: 'the OIDC issuer is not available: nothing was changed, retry later' }]);
+      expect(sent.length).toBe(before);
+      // Our own tokens do not need the issuer.
+      expect((await away.http.inject({ method: 'POST', url: '/listings', headers: auth(), payload: valid })).statusCode).toBe(202);
+    } finally {
+      await away.stop();
+    }
   });
 });
 
@@ -283,6 +299,11 @@ describe('everything else is JSON too', () => {
     expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });
+
+/** A token whose header says RS256, as an OIDC issuer's do (its signature is not checked before the algorithm is). */
+function issuerLike(sub: string): Promise<string> {
+  return handMadeToken({ alg: 'RS256', kid: 'rsa-1' }, { sub, aud: 'pushtech-app', exp: Math.floor(Date.now() / 1000) + 60 }, new Uint8Array(32));
+}
 
 /** A JWT with `alg: none`: must never be accepted. */
 function unsigned(sub: string): string {

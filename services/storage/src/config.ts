@@ -1,6 +1,6 @@
 import { hostPorts, int, list, secret, string, url, type ConfigOf } from '@pushtech/config';
 import { topics } from '@pushtech/contracts';
-import { JWT_SECRET_MIN_LENGTH } from '@pushtech/auth';
+import { JWT_SECRET_MIN_LENGTH, oidcConfig } from '@pushtech/auth';
 import { serviceConfig } from '@pushtech/service';
 
 /** Every variable the storage service reads (README has the table, `.env.example` the defaults). */
@@ -11,6 +11,8 @@ export const storageConfigSpec = {
   MONGO_DB: string({ default: 'pushtech' }),
   /** HS256 key of the bearer tokens; at least 32 characters. */
   JWT_SECRET: secret({ minLength: JWT_SECRET_MIN_LENGTH }),
+  /** The operator's OpenID Connect issuer: its tokens are taken too, their user `oidc:<sub>` (as on the website). */
+  ...oidcConfig(),
   LISTINGS_TOPIC: string({ default: topics.listings.name }),
   MATCHES_TOPIC: string({ default: topics.matches.name }),
   /** Device registrations and removals (key: user id). */

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type ConfigErrors, loadConfig } from '@pushtech/config';
 import { storageConfigSpec } from './config.ts';
@@ -19,6 +21,9 @@ describe('storage config', () => {
       PROJECTOR_GROUP: 'storage-projector',
       READ_YOUR_WRITES_TIMEOUT_MS: 5_000,
       WEB_PUSH_ENDPOINT_HOSTS: [],
+      OIDC_ISSUER: undefined,
+      OIDC_AUDIENCE: undefined,
+      OIDC_JWKS_URL: undefined,
       LOG_LEVEL: 'info',
     });
   });
@@ -42,5 +47,15 @@ describe('storage config', () => {
     } catch (err) {
       expect((err as ConfigErrors).errors.map((e) => e.variable)).toEqual(['PORT', 'LOG_LEVEL', 'MONGO_URL', 'READ_YOUR_WRITES_TIMEOUT_MS']);
     }
+  });
+
+  it('src/index.ts stops with exit code 78 on OIDC_AUDIENCE without OIDC_ISSUER (both or neither)', () => {
+    const result = spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
+      env: { ...process.env, JWT_SECRET: SECRET, OIDC_AUDIENCE: 'pushtech-app' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr.trim()).toBe('config: OIDC_ISSUER is required when OIDC_AUDIENCE is set');
   });
 });

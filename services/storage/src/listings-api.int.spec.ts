@@ -1,19 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@pushtech/testing';
+import { startLocalIssuer, waitFor, type LocalIssuer } from '@pushtech/testing';
 import { listingBody, startTestStorage, testSettings, type TestStorage } from './test-storage.ts';
 
+const OIDC_AUDIENCE = 'pushtech-app';
+let idp: LocalIssuer;
 let storage: TestStorage;
 let alice: { authorization: string };
 let bob: { authorization: string };
 
+// The operator's OIDC issuer is configured: our HS256 tokens are taken as before, the issuer's beside them.
 beforeAll(async () => {
-  storage = await startTestStorage();
+  idp = await startLocalIssuer(OIDC_AUDIENCE);
+  storage = await startTestStorage(testSettings({ OIDC_ISSUER: idp.issuer, OIDC_AUDIENCE }));
   alice = { authorization: `Bearer ${await storage.token('alice')}` };
   bob = { authorization: `Bearer ${await storage.token('bob')}` };
 });
 
 afterAll(async () => {
   await storage?.stop();
+  await idp?.close();
 });
 
 async function create(headers = alice, body: object = listingBody()) {
@@ -108,6 +113,28 @@ describe('PATCH and DELETE', () => {
   it('404 for a listing that does not exist', async () => {
     const res = await storage.app.inject({ method: 'DELETE', url: '/listings/0197f0a0-0000-7000-8000-000000000000', headers: alice });
     expect(res.statusCode).toBe(404);
+  });
+});
+
+describe('tokens of the operator\'s OIDC issuer', () => {
+  it('an RS256 token creates a listing owned by oidc:<sub>, as the website names that user; an HS256 token for the bare sub does not own it', async () => {
+    const viaIssuer = { authorization: `Bearer ${await idp.sign({ sub: 'dora' })}` };
+    const created = await create(viaIssuer);
+    expect(created.ownerId).toBe('oidc:dora');
+    expect((await storage.app.inject({ url: '/listings?ownerId=oidc:dora' })).json().items.map((l: { id: string }) => l.id)).toEqual([created.id]);
+
+    const patch = (headers: { authorization: string }, title: string) => storage.app.inject({ method: 'PATCH', url: `/listings/${created.id}`, headers, payload: { title } });
+    const bareSub = { authorization: `Bearer ${await storage.token('dora')}` };
+    expect((await patch(bareSub, 'Not hers')).statusCode).toBe(403);
+    // What the website's POST /account/token gives the same user: an HS256 token for oidc:dora.
+    const fromWebsite = { authorization: `Bearer ${await storage.token('oidc:dora')}` };
+    expect((await patch(fromWebsite, 'Hers')).json()).toMatchObject({ ownerId: 'oidc:dora', title: 'Hers', version: 2 });
+    expect((await patch(viaIssuer, 'Still hers')).json()).toMatchObject({ title: 'Still hers', version: 3 });
+  });
+
+  it('refuses an issuer token for another audience: 401 naming the claim', async () => {
+    const res = await storage.app.inject({ method: 'POST', url: '/listings', headers: { authorization: `Bearer ${await idp.sign({ sub: 'dora' }, { audience: 'someone-else' })}` }, payload: listingBody() });
+    expect([res.statusCode, res.json()]).toEqual([401, { error: 'unauthorized', errors: [{ field: 'authorization', rule: 'the token\'s aud is not valid: check_failed' }] }]);
   });
 });
 

@@ -13,13 +13,13 @@ export { json, noContent, openApiSchema } from '@pushtech/service';
 /** Every answer that is not a success, by status; an operation picks those it can give. */
 export const refusals = {
   400: json(refusal(['invalid_request']), 'A field, parameter or the path breaks a rule (`errors` names each field and rule): also a path or query that is not valid URL encoding or UTF-8, and a body that is not valid JSON'),
-  401: json(refusal(['unauthorized']), 'No bearer token, or a bad one (signature, algorithm, expiry, no `sub`)', ['WWW-Authenticate']),
+  401: json(refusal(['unauthorized']), 'No bearer token, or a bad one (signature, algorithm, expiry, no `sub`; for a token of the OIDC issuer, when one is configured, also its `iss` and `aud`). Taken: ours (HS256) and, with OIDC_ISSUER set, the issuer\'s (RS256, ES256)', ['WWW-Authenticate']),
   403: json(refusal(['forbidden']), 'The listing belongs to another user'),
   404: json(refusal(['not_found']), 'No such listing'),
   409: json(refusal(['conflict', 'listing_closed']), '`conflict`: a concurrent write took this version: read it again and retry; `listing_closed`: a closed listing cannot change'),
   413: json(refusal(['body_too_large']), 'The body is over 64 KiB'),
   415: json(refusal(['unsupported_media_type']), 'The body is not `application/json`'),
-  503: json(unavailable, 'Storage is starting, or Kafka or MongoDB is away: nothing was changed; retry after `Retry-After`', ['Retry-After']),
+  503: json(unavailable, 'Storage is starting, or Kafka or MongoDB (or, for a token of the OIDC issuer, the issuer) is away: nothing was changed; retry after `Retry-After`', ['Retry-After']),
 } as const;
 
 type Status = keyof typeof refusals;

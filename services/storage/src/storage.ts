@@ -8,6 +8,7 @@ import { topics } from '@pushtech/contracts';
 import { connectKafka, type KafkaConnection, type RunningConsumer } from '@pushtech/kafka';
 import { connectMongo, ensureIndexes, isFerretDb, pingMongo, type Db, type MongoClient } from '@pushtech/mongo';
 import type { Logger } from '@pushtech/logging';
+import { checkOidcConfig, oidcVerifierFrom } from '@pushtech/auth';
 import { defineService, type Dependencies, type ServiceContext } from '@pushtech/service';
 import { storageErrors, storageHttp, storageRoutes, type StorageHandlers } from './app.ts';
 import { storageConfigSpec, type StorageConfig } from './config.ts';
@@ -91,6 +92,7 @@ export function storageService(options: StorageOptions = {}) {
   return defineService({
     name: 'storage',
     config: storageConfigSpec,
+    checkConfig: checkOidcConfig,
     http: storageHttp,
     errors: () => storageErrors,
     dependencies: options.dependencies ?? storageDependencies,
@@ -117,7 +119,7 @@ export function storageService(options: StorageOptions = {}) {
         devices: { ...commands, store: createDeviceStore(mongo.pointer), usersTopic: config.USERS_TOPIC },
       };
     },
-    routes: (http, { config }, running) => storageRoutes(http, { jwtSecret: config.JWT_SECRET, webPushHosts: config.WEB_PUSH_ENDPOINT_HOSTS, running }),
+    routes: (http, { config }, running) => storageRoutes(http, { jwtSecret: config.JWT_SECRET, oidc: oidcVerifierFrom(config), webPushHosts: config.WEB_PUSH_ENDPOINT_HOSTS, running }),
     // HTTP is closed first (answers in flight), then the projector finishes its batch; Kafka and Mongo close after.
     stop: (storage) => storage.projector?.stop(),
   });

@@ -51,6 +51,9 @@ export function testSettings(change: Partial<StorageConfig> = {}): StorageConfig
     PROJECTOR_GROUP: uniqueName('projector'),
     READ_YOUR_WRITES_TIMEOUT_MS: 15_000,
     WEB_PUSH_ENDPOINT_HOSTS: [],
+    OIDC_ISSUER: undefined,
+    OIDC_AUDIENCE: undefined,
+    OIDC_JWKS_URL: undefined,
     ...change,
   };
 }

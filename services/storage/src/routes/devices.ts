@@ -1,11 +1,12 @@
 /**
  * `/me/devices` routes: the devices (OneSignal subscriptions) of the token's
  * user, which the notify bridge pushes to. Every route needs a bearer token;
- * the user is its `sub`. Inputs are checked with the zod schemas of
- * device-input.ts; the same schemas make the OpenAPI document.
+ * the user is its `sub` (`oidc:<sub>` for the OIDC issuer's). Inputs are
+ * checked with the zod schemas of device-input.ts; the same schemas make the
+ * OpenAPI document.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { authenticate } from '@pushtech/auth';
+import { authenticate, type OidcVerifier } from '@pushtech/auth';
 import { ApiError, parseInput } from '@pushtech/service';
 import { runDeviceCommand, type DeviceCommandDeps, type DeviceCommandResult } from '../device-commands.ts';
 import { toDeviceView } from '../device-document.ts';
@@ -15,6 +16,8 @@ import * as out from './response-schemas.ts';
 
 export interface DeviceRoutesOptions {
   jwtSecret: string;
+  /** The OIDC issuer's verifier, when one is configured. */
+  oidc?: OidcVerifier | undefined;
   /** WEB_PUSH_ENDPOINT_HOSTS: the hosts (and subdomains) a Web Push endpoint may be on; empty: any. */
   webPushHosts: string[];
   /** The store and what commands need; throws (503) while storage is starting. */
@@ -25,7 +28,7 @@ const security = [{ bearerAuth: [] }];
 const acceptedDoc = json(out.deviceAccepted, 'Recorded on Kafka, not yet visible after READ_YOUR_WRITES_TIMEOUT_MS: read GET /me/devices later');
 
 export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOptions): Promise<void> {
-  const { deps, jwtSecret, webPushHosts } = options;
+  const { deps, jwtSecret, oidc, webPushHosts } = options;
 
   /** The notifier POSTs to the endpoint: with a host list, only to the push services named there. */
   function checkEndpointHost(endpoint: string): void {
@@ -65,7 +68,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       },
     },
   }, async (request, reply) => {
-    const userId = await authenticate(request, reply, jwtSecret);
+    const userId = await authenticate(request, reply, jwtSecret, oidc);
     if (userId === undefined) return reply;
     const body = parseInput(registerDeviceBody, request.body, 'body');
     if (body.webPush) checkEndpointHost(body.webPush.endpoint);
@@ -90,7 +93,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       response: { 200: json(out.devicesPage, 'The devices that get your push notifications'), ...refused(400, 401, 503) },
     },
   }, async (request, reply) => {
-    const userId = await authenticate(request, reply, jwtSecret);
+    const userId = await authenticate(request, reply, jwtSecret, oidc);
     if (userId === undefined) return reply;
     return { items: (await deps().store.byUser(userId)).map(toDeviceView) };
   });
@@ -108,7 +111,7 @@ export async function deviceRoutes(app: FastifyInstance, options: DeviceRoutesOp
       },
     },
   }, async (request, reply) => {
-    const userId = await authenticate(request, reply, jwtSecret);
+    const userId = await authenticate(request, reply, jwtSecret, oidc);
     if (userId === undefined) return reply;
     const { subscriptionId } = parseInput(deviceParams, request.params, 'params');
     const result = await runDeviceCommand(deps(), { type: 'removeDevice', data: { userId, subscriptionId } });

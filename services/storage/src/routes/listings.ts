@@ -1,13 +1,13 @@
 /**
- * `/listings` routes. Writes need a bearer token (its `sub` is the user);
- * reads are public. Inputs are checked with the zod schemas of
+ * `/listings` routes. Writes need a bearer token (its user: our token's `sub`,
+ * or `oidc:<sub>` for the OIDC issuer's when configured); reads are public. Inputs are checked with the zod schemas of
  * listing-input.ts; the same schemas make the OpenAPI document.
  */
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { newId } from '@pushtech/events';
 import type { Listing } from '@pushtech/listings';
-import { authenticate } from '@pushtech/auth';
+import { authenticate, type OidcVerifier } from '@pushtech/auth';
 import { ApiError, parseInput } from '@pushtech/service';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { runCommand, type CommandDeps, type CommandResult } from '../listing-commands.ts';
@@ -25,6 +25,8 @@ import * as out from './response-schemas.ts';
 
 export interface ListingRoutesOptions {
   jwtSecret: string;
+  /** The OIDC issuer's verifier, when one is configured. */
+  oidc?: OidcVerifier | undefined;
   /** The store and what commands need; throws (503) while storage is starting. */
   deps: () => CommandDeps;
 }
@@ -34,7 +36,7 @@ const acceptedDoc = json(out.accepted, 'Recorded on Kafka, not yet visible after
 const ownerCursor = z.strictObject({ id: z.string().min(1) });
 
 export async function listingRoutes(app: FastifyInstance, options: ListingRoutesOptions): Promise<void> {
-  const { deps, jwtSecret } = options;
+  const { deps, jwtSecret, oidc } = options;
   const store = () => deps().store;
 
   async function command(command: ListingCommand): Promise<CommandResult> {
@@ -91,7 +93,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       },
     },
   }, async (request, reply) => {
-    const userId = await authenticate(request, reply, jwtSecret);
+    const userId = await authenticate(request, reply, jwtSecret, oidc);
     if (userId === undefined) return reply;
     const body = parseInput(createListingBody, request.body, 'body');
     const result = await command({ type: 'createListing', data: { id: newId(), ownerId: userId, listing: body } });
@@ -151,7 +153,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       response: { 200: json(out.listing, 'The listing after the change (or as it was, when nothing changed)'), 202: acceptedDoc, ...refused(400, 401, 403, 404, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
-    const userId = await authenticate(request, reply, jwtSecret);
+    const userId = await authenticate(request, reply, jwtSecret, oidc);
     if (userId === undefined) return reply;
     const { id } = parseInput(listingIdParams, request.params, 'params');
     const changes = parseInput(changeListingBody, request.body, 'body');
@@ -170,7 +172,7 @@ export async function listingRoutes(app: FastifyInstance, options: ListingRoutes
       response: { 200: json(out.listing, 'The listing, `status: closed`'), 202: acceptedDoc, ...refused(400, 401, 403, 404, 409, 413, 415, 503) },
     },
   }, async (request, reply) => {
-    const userId = await authenticate(request, reply, jwtSecret);
+    const userId = await authenticate(request, reply, jwtSecret, oidc);
     if (userId === undefined) return reply;
     const { id } = parseInput(listingIdParams, request.params, 'params');
     return answer(reply, await command({ type: 'closeListing', data: { id, userId } }));

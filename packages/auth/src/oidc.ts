@@ -4,9 +4,25 @@
  * `aud`, not expired. The JWKS URL comes from the issuer's discovery document unless given.
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
-import { UnavailableError } from '@pushtech/service';
 
 export const OIDC_ALGORITHMS = ['RS256', 'ES256'];
+
+/** The user id of someone signed in with the external OIDC issuer: its `sub`, apart from our own (UUID) ids. */
+export const OIDC_USER_PREFIX = 'oidc:';
+
+/**
+ * The issuer (its discovery document or its JWKS) could not be reached: not the token's fault,
+ * and worth a retry. A service answers it 503 (see `OIDC_DEPENDENCY_ERRORS`).
+ */
+export class OidcUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super(`the OIDC issuer is not available: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'OidcUnavailableError';
+  }
+}
+
+/** For @pushtech/service's `JsonErrorOptions.dependencyErrors`: an unreachable issuer is a 503 `unavailable` with `Retry-After`. */
+export const OIDC_DEPENDENCY_ERRORS: Record<string, string> = { OidcUnavailableError: 'the OIDC issuer' };
 
 export interface OidcOptions {
   issuer: string;
@@ -51,7 +67,7 @@ export function createOidcVerifier(options: OidcOptions): OidcVerifier {
       try {
         getKey = await keySet();
       } catch (err) {
-        throw new UnavailableError('the OIDC issuer', err);
+        throw new OidcUnavailableError(err);
       }
       try {
         const { payload } = await jwtVerify(token, getKey, {
@@ -67,7 +83,7 @@ export function createOidcVerifier(options: OidcOptions): OidcVerifier {
       } catch (err) {
         // The key set could not be fetched (timeout, connection refused: fetch's TypeError): not the token's fault.
         if (err instanceof joseErrors.JWKSTimeout || err instanceof TypeError) {
-          throw new UnavailableError('the OIDC issuer', err);
+          throw new OidcUnavailableError(err);
         }
         if (err instanceof joseErrors.JWTExpired) return { ok: false, reason: 'the token has expired' };
         if (err instanceof joseErrors.JWTClaimValidationFailed) return { ok: false, reason: `the token's ${err.claim} is not valid: ${err.reason}` };

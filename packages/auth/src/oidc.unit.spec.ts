@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair } from 'jose';
-import { UnavailableError } from '@pushtech/service';
-import { createOidcVerifier, discoverJwksUrl, type OidcVerifier } from './oidc.ts';
-import { handMadeToken, startLocalIssuer, type LocalIssuer } from './oidc-issuer.test-helper.ts';
+import { handMadeToken, startLocalIssuer, type LocalIssuer } from '@pushtech/testing';
+import { createOidcVerifier, discoverJwksUrl, OidcUnavailableError, type OidcVerifier } from './oidc.ts';
 
 const AUDIENCE = 'pushtech-website';
 let idp: LocalIssuer;
@@ -51,9 +50,9 @@ describe('OIDC tokens from the issuer\'s JWKS (found through discovery)', () => 
 
   it('an issuer it cannot reach is a dependency away (503), not a bad token', async () => {
     const away = createOidcVerifier({ issuer: 'http://127.0.0.1:9', audience: AUDIENCE, fetchTimeoutMs: 2_000 });
-    await expect(away.verify(await idp.sign({ sub: 'alice' }))).rejects.toBeInstanceOf(UnavailableError);
+    await expect(away.verify(await idp.sign({ sub: 'alice' }))).rejects.toBeInstanceOf(OidcUnavailableError);
     const jwksAway = createOidcVerifier({ issuer: idp.issuer, audience: AUDIENCE, jwksUrl: 'http://127.0.0.1:9/jwks', fetchTimeoutMs: 2_000 });
-    await expect(jwksAway.verify(await idp.sign({ sub: 'alice' }))).rejects.toBeInstanceOf(UnavailableError);
+    await expect(jwksAway.verify(await idp.sign({ sub: 'alice' }))).rejects.toBeInstanceOf(OidcUnavailableError);
   });
 
   it('discovery refuses a document naming another issuer', async () => {
