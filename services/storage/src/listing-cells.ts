@@ -101,7 +101,7 @@ export async function writeListingCells(cells: Collection<CellsDocument>, before
 }
 
 /**
- * A reader of one kind's entries, for one query: `read(cellIds)` gives the entries of those cells,
+ * A reader of one kind's entries, for one query: called with cells, it gives their entries,
  * reading only the cells that have held a listing (one `_id` read each, all at once). It keeps the
  * occupancy documents it has read, so a query reading ring after ring reads each once.
  */
