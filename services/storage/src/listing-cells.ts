@@ -137,9 +137,15 @@ export async function dropStaleEntry(cells: Collection<CellsDocument>, entry: Ce
 /**
  * Fills an empty index from the listings collection: a projection written before the index
  * existed. Runs on start; writes nothing when the index has a document or there is no listing.
- * Entries are written a cell at a time (one `$set` of all its entries in a chunk of listings).
+ * Entries are written a cell at a time (one `$set` of all its entries in a chunk of listings);
+ * `onChunk` hears how many listings are in after each chunk (a large projection takes minutes).
  */
-export async function fillListingCells(cells: Collection<CellsDocument>, listings: Collection<ListingDocument>, chunk = 5_000): Promise<number> {
+export async function fillListingCells(
+  cells: Collection<CellsDocument>,
+  listings: Collection<ListingDocument>,
+  options: { chunk?: number; onChunk?: (filled: number) => void } = {},
+): Promise<number> {
+  const chunk = options.chunk ?? 5_000;
   if (await cells.findOne({}) !== null) return 0;
   let filled = 0;
   let byCell = new Map<string, Record<string, string>>();
@@ -158,7 +164,10 @@ export async function fillListingCells(cells: Collection<CellsDocument>, listing
     entries[`m.${entryKey(doc._id)}`] = place.entry;
     byCell.set(place.cellsId, entries);
     byOccupancy.set(place.occupancyId, (byOccupancy.get(place.occupancyId) ?? new Set()).add(place.cell));
-    if (++filled % chunk === 0) await flush();
+    if (++filled % chunk === 0) {
+      await flush();
+      options.onChunk?.(filled);
+    }
   }
   await flush();
   return filled;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coveringRings, destination, haversineM, point, type Listing, type Point } from '@pushtech/listings';
 import type { Collection } from '@pushtech/mongo';
-import { NEARBY_RESOLUTION, placeOf, type CellsDocument } from './listing-cells.ts';
+import { fillListingCells, NEARBY_RESOLUTION, placeOf, type CellsDocument } from './listing-cells.ts';
+import type { ListingDocument } from './listing-document.ts';
 import { nearbyQuery } from './listing-input.ts';
 import { createListingStore } from './listing-store.ts';
 import { findNearby } from './nearby.ts';
@@ -232,5 +233,15 @@ describe('the nearby index (listing_cells)', () => {
     } finally {
       await second.stop({ keepDatabase: true });
     }
+  });
+  it('fills the index a chunk at a time, saying after each how many listings are in', async () => {
+    const db = storage.mongo.db(storage.settings.MONGO_DB);
+    await cellsOf().drop();
+    const heard: number[] = [];
+    const filled = await fillListingCells(cellsOf(), db.collection<ListingDocument>('listings'), { chunk: 20, onChunk: (n) => heard.push(n) });
+    expect(filled).toBe(await db.collection('listings').countDocuments({ status: 'active' }));
+    expect(filled).toBeGreaterThan(60);
+    expect(heard).toEqual(Array.from({ length: Math.floor(filled / 20) }, (_, i) => (i + 1) * 20));
+    expect(await nearbyIds(CENTRE, RADIUS_M)).toHaveLength(57);
   });
 });

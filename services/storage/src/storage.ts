@@ -67,7 +67,9 @@ async function connectProjections(config: StorageConfig, logger: Logger): Promis
     const current = await pointer.current();
     await ensureIndexes(db, projectionIndexes(current.names));
     const started = Date.now();
-    const filled = await fillListingCells(current.listingCells, current.listings);
+    const filled = await fillListingCells(current.listingCells, current.listings, {
+      onChunk: (listings) => logger.info({ listings, ms: Date.now() - started }, 'filling the nearby index from the listings'),
+    });
     if (filled > 0) logger.info({ listings: filled, ms: Date.now() - started }, 'nearby index filled from the listings (projected before it existed)');
     return { client, db, pointer, guardByRead: await isFerretDb(db) };
   } catch (err) {
