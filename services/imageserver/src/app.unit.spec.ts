@@ -348,22 +348,21 @@ describe('the volume', () => {
     }
   });
 
+  /** Starts src/index.ts as a process with these variables beside a valid JWT_SECRET. */
+  const runIndex = (env: Record<string, string>) => spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
+    env: { ...process.env, JWT_SECRET: SECRET, ...env },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+
   it('src/index.ts stops with one clear line and exit code 78 on a bad value', () => {
-    const result = spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
-      env: { ...process.env, JWT_SECRET: SECRET, MAX_PIXELS: 'lots' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const result = runIndex({ MAX_PIXELS: 'lots' });
     expect(result.status).toBe(78);
     expect(result.stderr.trim()).toBe('config: MAX_PIXELS must be an integer between 1 and 250000000 (got "lots")');
   });
 
   it('src/index.ts stops with exit code 78 on OIDC_ISSUER without OIDC_AUDIENCE', () => {
-    const result = spawnSync(process.execPath, [fileURLToPath(new URL('./index.ts', import.meta.url))], {
-      env: { ...process.env, JWT_SECRET: SECRET, OIDC_ISSUER: 'https://idp.example' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const result = runIndex({ OIDC_ISSUER: 'https://idp.example' });
     expect(result.status).toBe(78);
     expect(result.stderr.trim()).toBe('config: OIDC_AUDIENCE is required when OIDC_ISSUER is set');
   });
