@@ -3,6 +3,7 @@
  * token for the browser, an OIDC sign-in when configured, and the CSRF check of every write in
  * the scope it is registered in (it is not encapsulated: the website's own routes are covered).
  */
+import type {} from '@fastify/swagger'; // the `tags` the routes' schemas carry
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyPlugin from 'fastify-plugin';
 import type { Registry } from 'prom-client';

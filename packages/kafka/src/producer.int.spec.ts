@@ -4,7 +4,7 @@
 // broker down at connect or away while sending, disconnect with sends in flight).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@pushtech/logging';
-import { stackAddresses, startPrivateKafka, startTcpProxy, uniqueName, waitFor, type PrivateServer } from '@pushtech/testing';
+import { stackAddresses, startPrivateKafka, startTcpProxy, topicEnds, uniqueName, waitFor, type PrivateServer } from '@pushtech/testing';
 import {
   createKafka, createProducer, ensureTopics, KafkaConnectError, KafkaSendError, producerClients, readRange,
   type ConsumedMessage, type Kafka, type OutgoingMessage, type Producer, type WrittenBatch,
@@ -26,11 +26,8 @@ async function newTopic(prefix: string, partitions: number, configs?: Record<str
 
 /** Every message of `topic` as of now, read with the consumer (kafkajs): what the producer wrote is what others read. */
 async function readAll(on: Kafka, topic: string): Promise<ConsumedMessage[]> {
-  const admin = on.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
   const read: ConsumedMessage[] = [];
-  await readRange({ kafka: on, logger, topic, from: new Map(), to: new Map(ends.map((p) => [p.partition, Number(p.high)])), each: (m) => { read.push(...m); } });
+  await readRange({ kafka: on, logger, topic, from: new Map(), to: await topicEnds(on, topic), each: (m) => { read.push(...m); } });
   return read.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
 }
 

@@ -80,7 +80,7 @@ export function pendingAfter(promise: Promise<unknown>, ms: number): Promise<boo
 }
 
 export { startPrivateKafka, startPrivateRedis, freePort, type PrivateKafka, type PrivateServer } from './private-servers.ts';
-export { groupCaughtUp, readTopic, type TopicReader } from './topic-reader.ts';
+export { groupCaughtUp, readTopic, topicEnds, topicLength, type TopicReader } from './topic-reader.ts';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy.ts';
 export { probesWhileAway, untilReady, type ProbeAnswer } from './probes.ts';
 export { selfSignedCert, type SelfSignedCert } from './self-signed.ts';

@@ -1,4 +1,4 @@
-import { runConsumer, type ConsumedMessage, type Kafka } from '@pushtech/kafka';
+import { retryRetriable, runConsumer, type ConsumedMessage, type Kafka } from '@pushtech/kafka';
 import type { Logger } from '@pushtech/logging';
 import { uniqueName, waitFor } from './index.ts';
 
@@ -32,7 +32,7 @@ export async function readTopic(kafka: Kafka, topic: string, logger: Logger): Pr
         .catch((err: Error) => { throw new Error(`${err.message} (got ${messages.length})`); });
     },
     async caughtUp(timeoutMs = 60_000) {
-      const ends = await endOffsets(kafka, topic);
+      const ends = await topicEnds(kafka, topic);
       const read = () => {
         const next = new Map<number, number>();
         for (const m of messages) next.set(m.partition, Math.max(next.get(m.partition) ?? 0, Number(m.offset) + 1));
@@ -50,7 +50,7 @@ export async function readTopic(kafka: Kafka, topic: string, logger: Logger): Pr
  * for groups that commit a message once its effects are written.
  */
 export async function groupCaughtUp(kafka: Kafka, groupId: string, topic: string, timeoutMs = 60_000): Promise<void> {
-  const ends = await endOffsets(kafka, topic);
+  const ends = await topicEnds(kafka, topic);
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -64,13 +64,21 @@ export async function groupCaughtUp(kafka: Kafka, groupId: string, topic: string
   }
 }
 
-/** Each partition's end: the offset the next message will get (0 for a partition never written). */
-async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, number>> {
+/**
+ * Each partition's end: the offset the next message will get (0 for a partition never written).
+ * Asked again while a partition answers "not the leader" (a topic just made, a busy broker).
+ */
+export async function topicEnds(kafka: Kafka, topic: string): Promise<Map<number, number>> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)]));
+    return new Map((await retryRetriable(() => admin.fetchTopicOffsets(topic))).map((p) => [p.partition, Number(p.high)]));
   } finally {
     await admin.disconnect();
   }
+}
+
+/** How many messages `topic` has ever been given: the sum of its partitions' ends. */
+export async function topicLength(kafka: Kafka, topic: string): Promise<number> {
+  return [...(await topicEnds(kafka, topic)).values()].reduce((sum, end) => sum + end, 0);
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usersTopic } from '@pushtech/contracts';
 import { createLogger } from '@pushtech/logging';
 import type { Db } from '@pushtech/mongo';
-import { waitFor } from '@pushtech/testing';
+import { topicLength, waitFor } from '@pushtech/testing';
 import { rebuildProjections } from './rebuild-projections.ts';
 import { startTestStorage, type TestStorage } from './test-storage.ts';
 
@@ -30,15 +30,7 @@ const remove = async (userId: string, subscriptionId: string) =>
 const list = async (userId: string) => (await storage.app.inject({ url: '/me/devices', headers: await headers(userId) })).json().items as { subscriptionId: string }[];
 const ids = async (userId: string) => (await list(userId)).map((d) => d.subscriptionId).sort();
 
-async function usersTopicEnd(): Promise<number> {
-  const admin = storage.kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(storage.settings.USERS_TOPIC)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
+const usersTopicEnd = () => topicLength(storage.kafka, storage.settings.USERS_TOPIC);
 
 const metric = async (outcome: string) => {
   const text = (await storage.app.inject({ url: '/metrics' })).body;

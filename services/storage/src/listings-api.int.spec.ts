@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalIssuer, waitFor, type LocalIssuer } from '@pushtech/testing';
+import { startLocalIssuer, topicLength, waitFor, type LocalIssuer } from '@pushtech/testing';
 import { listingBody, startTestStorage, testSettings, type TestStorage } from './test-storage.ts';
 
 const OIDC_AUDIENCE = 'pushtech-app';
@@ -166,15 +166,7 @@ describe('GET /listings?ownerId', () => {
 });
 
 describe('concurrent writes and slow projections', () => {
-  async function topicEnd(storage: TestStorage): Promise<number> {
-    const admin = storage.kafka.admin();
-    await admin.connect();
-    try {
-      return (await admin.fetchTopicOffsets(storage.settings.LISTINGS_TOPIC)).reduce((n, p) => n + Number(p.high), 0);
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  const topicEnd = (storage: TestStorage) => topicLength(storage.kafka, storage.settings.LISTINGS_TOPIC);
 
   it('a write the projection does not show in time answers 202 and is applied later; of two writes on one version the first in the log wins, the other gets 409', async () => {
     // Instances without a projector: their commands are recorded but not projected until one runs.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
 import { pairKey } from '@pushtech/contracts';
 import type { ListingEvent } from '@pushtech/listings';
-import { readTopic, type TopicReader } from '@pushtech/testing';
+import { readTopic, topicLength, type TopicReader } from '@pushtech/testing';
 import { partitionOf } from './shards.ts';
 import {
   at, createTestTopics, decisions, listing, listingRecord, matchEvents, startTestMatcher, testKafka, testLogger, testSettings, type TestMatcher,
@@ -38,10 +38,7 @@ let seen = 0;
 async function given(...events: ListingEvent[]): Promise<string[]> {
   await producer.send(settings.LISTINGS_TOPIC, events.map(listingRecord));
   await matcher.settled();
-  const admin = kafka.admin();
-  await admin.connect();
-  const total = (await admin.fetchTopicOffsets(settings.MATCHES_TOPIC)).reduce((sum, p) => sum + Number(p.high), 0);
-  await admin.disconnect();
+  const total = await topicLength(kafka, settings.MATCHES_TOPIC);
   await matches.waitForCount(total);
   const news = matches.messages.slice(seen, total);
   seen = total;

@@ -2,7 +2,7 @@
 // decided (at least once), none is missing — also across one instance leaving.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducer, type Kafka, type Producer } from '@pushtech/kafka';
-import { readTopic, type TopicReader } from '@pushtech/testing';
+import { readTopic, topicLength, type TopicReader } from '@pushtech/testing';
 import { createTestTopics, listingRecord, matchEvents, startTestMatcher, testKafka, testLogger, testSettings, type TestMatcher } from './test-matcher.ts';
 import { foundAtTheEnd, randomWorkload } from './test-workload.ts';
 
@@ -27,13 +27,7 @@ afterAll(async () => {
   await producer?.disconnect();
 });
 
-const total = async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  const sum = (await admin.fetchTopicOffsets(settings.MATCHES_TOPIC)).reduce((s, p) => s + Number(p.high), 0);
-  await admin.disconnect();
-  return sum;
-};
+const total = () => topicLength(kafka, settings.MATCHES_TOPIC);
 
 /** Writes each round's events concurrently (one request per listing), the rounds one after the other. */
 async function write(rounds: Parameters<typeof listingRecord>[0][][]): Promise<void> {
