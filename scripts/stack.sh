@@ -359,7 +359,7 @@ start_kafka() {
   local name=$1
   need_java17
   with_install_lock install_kafka
-  local dir props port controller replicas min_isr
+  local dir props port controller replicas min_isr session_timeout_ms
   dir=$(server_dir "$name")
   props=$dir/server.properties
   port=$(kafka_port "$name")
@@ -367,10 +367,14 @@ start_kafka() {
   # Every topic on every node; a write (acks=all) needs all but one of them: one node may be away.
   replicas=$KAFKA_NODES
   min_isr=$((KAFKA_NODES > 1 ? KAFKA_NODES - 1 : 1))
+  # Fencing the only node helps nobody: for a moment every partition has no leader and every topic
+  # create fails. A CPU-starved machine delays its heartbeat past Kafka's 9 s (a test run did so).
+  # Several nodes keep the 9 s, so a killed broker's partitions move soon.
+  session_timeout_ms=$((KAFKA_NODES > 1 ? 9000 : 60000))
   mkdir -p "$dir/data" "$dir/logs"
   sed -e "s|@KAFKA_PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$controller|g" \
     -e "s|@NODE_ID@|$(kafka_node "$name")|g" -e "s|@VOTERS@|$(kafka_voters)|g" \
-    -e "s|@REPLICAS@|$replicas|g" -e "s|@MIN_ISR@|$min_isr|g" \
+    -e "s|@REPLICAS@|$replicas|g" -e "s|@MIN_ISR@|$min_isr|g" -e "s|@SESSION_TIMEOUT_MS@|$session_timeout_ms|g" \
     -e "s|@LOG_DIRS@|$dir/data|g" "$ROOT/stack/kafka/server.properties.template" >"$props"
 
   local jvm=(java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20
